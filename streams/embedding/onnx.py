@@ -1,0 +1,30 @@
+"""SSCD with ONNX Runtime in the worker's own process."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from streams.embedding import model_path
+
+
+class OnnxEmbedder:
+    def __init__(self, model_name: str, threads: int = 0):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(
+            str(model_path(model_name)), options, providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+        self.model_name = model_name
+        self.model_version = f"onnxruntime-{ort.__version__}"
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        if len(frames) == 0:
+            return np.zeros((0, 512), np.float32)
+        (embeddings,) = self._session.run(None, {self._input: np.ascontiguousarray(frames, np.uint8)})
+        return embeddings.astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        self._session = None

@@ -1,0 +1,51 @@
+"""Small typed values passed between the stages and the pure matching functions."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class SampledFrames(NamedTuple):
+    """Frames picked from a video, resized once, ready for the embedder."""
+
+    timestamps: np.ndarray  # float32 [N], seconds from the start of the video
+    pixels: np.ndarray  # uint8 [N, S, S, 3], RGB
+    duration: float  # seconds, of the whole video
+    mirrored: bool = False
+
+
+class FrameFeatures(NamedTuple):
+    """One descriptor per kept frame."""
+
+    timestamps: np.ndarray  # float32 [N], seconds
+    embeddings: np.ndarray  # float32 [N, D], L2-normalised
+    duration: float
+
+
+class FrameHit(NamedTuple):
+    """A query frame and one stored frame that resembles it."""
+
+    query_time: float
+    video_id: str
+    ref_time: float
+    score: float  # cosine similarity
+
+
+class Segment(NamedTuple):
+    start: float  # seconds
+    end: float
+
+
+class VisualMatch(NamedTuple):
+    """A stored video whose frames align with the query's along one time line."""
+
+    video_id: str
+    score: float  # mean similarity of the aligned frame pairs
+    query_segment: Segment
+    reference_segment: Segment
+    offset: float  # reference_time = speed * query_time + offset
+    speed: float
+    aligned_frames: int
+    mirrored: bool = False
