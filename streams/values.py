@@ -31,6 +31,7 @@ class FrameHit(NamedTuple):
     video_id: str
     ref_time: float
     score: float  # cosine similarity
+    mirrored: bool = False  # the query frame was flipped horizontally before searching
 
 
 class Segment(NamedTuple):
