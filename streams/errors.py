@@ -40,3 +40,11 @@ class EmbeddingUnavailable(DupstreamError):
 class IndexUnavailable(DupstreamError):
     code = "index_unavailable"
     retriable = True
+
+
+def as_error(exc: BaseException) -> DupstreamError:
+    """Any exception a stage did not foresee becomes an internal error for that one video: it is
+    reported, dead-lettered, and the worker goes on."""
+    if isinstance(exc, DupstreamError):
+        return exc
+    return DupstreamError(f"{type(exc).__name__}: {exc}")

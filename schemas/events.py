@@ -1,0 +1,150 @@
+"""The public contract: what other teams produce to and consume from dupstream's topics.
+
+Every topic's key is the video id (UTF-8). `python -m schemas.generate` writes the JSON Schema
+of each model to schemas/json/; a test fails when the checked-in files drift from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+VIDEO_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+URI_MAX_LENGTH = 4096
+METADATA_MAX_BYTES = 64 * 1024
+
+
+class VideoPublished(BaseModel):
+    """Value of `video-published`: a video an upload service has just published."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    video_id: str = Field(pattern=VIDEO_ID_PATTERN, description="1–128 characters of [A-Za-z0-9._:-].")
+    uri: str = Field(
+        min_length=1,
+        max_length=URI_MAX_LENGTH,
+        description="Where the video is: a local path, a file:// URI or an http(s):// URL.",
+    )
+    published_at: datetime | None = Field(None, description="When it was published (ISO-8601).")
+    metadata: dict[str, Any] | None = Field(None, description="Anything the producer wants carried along.")
+
+    @field_validator("uri")
+    @classmethod
+    def _known_scheme(cls, uri: str) -> str:
+        scheme, sep, _ = uri.partition("://")
+        if sep and scheme.lower() not in ("file", "http", "https"):
+            raise ValueError(f"unsupported URI scheme {scheme!r}: use a local path, file://, http:// or https://")
+        if "\x00" in uri:
+            raise ValueError("URI contains a NUL byte")
+        return uri
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+        import json
+
+        if metadata is not None and len(json.dumps(metadata, default=str)) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata larger than {METADATA_MAX_BYTES} bytes")
+        return metadata
+
+
+class VerdictClass(StrEnum):
+    DUPLICATE = "duplicate"
+    UNIQUE = "unique"
+    VISUAL_MATCH_DIFFERENT_AUDIO = "visual_match_different_audio"
+    AUDIO_MATCH_DIFFERENT_VISUALS = "audio_match_different_visuals"
+    FAILED = "failed"
+
+
+class AudioState(StrEnum):
+    OK = "ok"
+    NO_AUDIO = "no_audio"
+    TOO_LITTLE_AUDIO = "too_little_audio"
+    FAILED = "failed"
+
+
+class Segment(BaseModel):
+    start: float = Field(description="Seconds from the start of the video.")
+    end: float
+
+
+class VisualEvidence(BaseModel):
+    """The best visual match: open both videos at these seconds to see it."""
+
+    video_id: str
+    score: float = Field(description="Mean cosine similarity of the aligned frame pairs.")
+    query_segment: Segment
+    reference_segment: Segment
+    offset: float = Field(description="reference_time = speed * query_time + offset.")
+    speed: float
+    aligned_frames: int
+    mirrored: bool = False
+
+
+class AudioEvidence(BaseModel):
+    """How the soundtrack compared with the matched video's."""
+
+    video_id: str
+    same_recording: bool
+    ber: float = Field(description="Bit error rate of the aligned fingerprints (0 = identical).")
+    offset: float
+    speed: float
+    query_segment: Segment | None = None
+    reference_segment: Segment | None = None
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid_event, media_unreadable.")
+    message: str
+    stage: str = Field(description="The stage that failed: ingest, frames, audio, join, match.")
+    attempts: int = 1
+
+
+class ModelInfo(BaseModel):
+    frame_model: str
+    frame_model_version: str
+    audio_feature: str
+    dupstream_version: str
+
+
+class Verdict(BaseModel):
+    """Value of `duplicate-verdict`: one per published video, failed ones included."""
+
+    video_id: str
+    status: Literal["ok", "failed"]
+    is_duplicate: bool
+    duplicate_of: str | None = Field(description="The earliest-published video of the matched cluster, or null.")
+    duplicate_for: str = Field(description="Same as duplicate_of, '' when none (the original HTTP API's name).")
+    verdict: VerdictClass
+    reason: str = Field(description="One sentence: what decided, with the threshold.")
+    matched_video: str | None = Field(None, description="The stored video the evidence is about.")
+    visual: VisualEvidence | None = None
+    audio: AudioEvidence | None = None
+    audio_state: AudioState | None = Field(None, description="Whether this video's soundtrack could be used.")
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds spent per stage.")
+    models: ModelInfo | None = None
+    decided_at: datetime
+
+
+class DeadLetterHeaders(BaseModel):
+    """`video-published-dlq` carries the original event's key and value bytes untouched; these
+    Kafka headers (UTF-8 values) say what went wrong."""
+
+    error_code: str = Field(alias="dupstream.error.code")
+    error_message: str = Field(alias="dupstream.error.message")
+    stage: str = Field(alias="dupstream.error.stage")
+    attempts: int = Field(alias="dupstream.error.attempts")
+    failed_at: datetime = Field(alias="dupstream.error.at")
+    source_topic: str = Field(alias="dupstream.source.topic")
+
+
+PUBLIC_MODELS: dict[str, type[BaseModel]] = {
+    "video-published.value": VideoPublished,
+    "duplicate-verdict.value": Verdict,
+    "video-published-dlq.headers": DeadLetterHeaders,
+}

@@ -1,0 +1,60 @@
+"""The Faust application: its settings, its topics and its one table, declared once.
+
+    video-published -> ingest -> accepted -> frames --\
+                                         \-> audio  ---> features -> join -> joined -> match -> duplicate-verdict
+    any stage's failure -> video-published-dlq (+ a failed verdict)
+
+Every value is JSON bytes validated by the pydantic models in `schemas`; the agents live in
+`streams.stages`, one module per stage."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.config import Settings
+from streams.kafka.topics import internal_topic
+
+settings = Settings()
+
+app = faust.App(
+    settings.app_id,
+    broker=f"kafka://{settings.kafka_bootstrap}",
+    store="memory://",  # the join table is rebuilt from its changelog topic on start
+    topic_partitions=settings.partitions,
+    topic_allow_declare=False,  # `dupstream topics create` / `up` make them, with their configs
+    broker_session_timeout=settings.session_timeout_s,
+    broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 3),
+    broker_request_timeout=max(30.0, settings.session_timeout_s * 5),
+    broker_max_poll_interval=max(300.0, settings.decode_timeout_s * 2),
+    producer_max_request_size=16 * 1024 * 1024,
+    consumer_max_fetch_size=16 * 1024 * 1024,
+    web_enabled=settings.web_port != 0,
+    web_port=settings.web_port or 6066,
+    web_host="127.0.0.1",
+    stream_wait_empty=False,
+    table_cleanup_interval=60.0,
+    autodiscover=False,
+)
+
+
+def _raw_topic(name: str, partitions: int | None = None) -> faust.TopicT:
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=False,
+    )
+
+
+published_topic = _raw_topic(settings.topic_published)
+accepted_topic = _raw_topic(internal_topic(settings, "accepted"))
+features_topic = _raw_topic(internal_topic(settings, "features"))
+joined_topic = _raw_topic(internal_topic(settings, "joined"), partitions=1)
+verdict_topic = _raw_topic(settings.topic_verdict)
+dlq_topic = _raw_topic(settings.topic_dlq)
+
+# Partial results of the join stage: video_id -> {"frames": FeatureHalf JSON, "audio": ...}.
+halves = app.Table("halves", default=dict, key_type=str, value_type=dict, partitions=settings.partitions)

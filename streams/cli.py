@@ -1,0 +1,125 @@
+"""The `dupstream` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from streams.config import Settings
+
+
+def _up(args, settings: Settings) -> int:
+    from streams.embedded import up
+
+    up(settings)
+    return 0
+
+
+def _worker(args, settings: Settings) -> int:
+    from streams.worker import run_worker
+
+    run_worker(on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
+               loglevel=args.loglevel)
+    return 0
+
+
+def _publish(args, settings: Settings) -> int:
+    from streams.kafka.clients import event_for, publish
+
+    if args.id and len(args.paths) != 1:
+        raise SystemExit("--id names one video: give exactly one path")
+    events = [event_for(path, args.id) for path in args.paths]
+    publish(settings, events)
+    for event in events:
+        print(f"published {event.video_id} -> {event.uri}")
+    return 0
+
+
+def _watch(args, settings: Settings) -> int:
+    from streams.kafka.clients import read_verdicts, verdict_json, verdict_line
+
+    seen = 0
+    for verdict in read_verdicts(settings, from_beginning=args.from_beginning, timeout=args.timeout):
+        print(verdict_json(verdict) if args.json else verdict_line(verdict), flush=True)
+        seen += 1
+        if args.count and seen >= args.count:
+            return 0
+    return 0 if not args.count else 1
+
+
+def _demo(args, settings: Settings) -> int:
+    from streams.demo import run_demo
+
+    return run_demo(settings)
+
+
+def _topics(args, settings: Settings) -> int:
+    from streams.kafka.topics import create_topics, existing_topics, topic_specs
+
+    if args.action == "create":
+        created = create_topics(settings)
+        print("created: " + (", ".join(created) if created else "nothing, all topics exist"))
+        return 0
+    present = existing_topics(settings)
+    for spec in topic_specs(settings):
+        state = f"{present[spec.name]} partitions" if spec.name in present else "MISSING"
+        print(f"{spec.name:<32} {state:<16} {spec.purpose}")
+    return 0
+
+
+def _config(args, settings: Settings) -> int:
+    print("| variable | default | meaning |\n| --- | --- | --- |")
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default_factory is None else field.default_factory()
+        print(f"| `DUPSTREAM_{name.upper()}` | `{default}` | {field.description} |")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="dupstream", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run the embedded stack (broker, index, frame model, one worker) in the foreground")
+    worker = commands.add_parser("worker", help="run one worker against the configured broker")
+    worker.add_argument("--loglevel", default="WARNING")
+    publish = commands.add_parser("publish", help="publish video-published events")
+    publish.add_argument("paths", nargs="+", metavar="PATH_OR_URI")
+    publish.add_argument("--id", help="the video id (default: from the file name)")
+    watch = commands.add_parser("watch", help="print verdicts as they arrive")
+    watch.add_argument("--count", type=int, default=0, help="stop after this many verdicts")
+    watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    watch.add_argument("--from-beginning", action="store_true", help="also the verdicts already on the topic")
+    commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
+    topics = commands.add_parser("topics", help="create or describe the topics")
+    topics.add_argument("action", choices=["create", "describe"])
+    commands.add_parser("config", help="print the configuration variables as a Markdown table")
+    return root
+
+
+HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
+            "topics": _topics, "config": _config}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pydantic import ValidationError
+
+    from streams.errors import DupstreamError
+    from streams.kafka import KafkaError
+
+    try:
+        settings = Settings()
+        return HANDLERS[args.command](args, settings)
+    except ValidationError as error:
+        print(f"dupstream: invalid configuration: {error}", file=sys.stderr)
+    except (KafkaError, DupstreamError) as error:
+        print(f"dupstream: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

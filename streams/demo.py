@@ -1,0 +1,88 @@
+"""`dupstream demo`: build the sample set, start `dupstream up`, publish the samples one after the
+other, and print the verdicts beside what they should be."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from streams.config import Settings
+
+
+def progress(message: str) -> None:
+    print(f"\r\033[K{message}", end="" if sys.stdout.isatty() else "\n", flush=True)
+
+
+class RunningStack:
+    """`dupstream up` in a child process; waits for its `ready` line."""
+
+    def __init__(self, settings: Settings, env: dict[str, str] | None = None):
+        self.settings = settings
+        self.log_path = settings.data_dir / "up.log"
+        self._ready = threading.Event()
+        self._env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def _follow(self) -> None:
+        with open(self.log_path, "a") as log:
+            for line in self.process.stdout:
+                log.write(line)
+                log.flush()
+                if "ready" in line:
+                    self._ready.set()
+
+    def __enter__(self) -> "RunningStack":
+        self.process = subprocess.Popen([sys.executable, "-m", "streams.cli", "up"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, env=self._env)
+        threading.Thread(target=self._follow, daemon=True).start()
+        deadline = time.monotonic() + 300
+        while not self._ready.wait(0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise RuntimeError(f"`dupstream up` did not become ready; see {self.log_path}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT, as Ctrl-C
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def run_demo(settings: Settings) -> int:
+    from streams.devset.samples import build_samples
+    from schemas.events import VideoPublished
+    from streams.kafka.clients import publish, read_verdicts
+
+    started = time.monotonic()
+    progress("building the sample set from packaged clips ...")
+    samples = build_samples(settings.data_dir / "samples", settings.data_dir / "cache")
+    progress("starting the embedded stack (broker, frame model, index, worker) ...")
+    rows = []
+    with RunningStack(settings):
+        verdicts = read_verdicts(settings, from_beginning=True, timeout=600)
+        for number, sample in enumerate(samples, 1):
+            progress(f"[{number}/{len(samples)}] {sample.video_id}: {sample.what} ...")
+            sent = time.monotonic()
+            publish(settings, [VideoPublished(video_id=sample.video_id, uri=str(sample.path.resolve()))])
+            verdict = next(v for v in verdicts if v.video_id == sample.video_id)
+            rows.append((sample, verdict, time.monotonic() - sent))
+        verdicts.close()
+    progress("")
+    print(f"{'video':<18} {'what':<32} {'expected':<11} {'verdict':<30} {'of':<8} {'s':>5}  evidence")
+    wrong = 0
+    for sample, verdict, seconds in rows:
+        ok = verdict.verdict.value == sample.expected_verdict and verdict.duplicate_of == sample.expected_duplicate_of
+        wrong += not ok
+        evidence = verdict.reason if verdict.status == "ok" else f"{verdict.error.code}: {verdict.error.message}"
+        print(f"{sample.video_id:<18} {sample.what[:32]:<32} {sample.expected_verdict:<11} "
+              f"{verdict.verdict.value + ('' if ok else ' (!)'):<30} {verdict.duplicate_of or '-':<8} "
+              f"{seconds:5.1f}  {evidence}")
+    print(f"{len(rows) - wrong}/{len(rows)} verdicts as expected, {time.monotonic() - started:.0f} s in all")
+    return 0 if wrong == 0 else 1

@@ -1,0 +1,88 @@
+"""The index of every video seen so far: per-frame descriptors to search, and one record per
+video (its cluster, soundtrack fingerprint and the verdict it got).
+
+Two implementations satisfy `VideoIndex`: Qdrant Edge in-process (the embedded default) and
+qdrant-client against a Qdrant server (production)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from streams.config import Settings
+from streams.values import FrameHit
+
+
+class IndexError_(Exception):
+    """The index could not be opened, read or written."""
+
+
+class StoredVideo(NamedTuple):
+    video_id: str
+    cluster_id: str  # the earliest-published video of its duplicate cluster (itself when unique)
+    sequence: int  # position in the one order the match stage indexes videos in
+    published_at: str | None
+    duration: float
+    audio_state: str
+    audio_items: str  # Chromaprint items, uint32 base64 (schemas.internal.encode_array)
+    audio_items_per_second: float
+    verdict: str  # the verdict JSON this video got, re-emitted if it is processed again
+
+
+class VideoIndex(Protocol):
+    def get_video(self, video_id: str) -> StoredVideo | None: ...
+
+    def video_count(self) -> int: ...
+
+    def search_frames(
+        self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
+    ) -> list[FrameHit]:
+        """For each query frame, its stored neighbours scoring at least score_floor."""
+        ...
+
+    def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+        """Store the video and its frames; storing the same video again changes nothing."""
+        ...
+
+    def stats(self) -> dict[str, int]: ...
+
+    def close(self) -> None: ...
+
+
+NAMESPACE = uuid.UUID("6f1c1c2e-5b1a-4c55-9d0e-1f2a3b4c5d6e")
+
+
+def frame_point_id(video_id: str, frame_number: int) -> str:
+    """Deterministic, so that indexing a video twice overwrites instead of duplicating."""
+    return str(uuid.uuid5(NAMESPACE, f"{video_id}#{frame_number}"))
+
+
+def video_point_id(video_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, video_id))
+
+
+def video_payload(video: StoredVideo) -> dict:
+    return video._asdict()
+
+
+def video_from_payload(payload: dict) -> StoredVideo:
+    return StoredVideo(**{field: payload[field] for field in StoredVideo._fields})
+
+
+def mean_descriptor(embeddings: np.ndarray) -> list[float]:
+    """One vector per video (the normalised mean of its frames), so the dashboard can show and
+    search videos as well as frames."""
+    mean = embeddings.mean(axis=0) if len(embeddings) else np.ones(embeddings.shape[1], np.float32)
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tolist()
+
+
+def open_index(settings: Settings, dim: int = 512) -> VideoIndex:
+    if settings.qdrant_path is None:
+        from streams.index.server import ServerIndex
+
+        return ServerIndex(settings, dim)
+    from streams.index.edge import EdgeIndex
+
+    return EdgeIndex(settings.qdrant_path, settings.collection_prefix, dim)

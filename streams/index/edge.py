@@ -1,0 +1,94 @@
+"""The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
+
+One shard per collection, in <qdrant dir>/<prefix>_frames and <prefix>_videos. A shard is
+opened by one process at a time: the embedded stack runs one match worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from streams.index import (
+    IndexError_,
+    StoredVideo,
+    frame_point_id,
+    mean_descriptor,
+    video_from_payload,
+    video_payload,
+    video_point_id,
+)
+from streams.values import FrameHit
+
+
+def _open_shard(path: Path, dim: int):
+    from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeVectorParams
+
+    config = EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine))
+    try:
+        if (path / "edge_config.json").exists() or any(path.glob("segments*")):
+            return EdgeShard.load(str(path), config)
+        path.mkdir(parents=True, exist_ok=True)
+        return EdgeShard.create(str(path), config)
+    except Exception as error:
+        raise IndexError_(f"cannot open the Qdrant Edge shard at {path}: {error}") from error
+
+
+class EdgeIndex:
+    def __init__(self, directory: Path, prefix: str, dim: int = 512):
+        from qdrant_edge import PayloadSchemaType, UpdateOperation
+
+        self.directory = Path(directory)
+        self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
+        self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
+        self._frames.update(UpdateOperation.create_field_index("video_id", PayloadSchemaType.Keyword))
+
+    def get_video(self, video_id: str) -> StoredVideo | None:
+        records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
+        return video_from_payload(records[0].payload) if records else None
+
+    def video_count(self) -> int:
+        return self._videos.info().points_count
+
+    def search_frames(
+        self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
+    ) -> list[FrameHit]:
+        from qdrant_edge import Query, QueryBatchRequest, QueryRequest
+
+        if len(embeddings) == 0:
+            return []
+        requests = [
+            QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
+                         score_threshold=score_floor)
+            for vector in np.asarray(embeddings, np.float32)
+        ]
+        results = self._frames.query_batch(QueryBatchRequest(requests))
+        return [
+            FrameHit(float(t), point.payload["video_id"], point.payload["t"], point.score, mirrored)
+            for t, points in zip(timestamps, results)
+            for point in points
+        ]
+
+    def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+        from qdrant_edge import Point, UpdateOperation
+
+        frames = [
+            Point(frame_point_id(video.video_id, i), vector.tolist(),
+                  {"video_id": video.video_id, "t": round(float(t), 3), "cluster_id": video.cluster_id})
+            for i, (t, vector) in enumerate(zip(timestamps, np.asarray(embeddings, np.float32)))
+        ]
+        if frames:
+            self._frames.update(UpdateOperation.upsert_points(frames))
+        # The video record goes last: its presence is what marks the video as indexed.
+        record = Point(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
+                       video_payload(video))
+        self._videos.update(UpdateOperation.upsert_points([record]))
+        self._frames.flush()
+        self._videos.flush()
+
+    def stats(self) -> dict[str, int]:
+        return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count}
+
+    def close(self) -> None:
+        for shard in (self._frames, self._videos):
+            shard.close()

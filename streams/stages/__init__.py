@@ -1,0 +1,2 @@
+"""One module per stage, in the order a video flows through them:
+ingest -> frames / audio -> join -> match -> verdict."""

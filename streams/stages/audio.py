@@ -1,0 +1,50 @@
+"""Stage 2b: fingerprint the soundtrack (Chromaprint, computed by Essentia). A video with no
+track or too little sound gets a state saying so, and is judged on its frames; an audio track
+that cannot be decoded does the same, since the frames may still be fine."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from schemas.events import AudioState
+from schemas.internal import AcceptedVideo, AudioHalf, FeatureHalf, encode_array
+from streams.app import accepted_topic, app, features_topic, settings
+from streams.config import Settings
+from streams.errors import as_error
+from streams.media.uri import opened_media
+from streams.runtime import get_runtime
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
+    from streams.audio.extract import extract_fingerprint
+
+    with opened_media(accepted.uri, settings) as path:
+        fingerprint = extract_fingerprint(path, settings)
+    return AudioHalf(
+        state=AudioState(fingerprint.state),
+        items=encode_array(fingerprint.items, "uint32"),
+        items_per_second=fingerprint.items_per_second,
+        duration=round(fingerprint.duration, 3),
+        usable_seconds=round(fingerprint.usable_seconds, 3),
+    )
+
+
+@app.agent(accepted_topic, name="audio")
+async def audio(stream):
+    runtime = get_runtime()
+    async for value in stream:
+        accepted = AcceptedVideo.model_validate_json(value)
+        started = time.perf_counter()
+        try:
+            result = await runtime.run(fingerprint_audio, accepted, settings)
+        except Exception as exc:
+            error = as_error(exc)
+            log.warning("no audio features for %s: %s: %s", accepted.video_id, error.code, error.message,
+                        extra={"video_id": accepted.video_id})
+            result = AudioHalf(state=AudioState.FAILED)
+        half = FeatureHalf(kind="audio", accepted=accepted, audio=result,
+                           seconds=round(time.perf_counter() - started, 4))
+        await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())

@@ -1,0 +1,43 @@
+"""Stage 3: wait until both halves of a video are in, then pass it on. The halves wait in a
+Faust table (backed by a compacted changelog topic), so a restarted worker still has them."""
+
+from __future__ import annotations
+
+import base64
+
+from schemas.internal import FeatureHalf, JoinedVideo
+from streams.app import app, features_topic, halves, joined_topic
+from streams.stages.verdict import fail, model_info
+
+
+def join_halves(frames: FeatureHalf, audio: FeatureHalf) -> JoinedVideo:
+    accepted = frames.accepted
+    return JoinedVideo(
+        accepted=accepted,
+        frames=frames.frames,
+        audio=audio.audio,
+        timings={"frames": frames.seconds, "audio": audio.seconds},
+    )
+
+
+@app.agent(features_topic, name="join")
+async def join(stream):
+    async for event in stream.events():
+        half = FeatureHalf.model_validate_json(event.value)
+        video_id = half.accepted.video_id
+        waiting = dict(halves[video_id])
+        waiting[half.kind] = event.value.decode()
+        if set(waiting) != {"frames", "audio"}:
+            halves[video_id] = waiting
+            continue
+        del halves[video_id]
+        frames = FeatureHalf.model_validate_json(waiting["frames"])
+        audio = FeatureHalf.model_validate_json(waiting["audio"])
+        if frames.error is not None:
+            raw = base64.b64decode(frames.accepted.raw_event)
+            await fail(video_id, video_id.encode(), raw, frames.error, stage="frames",
+                       attempts=frames.error.attempts, timings={"frames": frames.seconds},
+                       models=model_info())
+            continue
+        joined = join_halves(frames, audio)
+        await joined_topic.send(key=video_id.encode(), value=joined.model_dump_json().encode())

@@ -1,0 +1,174 @@
+"""Stage 4: search the index for earlier videos, compare soundtracks, decide, index the new video,
+and hand the verdict to the verdict stage.
+
+Runs on one partition (see streams.kafka.topics): videos are indexed in one order, and a video
+processed twice (a crash before its offset was committed, a re-published event) gets the verdict
+stored the first time instead of matching against itself."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+from schemas.events import AudioEvidence, AudioState, ErrorInfo, Segment, Verdict, VerdictClass, VisualEvidence
+from schemas.internal import AudioHalf, JoinedVideo, decode_array
+from streams.app import app, joined_topic, settings
+from streams.config import Settings
+from streams.errors import IndexUnavailable, as_error
+from streams.index import StoredVideo, VideoIndex
+from streams.runtime import get_runtime
+from streams.stages.verdict import fail, model_info, send_verdict
+from streams.values import FrameHit
+
+# How many visual candidates get their soundtrack compared (best first).
+AUDIO_CHECKED_CANDIDATES = 5
+
+
+def _fingerprint(items: str, items_per_second: float, duration: float, usable_seconds: float, state: str):
+    from streams.audio import AudioFingerprint
+
+    return AudioFingerprint(
+        items=decode_array(items, "uint32") if items else np.zeros(0, np.uint32),
+        items_per_second=items_per_second,
+        duration=duration,
+        usable_seconds=usable_seconds,
+        state=state,
+    )
+
+
+def query_fingerprint(audio: AudioHalf):
+    return _fingerprint(audio.items, audio.items_per_second, audio.duration, audio.usable_seconds, audio.state)
+
+
+def stored_fingerprint(video: StoredVideo):
+    return _fingerprint(video.audio_items, video.audio_items_per_second, video.duration, video.duration,
+                        video.audio_state)
+
+
+def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> list[FrameHit]:
+    frames = joined.frames
+    timestamps = np.asarray(frames.timestamps, np.float32)
+    hits = []
+    for encoded, mirrored in ((frames.embeddings, False), (frames.mirrored_embeddings, True)):
+        if encoded:
+            embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
+            hits += index.search_frames(embeddings, timestamps, limit=settings.frame_neighbours,
+                                        score_floor=settings.frame_score_floor, mirrored=mirrored)
+    return hits
+
+
+def compare_soundtracks(joined: JoinedVideo, candidates: list[str], index: VideoIndex, settings: Settings):
+    """Audio comparison with each candidate whose soundtrack, and ours, is usable."""
+    from streams.audio.match import compare
+
+    query = query_fingerprint(joined.audio)
+    results = {}
+    if query.state != AudioState.OK:
+        return results, {}
+    states = {}
+    for video_id in candidates:
+        stored = index.get_video(video_id)
+        if stored is None:
+            continue
+        states[video_id] = stored.audio_state
+        if stored.audio_state == AudioState.OK:
+            results[video_id] = compare(query, stored_fingerprint(stored), settings)
+    return results, states
+
+
+def _segment(segment) -> Segment | None:
+    return Segment(start=round(segment.start, 2), end=round(segment.end, 2)) if segment is not None else None
+
+
+def build_verdict(joined: JoinedVideo, decision, duplicate_of: str | None, timings: dict[str, float]) -> Verdict:
+    visual = decision.visual
+    audio = decision.audio
+    return Verdict(
+        video_id=joined.accepted.video_id,
+        status="ok",
+        is_duplicate=decision.is_duplicate,
+        duplicate_of=duplicate_of,
+        duplicate_for=duplicate_of or "",
+        verdict=VerdictClass(decision.verdict),
+        reason=decision.reason,
+        matched_video=decision.matched_video,
+        visual=VisualEvidence(
+            video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
+            reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
+            speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
+        ) if visual is not None else None,
+        audio=AudioEvidence(
+            video_id=decision.matched_video or "", same_recording=audio.same_recording, ber=round(audio.ber, 4),
+            offset=round(audio.offset, 3), speed=round(audio.speed, 4),
+            query_segment=_segment(audio.query_segment), reference_segment=_segment(audio.reference_segment),
+        ) if audio is not None else None,
+        audio_state=AudioState(joined.audio.state),
+        thresholds=dict(decision.thresholds),
+        timings=timings,
+        models=model_info(joined.frames.model, joined.frames.model_version),
+        decided_at=datetime.now(UTC),
+    )
+
+
+def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> Verdict:
+    from streams.matching.alignment import align
+    from streams.matching.decision import decide
+
+    started = time.perf_counter()
+    video_id = joined.accepted.video_id
+    try:
+        already = index.get_video(video_id)
+    except Exception as error:
+        raise IndexUnavailable(f"cannot read the index: {error}") from error
+    if already is not None:
+        return Verdict.model_validate_json(already.verdict)
+
+    visual = align(frame_hits(joined, index, settings), query_duration=joined.frames.duration, settings=settings)
+    candidates = [match.video_id for match in visual[:AUDIO_CHECKED_CANDIDATES]]
+    audio, reference_states = compare_soundtracks(joined, candidates, index, settings)
+    decision = decide(visual, audio, joined.audio.state, reference_states, settings)
+
+    duplicate_of = None
+    cluster_id = video_id
+    if decision.is_duplicate:
+        matched = index.get_video(decision.matched_video)
+        cluster_id = matched.cluster_id if matched else decision.matched_video
+        duplicate_of = cluster_id
+    timings = {**joined.timings, "match": round(time.perf_counter() - started, 4)}
+    timings["total"] = round((datetime.now(UTC) - joined.accepted.accepted_at).total_seconds(), 4)
+    verdict = build_verdict(joined, decision, duplicate_of, timings)
+
+    stored = StoredVideo(
+        video_id=video_id,
+        cluster_id=cluster_id,
+        sequence=index.video_count() + 1,
+        published_at=joined.accepted.published_at.isoformat() if joined.accepted.published_at else None,
+        duration=joined.frames.duration,
+        audio_state=joined.audio.state,
+        audio_items=joined.audio.items,
+        audio_items_per_second=joined.audio.items_per_second,
+        verdict=verdict.model_dump_json(),
+    )
+    embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
+    index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)
+    return verdict
+
+
+@app.agent(joined_topic, name="match", concurrency=1)
+async def match(stream):
+    runtime = get_runtime()
+    async for value in stream:
+        joined = JoinedVideo.model_validate_json(value)
+        try:
+            verdict = await runtime.run(match_video, joined, runtime.index, settings)
+        except Exception as exc:
+            error = as_error(exc)
+            raw = base64.b64decode(joined.accepted.raw_event)
+            await fail(joined.accepted.video_id, joined.accepted.video_id.encode(), raw,
+                       ErrorInfo(code=error.code, message=error.message, stage="match"), stage="match",
+                       timings=joined.timings, models=model_info(joined.frames.model, joined.frames.model_version))
+            continue
+        await send_verdict(verdict)
