@@ -1,0 +1,44 @@
+# dupstream's two everyday commands on a fresh machine:  make demo  and  make test.
+# Both set up what they need first (idempotently): a Python 3.12 venv with the project, the
+# ffmpeg command (for building sample videos) and Triton Inference Server in its own venv.
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+TRITON    := .cache/triton
+STAMP     := $(VENV)/.installed
+
+.PHONY: setup demo up test test-fast bench eval schemas clean
+
+setup: $(STAMP) ffmpeg triton
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $$(infra/dev/python312.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+ffmpeg:
+	@command -v ffmpeg >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; fi; }
+
+triton: $(STAMP)
+	$(PY) -m streams.embedding.triton_server install $(TRITON)
+
+demo: setup
+	$(VENV)/bin/dupstream demo
+
+up: setup
+	$(VENV)/bin/dupstream up
+
+test: setup
+	$(VENV)/bin/pytest -ra
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -ra -m "not integration"
+
+schemas: $(STAMP)
+	$(PY) -m schemas.generate
+
+clean:
+	rm -rf $(VENV) .cache .dupstream

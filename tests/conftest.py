@@ -1,0 +1,181 @@
+"""Shared fixtures: real media from packages, and a real stack (Tansu broker + one worker).
+
+Integration fixtures start real processes and are session-scoped: a consumer-group join costs
+about half the session timeout (6 s here), so every stream test shares one worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from streams.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def media() -> dict[str, Path]:
+    from streams.devset.packaged import packaged_media
+
+    return packaged_media(CACHE)
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory):
+    from streams.devset.samples import build_samples
+
+    return build_samples(tmp_path_factory.mktemp("samples"), CACHE)
+
+
+class VerdictLog:
+    """Collects every verdict and dead letter from the moment the stack is up."""
+
+    def __init__(self, settings: Settings):
+        from streams.kafka.clients import read_topic
+
+        self.settings = settings
+        self.verdicts: dict[str, list] = {}
+        self.dead_letters: dict[bytes | None, list] = {}
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._collect, args=(read_topic, settings.topic_verdict), daemon=True),
+            threading.Thread(target=self._collect, args=(read_topic, settings.topic_dlq), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _collect(self, read_topic, topic: str) -> None:
+        from schemas.events import Verdict
+
+        for message in read_topic(self.settings, topic, from_beginning=True):
+            with self._changed:
+                if topic == self.settings.topic_verdict:
+                    verdict = Verdict.model_validate_json(message.value())
+                    self.verdicts.setdefault(verdict.video_id, []).append(verdict)
+                else:
+                    self.dead_letters.setdefault(message.key(), []).append(message)
+                self._changed.notify_all()
+            if self._stop.is_set():
+                return
+
+    def wait(self, store: dict, key, count: int = 1, timeout: float = 120.0) -> list:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(store.get(key, [])) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {count} entries for {key!r} within {timeout:.0f} s; have {store.get(key)}")
+                self._changed.wait(left)
+            return list(store[key])
+
+    def verdict(self, video_id: str, count: int = 1, timeout: float = 120.0):
+        return self.wait(self.verdicts, video_id, count, timeout)[count - 1]
+
+    def dead_letter(self, key: bytes, timeout: float = 60.0):
+        return self.wait(self.dead_letters, key, 1, timeout)[0]
+
+
+class Stack:
+    def __init__(self, settings: Settings, env: dict[str, str], log_path: Path):
+        self.settings = settings
+        self.env = env
+        self.log_path = log_path
+        self.log: VerdictLog | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def start_worker(self, timeout: float = 90.0) -> subprocess.Popen:
+        ready = threading.Event()
+        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "INFO"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env,
+                                  cwd=REPO)
+
+        def follow() -> None:
+            with open(self.log_path, "a") as log:
+                for line in worker.stdout:
+                    log.write(line)
+                    log.flush()
+                    if "worker ready" in line:
+                        ready.set()
+
+        threading.Thread(target=follow, daemon=True).start()
+        if not ready.wait(timeout):
+            worker.kill()
+            raise RuntimeError(f"worker not ready after {timeout:.0f} s; see {self.log_path}")
+        self.workers.append(worker)
+        return worker
+
+    def publish(self, video_id: str, uri: str) -> None:
+        from schemas.events import VideoPublished
+        from streams.kafka.clients import publish
+
+        publish(self.settings, [VideoPublished(video_id=video_id, uri=uri)])
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+
+def stack_environment(tmp: Path, triton_url: str, media_roots: list[Path]) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DUPSTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+        "DUPSTREAM_DATA_DIR": str(tmp / "data"),
+        "DUPSTREAM_WEB_PORT": "0",
+        "DUPSTREAM_SESSION_TIMEOUT_S": "6",
+        "DUPSTREAM_TRITON_URL": triton_url,
+        "DUPSTREAM_MEDIA_ROOTS": json.dumps([str(root) for root in media_roots]),
+    }
+
+
+@pytest.fixture(scope="session")
+def frame_model_url() -> str:
+    """The worker's frame model: a real tritonserver when the project's setup installed one,
+    else ONNX Runtime in-process (the same descriptors, see tests/test_triton.py)."""
+    try:
+        from tests.triton_fixtures import running_triton_url
+    except ImportError:
+        return "onnx"
+    return running_triton_url() or "onnx"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, samples, frame_model_url) -> Iterator[Stack]:
+    from streams.kafka.broker import EmbeddedBroker
+    from streams.kafka.topics import create_topics
+
+    tmp = tmp_path_factory.mktemp("stack")
+    env = stack_environment(tmp, frame_model_url, [samples[0].path.parent, CACHE])
+    with mock.patch.dict(os.environ, env):
+        settings = Settings()
+    with EmbeddedBroker(settings.kafka_bootstrap, log_path=tmp / "broker.log"):
+        create_topics(settings)
+        stack = Stack(settings, env, tmp / "worker.log")
+        stack.log = VerdictLog(settings)
+        stack.start_worker()
+        try:
+            yield stack
+        finally:
+            stack.stop()
