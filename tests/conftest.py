@@ -5,6 +5,7 @@ about half the session timeout (6 s here), so every stream test shares one worke
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -161,13 +162,14 @@ def frame_model_url() -> str:
     return running_triton_url() or "onnx"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory, samples, frame_model_url) -> Iterator[Stack]:
+@contextlib.contextmanager
+def running_stack(tmp: Path, media_roots: list[Path], frame_model_url: str, **overrides: str) -> Iterator[Stack]:
+    """A broker with the topics, a verdict log, and one worker (start more with start_worker)."""
     from streams.kafka.broker import EmbeddedBroker
     from streams.kafka.topics import create_topics
 
-    tmp = tmp_path_factory.mktemp("stack")
-    env = stack_environment(tmp, frame_model_url, [samples[0].path.parent, CACHE])
+    env = stack_environment(tmp, frame_model_url, media_roots)
+    env.update({f"DUPSTREAM_{name.upper()}": value for name, value in overrides.items()})
     with mock.patch.dict(os.environ, env):
         settings = Settings()
     with EmbeddedBroker(settings.kafka_bootstrap, log_path=tmp / "broker.log"):
@@ -179,3 +181,9 @@ def stack(tmp_path_factory, samples, frame_model_url) -> Iterator[Stack]:
             yield stack
         finally:
             stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, samples, frame_model_url) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack"), [samples[0].path.parent, CACHE], frame_model_url) as stack:
+        yield stack
