@@ -49,4 +49,6 @@ class VisualMatch(NamedTuple):
     offset: float  # reference_time = speed * query_time + offset
     speed: float
     aligned_frames: int
-    mirrored: bool = False
+    mirrored: bool = False  # the query's frames were flipped horizontally to match
+    coverage: float = 0.0  # query_segment's share of the query's duration, 0..1
+    weighted_frames: float = 0.0  # aligned_frames with common frames discounted (0: not computed)
