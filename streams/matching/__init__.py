@@ -1,0 +1,7 @@
+"""Pure matching math: frame hits -> aligned visual matches (alignment), and visual + audio
+evidence -> the four-way verdict (decision). No I/O."""
+
+from streams.matching.alignment import align, rank_key
+from streams.matching.decision import AudioComparison, AudioResult, Decision, VerdictKind, decide
+
+__all__ = ["AudioComparison", "AudioResult", "Decision", "VerdictKind", "align", "decide", "rank_key"]
