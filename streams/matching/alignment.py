@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ MIN_SPAN_STEPS = 4.0  # chains spanning fewer steps keep the voted speed (slope 
 FIT_ROUNDS = 3
 MAX_PEAKS = 6  # lines tried per candidate video and orientation
 PEAK_MIN_FRACTION = 0.5  # stop when the peak's votes < this * min frames * visual_match_score
+REF_STEP_CAP = 3.0  # a reference's sampling interval guessed from hits is at most this many query steps
 COMMON_FRAME_VIDEOS = 3  # frames hitting at most this many videos (or the query's typical k) weigh 1
 OVERLAP_DROP = 0.5  # same-video matches overlapping more than this share of the shorter are echoes
 
@@ -178,13 +180,15 @@ def _median_step(times: np.ndarray, low: float, high: float) -> float:
 
 def _candidate_matches(
     video_id: str, mirrored: bool, q: np.ndarray, r: np.ndarray, s: np.ndarray, w: np.ndarray,
-    *, q_step: float, query_duration: float, settings: Any,
+    *, q_step: float, query_duration: float, reference_duration: float | None, settings: Any,
 ) -> list[VisualMatch]:
     min_frames = int(_setting(settings, "visual_min_aligned_frames", 3))
     min_score = float(_setting(settings, "visual_match_score", 0.6))
-    ref_low = 1.0 / float(_setting(settings, "sample_fps", 1.0))
-    ref_high = float(_setting(settings, "max_seconds", 14400.0)) / int(_setting(settings, "max_frames", 1200))
-    r_step = _median_step(r, ref_low, max(ref_low, ref_high))
+    if reference_duration:
+        r_step = sampling_interval(reference_duration, settings)
+    else:  # guessed from the hits; scattered hits would make it huge, hence the cap
+        ref_low = 1.0 / float(_setting(settings, "sample_fps", 1.0))
+        r_step = _median_step(r, ref_low, max(ref_low, REF_STEP_CAP * q_step))
     step = max(q_step, r_step)
     tol = TOLERANCE_STEPS * step
     _, qi = np.unique(q, return_inverse=True)
@@ -264,22 +268,27 @@ def _overlap(a: Segment, b: Segment) -> float:
     return inter / shorter if shorter > 0 else float(inter >= 0)
 
 
-def align(hits: list[FrameHit], *, query_duration: float, settings: Any = None) -> list[VisualMatch]:
+def align(
+    hits: list[FrameHit], *, query_duration: float, settings: Any = None,
+    reference_durations: Mapping[str, float] | None = None,
+) -> list[VisualMatch]:
     """The stored videos whose frames align with the query's along a time line, best first.
 
     hits: every (query frame, stored frame) pair the index returned, plain and mirrored.
     query_duration: seconds. settings: streams.config.Settings (or anything with its matching
-    fields; missing ones take the defaults)."""
+    fields; missing ones take the defaults). reference_durations: optional, stored videos'
+    durations by id: their sampling interval sets the time tolerance (long videos are sampled
+    more sparsely); without it the interval is guessed from the hits, at most REF_STEP_CAP query
+    steps."""
     if not hits:
         return []
     floor = float(_setting(settings, "frame_score_floor", 0.0))
     hits = [hit for hit in hits if hit.score >= floor]
     if not hits:
         return []
-    base_step = sampling_interval(query_duration, settings)
-    query_times = np.array(sorted({hit.query_time for hit in hits}), float)
-    q_step = _median_step(query_times, base_step, 3 * base_step)
-    n_frames = max(len(query_times), int(round(query_duration / base_step)) if query_duration > 0 else 0)
+    q_step = sampling_interval(query_duration, settings)  # frames without hits leave gaps: no guessing
+    n_hit_frames = len({hit.query_time for hit in hits})
+    n_frames = max(n_hit_frames, int(round(query_duration / q_step)) if query_duration > 0 else 0)
     common = int(_setting(settings, "common_frame_videos", COMMON_FRAME_VIDEOS))
     weights = frame_weights(hits, n_frames, common)
 
@@ -296,7 +305,9 @@ def align(hits: list[FrameHit], *, query_duration: float, settings: Any = None) 
         s = np.array([hit.score for hit in group], float)
         w = np.array([weights[hit.query_time] for hit in group], float)
         found += _candidate_matches(video_id, mirrored, q, r, s, w, q_step=q_step,
-                                    query_duration=query_duration, settings=settings)
+                                    query_duration=query_duration,
+                                    reference_duration=(reference_durations or {}).get(video_id),
+                                    settings=settings)
 
     kept: list[VisualMatch] = []
     for match in sorted(found, key=rank_key):  # rule 7
