@@ -213,3 +213,19 @@ def test_long_query_stays_fast():
     match = only(align(hits, query_duration=1200.0, settings=SETTINGS))
     assert time.perf_counter() - started < 5.0
     assert match.aligned_frames >= 1150 and match.speed == pytest.approx(1.1, abs=0.01)
+
+
+def test_static_talk_where_the_index_often_misses_the_right_frame():
+    """A static shot: each query frame hits nine random frames of the same talk, all similar, and
+    the right one only a third of the time. One match, on the right line; no chance segments."""
+    rng = random.Random(3)
+    hits = []
+    for q in range(120):
+        refs = set(rng.sample(range(600), 9))
+        if rng.random() < 0.3:
+            refs.add(q + 200)
+        hits += [FrameHit(float(q), "talk", float(r), 0.93 if r == q + 200 else rng.uniform(0.86, 0.91))
+                 for r in refs]
+    match = only(align(hits, query_duration=120.0, settings=SETTINGS))
+    assert match.offset == pytest.approx(200.0, abs=1.0) and match.speed == pytest.approx(1.0, abs=0.01)
+    assert match.query_segment.end - match.query_segment.start > 100

@@ -28,7 +28,9 @@ The rules, in order:
    MAX_PEAKS per candidate; a peak below PEAK_MIN_FRACTION of the smallest possible match stops
    the search): a compilation gives one match per source and per segment.
 7. Per video, a match whose query segment overlaps a stronger match of the same video by more than
-   OVERLAP_DROP of the shorter one is dropped (e.g. the mirrored search echoing the plain one).
+   OVERLAP_DROP of the shorter one is dropped (e.g. the mirrored search echoing the plain one), and
+   so is one with less than SECONDARY_MIN_SHARE of the evidence of the video's best match (chance
+   alignments among the many hits of a static shot).
 8. Matches are sorted by evidence = sum over the aligned pairs of w * similarity (mean score times
    weighted frames), then by score: a full copy ranks above a short clip that scores a bit higher.
 
@@ -58,10 +60,11 @@ MAX_GAP_STEPS = 10.0  # a longer gap ends the chain (inserted material: two segm
 MIN_SPAN_STEPS = 4.0  # chains spanning fewer steps keep the voted speed (slope unreliable)
 FIT_ROUNDS = 3
 MAX_PEAKS = 6  # lines tried per candidate video and orientation
-PEAK_MIN_FRACTION = 0.5  # stop when the peak's votes < this * min frames * visual_match_score
+PEAK_MIN_FRACTION = 0.75  # stop when the peak's votes < this * min frames * visual_match_score
 REF_STEP_CAP = 3.0  # a reference's sampling interval guessed from hits is at most this many query steps
 COMMON_FRAME_VIDEOS = 3  # frames hitting at most this many videos (or the query's typical k) weigh 1
 OVERLAP_DROP = 0.5  # same-video matches overlapping more than this share of the shorter are echoes
+SECONDARY_MIN_SHARE = 0.25  # a further segment of a video needs this share of its best one's evidence
 
 
 def _setting(settings: Any, name: str, default: Any) -> Any:
@@ -87,10 +90,14 @@ def frame_weights(hits: list[FrameHit], n_query_frames: int, common_videos: int)
     return {t: min(1.0, free / len(v)) for t, v in videos.items()}
 
 
+def evidence(match: VisualMatch) -> float:
+    """Rule 8: mean similarity times weighted aligned frames."""
+    return match.score * (match.weighted_frames or float(match.aligned_frames))
+
+
 def rank_key(match: VisualMatch) -> tuple[float, float, int, str]:
     """Best first when sorted ascending: evidence, then score, then aligned frames, then id."""
-    weighted = match.weighted_frames or float(match.aligned_frames)
-    return (-match.score * weighted, -match.score, -match.aligned_frames, match.video_id)
+    return (-evidence(match), -match.score, -match.aligned_frames, match.video_id)
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float) -> tuple[float, float, float]:
@@ -310,9 +317,14 @@ def align(
                                     settings=settings)
 
     kept: list[VisualMatch] = []
+    best: dict[str, float] = {}
     for match in sorted(found, key=rank_key):  # rule 7
-        if any(other.video_id == match.video_id and _overlap(other.query_segment, match.query_segment) > OVERLAP_DROP
-               for other in kept):
-            continue
+        if match.video_id in best:
+            if evidence(match) < SECONDARY_MIN_SHARE * best[match.video_id] or any(
+                    other.video_id == match.video_id
+                    and _overlap(other.query_segment, match.query_segment) > OVERLAP_DROP for other in kept):
+                continue
+        else:
+            best[match.video_id] = evidence(match)
         kept.append(match)
     return kept
