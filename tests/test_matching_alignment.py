@@ -229,3 +229,10 @@ def test_static_talk_where_the_index_often_misses_the_right_frame():
     match = only(align(hits, query_duration=120.0, settings=SETTINGS))
     assert match.offset == pytest.approx(200.0, abs=1.0) and match.speed == pytest.approx(1.0, abs=0.01)
     assert match.query_segment.end - match.query_segment.start > 100
+
+
+def test_symmetric_shot_prefers_the_plain_orientation_on_a_tie():
+    plain = [FrameHit(float(q), "A", float(q), 0.9) for q in range(20)]
+    flipped = [hit._replace(mirrored=True) for hit in plain]
+    match = only(align(flipped + plain, query_duration=20.0, settings=SETTINGS))
+    assert not match.mirrored

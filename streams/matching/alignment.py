@@ -95,9 +95,10 @@ def evidence(match: VisualMatch) -> float:
     return match.score * (match.weighted_frames or float(match.aligned_frames))
 
 
-def rank_key(match: VisualMatch) -> tuple[float, float, int, str]:
-    """Best first when sorted ascending: evidence, then score, then aligned frames, then id."""
-    return (-evidence(match), -match.score, -match.aligned_frames, match.video_id)
+def rank_key(match: VisualMatch) -> tuple[float, float, int, bool, str]:
+    """Best first when sorted ascending: evidence, then score, then aligned frames, then the plain
+    orientation before the mirrored one, then the video id (deterministic)."""
+    return (-evidence(match), -match.score, -match.aligned_frames, match.mirrored, match.video_id)
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float) -> tuple[float, float, float]:
