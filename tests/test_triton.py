@@ -14,7 +14,7 @@ from streams.config import Settings
 from streams.errors import DupstreamError, EmbeddingUnavailable
 from tests.triton_fixtures import triton_installation, triton_server, triton_url  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.integration
+integration = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = ["sscd", "sscd_distilled"]
@@ -68,6 +68,7 @@ def _stats(client, model: str) -> tuple[int, int]:
     return int(stats.get("inference_count", 0)), int(stats.get("execution_count", 0))
 
 
+@integration
 @pytest.mark.parametrize("model", MODELS)
 def test_triton_matches_onnx_runtime_in_process(embedders, frames, onnx_embeddings, model):
     embedder = embedders[model]
@@ -81,6 +82,7 @@ def test_triton_matches_onnx_runtime_in_process(embedders, frames, onnx_embeddin
     assert embedder.model_version.startswith("triton-2.51") and embedder.max_batch == 64
 
 
+@integration
 def test_batch_shapes_and_chunking(triton_url, embedders, frames, onnx_embeddings):
     from streams.embedding.triton import TritonEmbedder
 
@@ -101,6 +103,7 @@ def test_batch_shapes_and_chunking(triton_url, embedders, frames, onnx_embedding
         embedder.embed(frames[..., :2])
 
 
+@integration
 def test_dynamic_batching_of_concurrent_requests(triton_server, embedders, frames, onnx_embeddings):
     import tritonclient.grpc as grpcclient
 
@@ -135,6 +138,7 @@ def test_dead_port_raises_after_retries_without_hanging():
     assert caught.value.retriable
 
 
+@integration
 def test_unknown_model_is_unavailable(triton_url):
     from streams.embedding.triton import TritonEmbedder
 
@@ -142,6 +146,7 @@ def test_unknown_model_is_unavailable(triton_url):
         TritonEmbedder(triton_url, Settings(embed_attempts=2), model_name="no_such_model", backoff_s=0.01)
 
 
+@integration
 def test_server_gone_mid_use_raises_embedding_unavailable(triton_installation, frames):
     """A server that stops under a working client: calls fail after their retries, promptly."""
     from streams.embedding.triton import TritonEmbedder
@@ -163,6 +168,7 @@ def test_server_gone_mid_use_raises_embedding_unavailable(triton_installation, f
     assert caught.value.attempts == 2 and time.monotonic() - started < 15
 
 
+@integration
 def test_invalid_input_is_rejected_not_retried(embedders):
     """A request the server refuses (wrong size for the batch limit) is not worth retrying."""
     embedder = embedders["sscd_distilled"]
@@ -177,6 +183,7 @@ def test_invalid_input_is_rejected_not_retried(embedders):
         embedder.max_batch = embedder_batch
 
 
+@integration
 def test_install_is_idempotent_and_found(triton_installation):
     from streams.embedding.triton_server import find_installed, install
 
@@ -186,3 +193,50 @@ def test_install_is_idempotent_and_found(triton_installation):
     assert again == triton_installation
     assert find_installed(home=triton_installation.home) == triton_installation
     assert find_installed(home=REPO / ".cache" / "no-triton-here") is None
+
+
+# --- the model repositories (no server needed) ------------------------------------------------
+
+
+def _config(path: Path):
+    return _config_text(path.read_text())
+
+
+def _uncommented_tensorrt(text: str) -> str:
+    """The GPU config with its commented TensorRT block in place of the CUDA one."""
+    head, _, block = text.partition("# Replace the optimization block above with:\n#\n")
+    head = head[: head.index("optimization {")]
+    return head + "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.splitlines())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_model_configs_share_one_contract(model):
+    cpu = _config(REPO / "model_repository" / model / "config.pbtxt")
+    gpu_path = REPO / "infra" / "triton" / "model_repository_gpu" / model / "config.pbtxt"
+    gpu = _config(gpu_path)
+    tensorrt = _config_text(_uncommented_tensorrt(gpu_path.read_text()))
+    for config in (cpu, gpu, tensorrt):
+        assert config.name == model and config.max_batch_size == 64
+        assert config.HasField("dynamic_batching") and config.dynamic_batching.max_queue_delay_microseconds > 0
+        (image,) = config.input
+        (embedding,) = config.output
+        assert (image.name, image.data_type, list(image.dims)) == ("image", 2, [-1, -1, 3])  # TYPE_UINT8
+        assert (embedding.name, embedding.data_type, list(embedding.dims)) == ("embedding", 11, [512])  # FP32
+    assert cpu.backend == "python" and cpu.instance_group[0].kind == cpu.instance_group[0].KIND_CPU
+    assert cpu.parameters["immaculate_model"].string_value == model
+    assert gpu.backend == "onnxruntime" and gpu.instance_group[0].kind == gpu.instance_group[0].KIND_GPU
+    assert gpu.optimization.execution_accelerators.gpu_execution_accelerator[0].name == "cuda"
+    assert tensorrt.optimization.execution_accelerators.gpu_execution_accelerator[0].name == "tensorrt"
+    # One backend implementation for both models, and no model file anywhere in the repository.
+    assert (REPO / "model_repository" / model / "1" / "model.py").resolve() == (
+        REPO / "model_repository" / "sscd" / "1" / "model.py"
+    )
+    assert not list(REPO.joinpath("model_repository").rglob("*.onnx"))
+    assert not list(REPO.joinpath("infra", "triton").rglob("*.onnx"))
+
+
+def _config_text(text: str):
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+
+    return text_format.Parse(text, model_config_pb2.ModelConfig())

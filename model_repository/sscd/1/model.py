@@ -43,12 +43,20 @@ class TritonPythonModel:
         options.intra_op_num_threads = int(_parameter(config, "intra_op_threads", "0"))
         providers = [p.strip() for p in _parameter(config, "execution_providers", "CPUExecutionProvider").split(",")]
         available = set(ort.get_available_providers())
+        missing = [p for p in providers if p not in available]
+        if missing:
+            pb_utils.Logger.log_warn(f"{args['model_name']}: onnxruntime lacks {missing}; using the others")
         providers = [p for p in providers if p in available] or ["CPUExecutionProvider"]
+        if args.get("model_instance_kind") == "GPU":  # a KIND_GPU instance runs on its own device
+            device = {"device_id": int(args.get("model_instance_device_id", 0))}
+            providers = [(p, device) if p in ("CUDAExecutionProvider", "TensorrtExecutionProvider") else p
+                         for p in providers]
         self._session = ort.InferenceSession(str(MODELS[name]), options, providers=providers)
         self._input = self._session.get_inputs()[0].name
         self._output = self._session.get_outputs()[0].name
         pb_utils.Logger.log_info(
-            f"{args['model_name']}: {MODELS[name].name} on onnxruntime {ort.__version__}, providers {providers}"
+            f"{args['model_name']}: {MODELS[name].name} on onnxruntime {ort.__version__}, "
+            f"providers {self._session.get_providers()}"
         )
 
     def execute(self, requests):
