@@ -99,7 +99,7 @@ class TritonEmbedder:
     # --- start-up ----------------------------------------------------------------------------
 
     def _check(self) -> tuple[str, str, int]:
-        health_timeout = min(self.timeout_s, 5.0)
+        health_timeout = min(self.timeout_s, 2.0)  # start-up must not stall the caller long
         if not self._client.is_server_live(client_timeout=health_timeout):
             raise EmbeddingUnavailable(f"Triton at {self.url} is not live")
         if not self._client.is_model_ready(self.model_name, client_timeout=health_timeout):
