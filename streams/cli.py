@@ -68,6 +68,18 @@ def _topics(args, settings: Settings) -> int:
     return 0
 
 
+BENCHMARKS = {
+    "triton": "streams.bench.triton_bench",  # frames/s through Triton and ONNX Runtime, per batch size
+    "frames": "streams.bench.frames_bench",  # seconds per video-minute: decode, embed, frame stage
+}
+
+
+def _bench(args, settings: Settings) -> int:
+    import importlib
+
+    return importlib.import_module(BENCHMARKS[args.which]).main(args.options)
+
+
 def _config(args, settings: Settings) -> int:
     print("| variable | default | meaning |\n| --- | --- | --- |")
     for name, field in Settings.model_fields.items():
@@ -93,12 +105,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
+    bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
+    bench.add_argument("which", choices=sorted(BENCHMARKS))
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
     commands.add_parser("config", help="print the configuration variables as a Markdown table")
     return root
 
 
 HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
-            "topics": _topics, "config": _config}
+            "topics": _topics, "bench": _bench, "config": _config}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,18 @@ def real_frames(count: int, size: int, cache: Path = REPO / ".cache") -> np.ndar
     return np.concatenate([frames] * -(-count // len(frames)))[:count]  # repeat a short clip
 
 
+def triton_url(stack: contextlib.ExitStack, settings: Settings, url: str | None, models: list[str]) -> str:
+    """`url` if given, else the address of the installed tritonserver, started on `stack`."""
+    from streams.embedding.triton_server import TritonServer, find_installed
+
+    if url is not None:
+        return url
+    installation = find_installed(settings)
+    if installation is None:
+        raise SystemExit("tritonserver is not installed: python -m streams.embedding.triton_server install")
+    return stack.enter_context(TritonServer(installation, settings, models=models)).grpc_url
+
+
 def frames_per_second(embed, frames: np.ndarray, batch: int, repeats: int, concurrency: int = 1) -> float:
     """`concurrency` callers share the work (they share the embedder, as a worker's threads do)."""
     embed(frames[:batch])  # warm-up (first call allocates)
@@ -74,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from streams.embedding.onnx import OnnxEmbedder
     from streams.embedding.triton import TritonEmbedder
-    from streams.embedding.triton_server import TritonServer, find_installed
 
     settings = Settings()
     frames = real_frames(args.frames, settings.frame_size)
@@ -82,12 +93,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{settings.frame_size}x{settings.frame_size}, best of {args.repeats}", flush=True)
 
     with contextlib.ExitStack() as stack:
-        url = args.url
-        if url is None:
-            installation = find_installed(settings)
-            if installation is None:
-                raise SystemExit("tritonserver is not installed: python -m streams.embedding.triton_server install")
-            url = stack.enter_context(TritonServer(installation, settings, models=args.models)).grpc_url
+        url = triton_url(stack, settings, args.url, args.models)
         rows = []
         for model in args.models:
             embedder = TritonEmbedder(url, Settings(frame_model=model))
