@@ -7,7 +7,7 @@ qdrant-client against a Qdrant server (production)."""
 from __future__ import annotations
 
 import uuid
-from typing import NamedTuple, Protocol
+from typing import Iterable, NamedTuple, Protocol
 
 import numpy as np
 
@@ -71,6 +71,24 @@ def video_from_payload(payload: dict) -> StoredVideo:
     return StoredVideo(**{field: payload[field] for field in StoredVideo._fields})
 
 
+def frame_points(video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> list[tuple[str, list[float], dict]]:
+    """(point id, vector, payload) of each frame of the video, for either engine's point type."""
+    return [
+        (frame_point_id(video.video_id, i), vector.tolist(),
+         {"video_id": video.video_id, "t": round(float(t), 3), "cluster_id": video.cluster_id})
+        for i, (t, vector) in enumerate(zip(timestamps, np.asarray(embeddings, np.float32)))
+    ]
+
+
+def frame_hits(timestamps: np.ndarray, results: Iterable[Iterable], mirrored: bool) -> list[FrameHit]:
+    """The hits of a batched frame search: one list of scored points (`.payload`, `.score`) per query frame."""
+    return [
+        FrameHit(float(t), point.payload["video_id"], point.payload["t"], point.score, mirrored)
+        for t, points in zip(timestamps, results)
+        for point in points
+    ]
+
+
 def mean_descriptor(embeddings: np.ndarray) -> list[float]:
     """One vector per video (the normalised mean of its frames), so the dashboard can show and
     search videos as well as frames."""
@@ -82,7 +100,7 @@ def open_index(settings: Settings, dim: int = 512) -> VideoIndex:
     if settings.qdrant_path is None:
         from streams.index.server import ServerIndex
 
-        return ServerIndex(settings, dim)
+        return ServerIndex.connect(settings, dim)
     from streams.index.edge import EdgeIndex
 
     return EdgeIndex(settings.qdrant_path, settings.collection_prefix, dim)

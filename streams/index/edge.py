@@ -12,7 +12,8 @@ import numpy as np
 from streams.index import (
     IndexError_,
     StoredVideo,
-    frame_point_id,
+    frame_hits,
+    frame_points,
     mean_descriptor,
     video_from_payload,
     video_payload,
@@ -62,21 +63,12 @@ class EdgeIndex:
                          score_threshold=score_floor)
             for vector in np.asarray(embeddings, np.float32)
         ]
-        results = self._frames.query_batch(QueryBatchRequest(requests))
-        return [
-            FrameHit(float(t), point.payload["video_id"], point.payload["t"], point.score, mirrored)
-            for t, points in zip(timestamps, results)
-            for point in points
-        ]
+        return frame_hits(timestamps, self._frames.query_batch(QueryBatchRequest(requests)), mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
         from qdrant_edge import Point, UpdateOperation
 
-        frames = [
-            Point(frame_point_id(video.video_id, i), vector.tolist(),
-                  {"video_id": video.video_id, "t": round(float(t), 3), "cluster_id": video.cluster_id})
-            for i, (t, vector) in enumerate(zip(timestamps, np.asarray(embeddings, np.float32)))
-        ]
+        frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
         if frames:
             self._frames.update(UpdateOperation.upsert_points(frames))
         # The video record goes last: its presence is what marks the video as indexed.

@@ -1,0 +1,134 @@
+"""The index on a Qdrant server, through qdrant-client: what production runs (many workers, one
+Qdrant, its dashboard on port 6333).
+
+Two collections, created at start when absent, each described in its metadata so that a person
+browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled frame) and
+<prefix>_videos (one point per indexed video). The same class works on qdrant-client's local
+mode (`QdrantClient(path=...)` or `":memory:"`), which is how the tests run it: no Qdrant server
+binary installs on the test machines."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+
+from streams.config import Settings
+from streams.errors import IndexUnavailable
+from streams.index import (IndexError_, StoredVideo, frame_hits, frame_points, mean_descriptor, video_from_payload,
+                           video_payload, video_point_id)
+from streams.values import FrameHit
+
+UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
+SEARCH_BATCH = 64  # query frames per query_batch_points request
+
+FRAMES_DESCRIPTION = (
+    "dupstream: one point per sampled frame of every indexed video. Vector: the frame's SSCD copy-detection "
+    "descriptor (cosine). Payload: video_id, t (seconds into the video), cluster_id (the earliest-indexed video "
+    "of its duplicate cluster). Searched for every new video; written once per video by the match stage."
+)
+VIDEOS_DESCRIPTION = (
+    "dupstream: one point per indexed video; its presence marks the video as indexed. Vector: the normalised "
+    "mean of its frame descriptors. Payload: cluster_id, sequence (indexing order), published_at, duration, the "
+    "soundtrack's Chromaprint (audio_items, base64 uint32) and the verdict it got (JSON)."
+)
+
+
+def _split(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class ServerIndex:
+    def __init__(self, client, prefix: str, dim: int = 512, *, where: str = "Qdrant"):
+        """`client` is a `qdrant_client.QdrantClient`: on a server URL in production, in local mode in tests."""
+        self.client = client
+        self.where = where
+        self.frames = f"{prefix}_frames"
+        self.videos = f"{prefix}_videos"
+        try:
+            self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, keyword_fields=("video_id", "cluster_id"))
+            self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, keyword_fields=("cluster_id",))
+        except Exception as error:
+            raise IndexError_(f"cannot open the collections {self.frames}, {self.videos} on {where}: {error}") from error
+
+    @classmethod
+    def connect(cls, settings: Settings, dim: int = 512) -> ServerIndex:
+        """The Qdrant server named by settings.qdrant_location (an http(s) URL)."""
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(url=settings.qdrant_location, api_key=settings.qdrant_api_key or None)
+        return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location)
+
+    def _ensure_collection(self, name: str, dim: int, description: str, keyword_fields: tuple[str, ...]) -> None:
+        from qdrant_client import models
+
+        if not self.client.collection_exists(name):
+            try:
+                self.client.create_collection(
+                    name,
+                    vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                    on_disk_payload=True,
+                    metadata={"description": description, "dimension": dim, "distance": "cosine"},
+                )
+            except Exception:
+                # Workers starting together race to create it; losing the race is fine.
+                if not self.client.collection_exists(name):
+                    raise
+        for field in keyword_fields:
+            self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD, wait=True)
+
+    @contextmanager
+    def _server(self, action: str):
+        try:
+            yield
+        except Exception as error:
+            raise IndexUnavailable(f"cannot {action} on {self.where}: {error}") from error
+
+    def get_video(self, video_id: str) -> StoredVideo | None:
+        with self._server("read the video record"):
+            records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
+        return video_from_payload(records[0].payload) if records else None
+
+    def video_count(self) -> int:
+        with self._server("count the videos"):
+            return self.client.count(self.videos, exact=True).count
+
+    def search_frames(
+        self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
+    ) -> list[FrameHit]:
+        from qdrant_client import models
+
+        requests = [
+            models.QueryRequest(query=vector.tolist(), limit=limit, score_threshold=score_floor,
+                                with_payload=["video_id", "t"])
+            for vector in np.asarray(embeddings, np.float32)
+        ]
+        results = []
+        with self._server("search the frames"):
+            for batch in _split(requests, SEARCH_BATCH):
+                results += [response.points for response in self.client.query_batch_points(self.frames, batch)]
+        return frame_hits(timestamps, results, mirrored)
+
+    def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+        from qdrant_client import models
+
+        frames = [models.PointStruct(id=point_id, vector=vector, payload=payload)
+                  for point_id, vector, payload in frame_points(video, timestamps, embeddings)]
+        record = models.PointStruct(id=video_point_id(video.video_id),
+                                    vector=mean_descriptor(np.asarray(embeddings, np.float32)),
+                                    payload=video_payload(video))
+        with self._server("store the video"):
+            for batch in _split(frames, UPSERT_BATCH):
+                self.client.upsert(self.frames, batch, wait=True)
+            # The video record goes last: its presence is what marks the video as indexed.
+            self.client.upsert(self.videos, [record], wait=True)
+
+    def stats(self) -> dict[str, int]:
+        with self._server("count the points"):
+            return {"videos": self.client.count(self.videos, exact=True).count,
+                    "frames": self.client.count(self.frames, exact=True).count}
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,112 @@
+"""One contract, two engines: every test runs against the embedded Qdrant Edge index and the
+qdrant-client one. The latter runs in qdrant-client's local mode (`QdrantClient(path=...)`),
+which stands in for a Qdrant server because no server binary installs here; the production path
+(an http URL) is covered up to the connection."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from streams.config import Settings
+from streams.index import IndexError_, StoredVideo, open_index
+from streams.index.edge import EdgeIndex
+from streams.index.server import SEARCH_BATCH, UPSERT_BATCH, ServerIndex
+
+
+def open_edge(path):
+    return EdgeIndex(path, "t")
+
+
+def open_server(path):
+    from qdrant_client import QdrantClient
+
+    with warnings.catch_warnings():
+        # Local mode says payload indexes have no effect there; a server builds them.
+        warnings.simplefilter("ignore", UserWarning)
+        return ServerIndex(QdrantClient(path=str(path)), "t")
+
+
+@pytest.fixture(params=[open_edge, open_server], ids=["edge", "server"])
+def open_at(request):
+    return request.param
+
+
+def unit(rows):
+    rows = np.asarray(rows, np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def video(video_id, **fields):
+    defaults = dict(cluster_id=video_id, sequence=1, published_at=None, duration=10.0, audio_state="ok",
+                    audio_items="", audio_items_per_second=7.8, verdict="{}")
+    return StoredVideo(video_id=video_id, **{**defaults, **fields})
+
+
+def test_frames_are_found_with_their_video_and_time(tmp_path, open_at):
+    vectors = unit(np.random.default_rng(0).normal(size=(20, 512)))
+    index = open_at(tmp_path)
+    index.add_video(video("a"), np.arange(20, dtype=np.float32), vectors)
+    hits = index.search_frames(vectors[[3, 7]], np.array([0.0, 1.0]), limit=2, score_floor=0.9)
+    assert [(h.query_time, h.video_id, h.ref_time) for h in hits] == [(0.0, "a", 3.0), (1.0, "a", 7.0)]
+    assert all(h.score > 0.99 and not h.mirrored for h in hits)
+    assert index.search_frames(unit(-vectors[:1]), np.zeros(1), limit=5, score_floor=0.5) == []
+    assert index.search_frames(np.zeros((0, 512), np.float32), np.zeros(0), limit=5, score_floor=0.5) == []
+
+
+def test_indexing_twice_changes_nothing_and_survives_a_reopen(tmp_path, open_at):
+    vectors = unit(np.random.default_rng(1).normal(size=(5, 512)))
+    index = open_at(tmp_path)
+    index.add_video(video("a", verdict='{"v": 1}'), np.arange(5, dtype=np.float32), vectors)
+    index.add_video(video("a", verdict='{"v": 1}'), np.arange(5, dtype=np.float32), vectors)
+    assert index.stats() == {"videos": 1, "frames": 5}
+    index.close()
+    reopened = open_at(tmp_path)
+    assert reopened.get_video("a").verdict == '{"v": 1}'
+    assert reopened.get_video("b") is None
+    assert reopened.video_count() == 1
+
+
+def test_a_long_video_goes_in_and_is_searched_in_batches(tmp_path, open_at):
+    """More frames than one upsert and more query frames than one search request carry."""
+    count = max(UPSERT_BATCH, SEARCH_BATCH) + 44
+    vectors = unit(np.random.default_rng(2).normal(size=(count, 512)))
+    index = open_at(tmp_path)
+    stored = video("long", cluster_id="orig", sequence=7, published_at="2024-05-01T10:00:00+00:00", duration=300.0,
+                   audio_state="no_audio", audio_items="AAAA", audio_items_per_second=7.8125, verdict='{"x": 2}')
+    index.add_video(stored, np.arange(count, dtype=np.float32) * 0.5, vectors)
+    hits = index.search_frames(vectors, np.arange(count, dtype=np.float32), limit=1, score_floor=0.95,
+                               mirrored=True)
+    assert [(h.query_time, h.ref_time) for h in hits] == [(float(i), i * 0.5) for i in range(count)]
+    assert all(h.video_id == "long" and h.mirrored for h in hits)
+    assert index.get_video("long") == stored
+    assert index.stats() == {"videos": 1, "frames": count}
+
+
+def test_neighbours_come_from_every_video_above_the_floor(tmp_path, open_at):
+    base = unit(np.random.default_rng(3).normal(size=(4, 512)))
+    near = unit(base + 0.3 * unit(np.random.default_rng(4).normal(size=(4, 512))))
+    index = open_at(tmp_path)
+    index.add_video(video("a"), np.arange(4, dtype=np.float32), base)
+    index.add_video(video("b", cluster_id="a", sequence=2), np.arange(4, dtype=np.float32) + 10, near)
+    hits = index.search_frames(base[:1], np.zeros(1), limit=5, score_floor=0.8)
+    assert [(h.video_id, h.ref_time) for h in hits] == [("a", 0.0), ("b", 10.0)]
+    assert hits[0].score > hits[1].score
+    assert index.video_count() == 2
+
+
+def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):
+    index = open_server(tmp_path)
+    frames = index.client.get_collection("t_frames")
+    videos = index.client.get_collection("t_videos")
+    assert "one point per sampled frame" in frames.config.metadata["description"]
+    assert "one point per indexed video" in videos.config.metadata["description"]
+    assert frames.config.params.vectors.size == 512
+    index.close()
+    assert open_server(tmp_path).stats() == {"videos": 0, "frames": 0}  # opening again keeps what exists
+
+
+def test_a_server_url_selects_the_client_and_an_unreachable_server_is_a_clear_error(tmp_path):
+    settings = Settings(qdrant_location="http://127.0.0.1:9", data_dir=tmp_path)
+    with pytest.raises(IndexError_, match=r"dupstream_frames.*http://127.0.0.1:9"):
+        open_index(settings)
