@@ -1,0 +1,24 @@
+"""Soundtrack fingerprints: Chromaprint items computed by Essentia (extract.py), their alignment
+and comparison (match.py), and the item windows the index searches (windows.py)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+# Chromaprint works on 11025 Hz mono and emits one 32-bit item per 1365 samples.
+CHROMAPRINT_SAMPLE_RATE = 11025
+ITEMS_PER_SECOND = CHROMAPRINT_SAMPLE_RATE / 1365
+
+
+class AudioFingerprint(NamedTuple):
+    items: np.ndarray  # uint32 [N], raw Chromaprint items (what `fpcalc -raw` prints)
+    items_per_second: float
+    duration: float  # seconds of decoded audio
+    usable_seconds: float  # seconds of it that are not silence
+    state: str  # 'ok' / 'no_audio' / 'too_little_audio' / 'failed' (schemas.events.AudioState)
+
+
+class FingerprintFormatError(ValueError):
+    """A compressed Chromaprint fingerprint that does not decode."""

@@ -1,0 +1,141 @@
+"""A video's soundtrack as Chromaprint items.
+
+The first audio stream is decoded with PyAV and converted by libswresample straight to 11025 Hz
+mono, Chromaprint's own working rate: Chromaprint does not resample again, and a minute of sound
+is 2.6 MB of samples. Essentia's Chromaprinter returns the compressed base64 form, which
+`decompress` turns back into the raw items."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+
+from streams.audio import CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint, FingerprintFormatError
+from streams.config import Settings
+from streams.errors import MediaError
+
+# Blocks of 0.1 s quieter than -50 dBFS (RMS) count as silence.
+SILENCE_BLOCK_SECONDS = 0.1
+SILENCE_RMS = 10 ** (-50 / 20)
+
+_NORMAL_BITS = 3
+_EXCEPTIONAL_BITS = 5
+_MAX_NORMAL = (1 << _NORMAL_BITS) - 1
+
+
+def _unpack(data: bytes, width: int, count: int | None = None) -> np.ndarray:
+    """Little-endian packed unsigned integers of `width` bits (Chromaprint's PackInt3/5Array)."""
+    bits = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")
+    usable = len(bits) // width
+    if count is not None:
+        usable = min(usable, count)
+    groups = bits[: usable * width].reshape(usable, width).astype(np.uint32)
+    return groups @ (1 << np.arange(width, dtype=np.uint32))
+
+
+def decompress(fingerprint: str) -> tuple[np.ndarray, int]:
+    """The raw items and the algorithm number of a compressed, URL-safe base64 Chromaprint
+    fingerprint.
+
+    Layout: one byte algorithm, three bytes item count (big-endian); then, per item, the
+    positions of the bits that changed since the previous item as gaps, 3 bits each with 0
+    closing the item and 7 meaning "7 plus the next 5-bit exceptional value"; then the
+    exceptional values."""
+    try:
+        data = base64.urlsafe_b64decode(fingerprint + "=" * (-len(fingerprint) % 4))
+    except ValueError as error:
+        raise FingerprintFormatError(f"not base64: {error}") from error
+    if len(data) < 4:
+        raise FingerprintFormatError("shorter than its header")
+    algorithm, count = data[0], int.from_bytes(data[1:4], "big")
+    if count == 0:
+        return np.zeros(0, np.uint32), algorithm
+    normal = _unpack(data[4:], _NORMAL_BITS)
+    ends = np.flatnonzero(normal == 0)
+    if len(ends) < count:
+        raise FingerprintFormatError(f"{len(ends)} items encoded, the header says {count}")
+    normal = normal[: ends[count - 1] + 1]
+    normal_bytes = (len(normal) * _NORMAL_BITS + 7) // 8
+    exceptional_at = np.flatnonzero(normal == _MAX_NORMAL)
+    exceptional = _unpack(data[4 + normal_bytes:], _EXCEPTIONAL_BITS, len(exceptional_at))
+    if len(exceptional) < len(exceptional_at):
+        raise FingerprintFormatError("exceptional bits missing")
+    gaps = normal.astype(np.int64)
+    gaps[exceptional_at] += exceptional
+    # Bit positions are running sums of the gaps within each item (an item's gaps end at a 0).
+    item_of = np.concatenate(([0], np.cumsum(gaps == 0)[:-1]))
+    running = np.cumsum(gaps)
+    item_start = np.concatenate(([0], running[ends[: count - 1]]))
+    position = running - item_start[item_of]
+    changed = gaps != 0
+    if np.any(position[changed] > 32):
+        raise FingerprintFormatError("a bit position beyond 32")
+    deltas = np.zeros(count, np.uint32)
+    np.add.at(deltas, item_of[changed], (np.uint32(1) << (position[changed] - 1).astype(np.uint32)))
+    return np.bitwise_xor.accumulate(deltas), algorithm
+
+
+def _decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
+    """The first audio stream at 11025 Hz mono float32, or None when the file has none."""
+    import av
+
+    try:
+        container = av.open(str(path), timeout=settings.decode_timeout_s)
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as error:
+        raise MediaError(f"not a readable media file: {error}") from error
+    with container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=CHROMAPRINT_SAMPLE_RATE)
+        limit = int(settings.max_seconds * CHROMAPRINT_SAMPLE_RATE)
+        chunks, decoded = [], 0
+        try:
+            for frame in container.decode(stream):
+                for converted in resampler.resample(frame):
+                    chunks.append(converted.to_ndarray().reshape(-1))
+                    decoded += len(chunks[-1])
+                if decoded >= limit:
+                    break
+            else:
+                chunks += [converted.to_ndarray().reshape(-1) for converted in resampler.resample(None)]
+        except av.error.FFmpegError as error:
+            if not chunks:
+                raise MediaError(f"the audio stream does not decode: {error}") from error
+    return np.concatenate(chunks)[:limit] if chunks else np.zeros(0, np.float32)
+
+
+def usable_seconds(samples: np.ndarray, sample_rate: int) -> float:
+    """Seconds of the signal that are not silence (0.1 s blocks above -50 dBFS RMS)."""
+    block = int(SILENCE_BLOCK_SECONDS * sample_rate)
+    blocks = len(samples) // block
+    if blocks == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(np.square(samples[: blocks * block].reshape(blocks, block), dtype=np.float64), axis=1))
+    return float(np.count_nonzero(rms > SILENCE_RMS) * SILENCE_BLOCK_SECONDS)
+
+
+def chromaprint_items(samples: np.ndarray) -> np.ndarray:
+    """Raw Chromaprint items of 11025 Hz mono samples (empty when too short for one item)."""
+    import essentia.standard as es
+
+    if len(samples) == 0:
+        return np.zeros(0, np.uint32)
+    compressed = es.Chromaprinter(sampleRate=CHROMAPRINT_SAMPLE_RATE)(np.ascontiguousarray(samples, np.float32))
+    return decompress(compressed)[0] if compressed else np.zeros(0, np.uint32)
+
+
+def extract_fingerprint(path: Path, settings: Settings) -> AudioFingerprint:
+    """The soundtrack's fingerprint; a file without an audio stream gives state 'no_audio', one
+    with less than settings.min_audio_seconds of sound 'too_little_audio'. An audio stream that
+    cannot be decoded at all raises MediaError."""
+    samples = _decode_mono(path, settings)
+    if samples is None:
+        return AudioFingerprint(np.zeros(0, np.uint32), ITEMS_PER_SECOND, 0.0, 0.0, "no_audio")
+    duration = len(samples) / CHROMAPRINT_SAMPLE_RATE
+    sound = usable_seconds(samples, CHROMAPRINT_SAMPLE_RATE)
+    items = chromaprint_items(samples)
+    state = "ok" if sound >= settings.min_audio_seconds and len(items) else "too_little_audio"
+    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state)
