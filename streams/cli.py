@@ -80,6 +80,25 @@ def _bench(args, settings: Settings) -> int:
     return importlib.import_module(BENCHMARKS[args.which]).main(args.options)
 
 
+def _index(args, settings: Settings) -> int:
+    from streams.index import IndexError_, open_index
+
+    try:
+        index = open_index(settings)
+    except IndexError_ as error:
+        print(f"dupstream: {error}", file=sys.stderr)
+        return 2
+    try:
+        counts = index.stats()
+    finally:
+        index.close()
+    print(f"Qdrant server {settings.qdrant_location}" if settings.qdrant_path is None
+          else f"Qdrant Edge in {settings.qdrant_path}")
+    for kind, points in counts.items():
+        print(f"{settings.collection_prefix}_{kind:<24} {points:>10} points")
+    return 0
+
+
 def _config(args, settings: Settings) -> int:
     print("| variable | default | meaning |\n| --- | --- | --- |")
     for name, field in Settings.model_fields.items():
@@ -105,6 +124,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
+    index = commands.add_parser("index", help="inspect the video index")
+    index.add_argument("action", choices=["stats"])
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -113,7 +134,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
-            "topics": _topics, "bench": _bench, "config": _config}
+            "topics": _topics, "bench": _bench, "index": _index,
+            "config": _config}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,3 +110,17 @@ def test_a_server_url_selects_the_client_and_an_unreachable_server_is_a_clear_er
     settings = Settings(qdrant_location="http://127.0.0.1:9", data_dir=tmp_path)
     with pytest.raises(IndexError_, match=r"dupstream_frames.*http://127.0.0.1:9"):
         open_index(settings)
+
+
+def test_index_stats_command_counts_the_points(tmp_path, monkeypatch, capsys):
+    from streams.cli import main
+
+    index = open_edge(tmp_path)
+    index.add_video(video("a"), np.arange(3, dtype=np.float32), unit(np.eye(3, 512)))
+    index.close()
+    monkeypatch.setenv("DUPSTREAM_QDRANT_LOCATION", str(tmp_path))
+    monkeypatch.setenv("DUPSTREAM_COLLECTION_PREFIX", "t")
+    assert main(["index", "stats"]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert lines[0] == f"Qdrant Edge in {tmp_path}"
+    assert [line.split() for line in lines[1:3]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"]]
