@@ -14,6 +14,7 @@ import numpy as np
 
 from streams.config import Settings
 from streams.errors import MediaError
+from streams.media.bars import picture_box
 from streams.values import SampledFrames
 
 # Beyond this many undecodable packets in a row the file is taken as broken, not damaged.
@@ -45,6 +46,20 @@ def _duration(container, stream) -> float:
     if container.duration is not None:
         return container.duration / 1_000_000
     return 0.0
+
+
+def _picture(frame, size: int) -> np.ndarray:
+    """The frame as uint8 RGB size x size, cropped to the picture inside letterbox or pillarbox
+    bars (streams.media.bars). Bars are looked for at twice the working size, in luma only, so
+    that a frame without bars costs one extra small conversion."""
+    probe = 2 * size
+    top, bottom, left, right = picture_box(frame.to_ndarray(width=probe, height=probe, format="gray"))
+    if (top, bottom, left, right) == (0, probe, 0, probe):
+        return frame.to_ndarray(width=size, height=size, format="rgb24")
+    import cv2
+
+    inside = frame.to_ndarray(width=probe, height=probe, format="rgb24")[top:bottom, left:right]
+    return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def sample_frames(path: Path, settings: Settings) -> SampledFrames:
@@ -83,7 +98,7 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
                 last_time = max(last_time, frame.time)
                 if frame.time + 1e-3 < next_time:
                     continue
-                pictures.append(frame.to_ndarray(width=size, height=size, format="rgb24"))
+                pictures.append(_picture(frame, size))
                 times.append(frame.time)
                 next_time = frame.time + interval
                 if len(pictures) >= settings.max_frames:
