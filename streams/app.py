@@ -57,4 +57,6 @@ verdict_topic = _raw_topic(settings.topic_verdict)
 dlq_topic = _raw_topic(settings.topic_dlq)
 
 # Partial results of the join stage: video_id -> {"frames": FeatureHalf JSON, "audio": ...}.
-halves = app.Table("halves", default=dict, key_type=str, value_type=dict, partitions=settings.partitions)
+# value_type stays None (plain JSON): Faust takes any other type for a Record and, restoring the
+# changelog after a restart, fails on every entry, so a restarted worker never became ready.
+halves = app.Table("halves", default=dict, key_type=str, value_type=None, partitions=settings.partitions)
