@@ -7,9 +7,9 @@ PY        := $(VENV)/bin/python
 TRITON    := .cache/triton
 STAMP     := $(VENV)/.installed
 
-.PHONY: setup demo up test test-fast bench eval schemas clean
+.PHONY: setup ffmpeg docker-compose demo up test test-fast bench eval schemas clean
 
-setup: $(STAMP) ffmpeg triton
+setup: $(STAMP) ffmpeg docker-compose triton
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $$(infra/dev/python312.sh) -m venv $(VENV)
@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-ffmpeg:
-	@command -v ffmpeg >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; fi; }
+# Commands from Debian packages of the same name: ffmpeg, and docker-compose (which validates
+# docker-compose.yaml in the tests; no Docker engine needed).
+ffmpeg docker-compose:
+	@command -v $@ >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@ >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@ >/dev/null; fi; }
 
 triton: $(STAMP)
 	$(PY) -m streams.embedding.triton_server install $(TRITON)

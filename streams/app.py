@@ -30,7 +30,7 @@ app = faust.App(
     consumer_max_fetch_size=16 * 1024 * 1024,
     web_enabled=settings.web_port != 0,
     web_port=settings.web_port or 6066,
-    web_host="127.0.0.1",
+    web_host=settings.web_host,
     stream_wait_empty=False,
     table_cleanup_interval=60.0,
     autodiscover=False,

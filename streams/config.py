@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         6.0, gt=0, description="Consumer-group session timeout; group joins take about half of it (keep it short in dev)."
     )
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP server (metrics, API); 0 turns it off.")
+    web_host: str = Field(
+        "127.0.0.1", description="Address the worker's HTTP server listens on; 0.0.0.0 in a container, for Prometheus."
+    )
 
     # --- Frame stage -----------------------------------------------------------------------
     frame_model: Literal["sscd", "sscd_distilled"] = Field(
