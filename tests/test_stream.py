@@ -21,7 +21,8 @@ def verdicts(stack, samples):
     return results
 
 
-@pytest.mark.parametrize("video_id", ["earth", "earth_reencoded", "earth_trimmed", "bunny_trailer", "bikes_silent"])
+@pytest.mark.parametrize("video_id", ["bunny", "bunny_reencoded", "bunny_trimmed", "bunny_other_music",
+                                      "city_over_bunny_sound", "earth", "bikes_silent"])
 def test_sample_gets_the_expected_verdict(verdicts, samples, video_id):
     sample = next(s for s in samples if s.video_id == video_id)
     verdict = verdicts[video_id]
@@ -33,20 +34,29 @@ def test_sample_gets_the_expected_verdict(verdicts, samples, video_id):
 
 
 def test_duplicate_verdict_explains_itself(verdicts):
-    verdict = verdicts["earth_trimmed"]
-    assert verdict.matched_video == "earth"
+    verdict = verdicts["bunny_trimmed"]
+    assert verdict.matched_video == "bunny"
     visual = verdict.visual
-    assert visual.video_id == "earth" and visual.score > 0.6 and visual.aligned_frames >= 5
+    assert visual.video_id == "bunny" and visual.score > 0.6 and visual.aligned_frames >= 5
     # The copy starts 8 s into the original: reference time = query time + 8.
     assert visual.offset == pytest.approx(8.0, abs=1.5)
     assert visual.reference_segment.start == pytest.approx(8.0, abs=1.5)
     assert verdict.audio is not None and verdict.audio.same_recording
+    assert verdict.audio.offset == pytest.approx(8.0, abs=0.5)
     assert verdict.thresholds and {"frames", "audio", "match", "total"} <= set(verdict.timings)
     assert verdict.models.frame_model == "sscd"
 
 
+@pytest.mark.parametrize("video_id", ["bunny_other_music", "city_over_bunny_sound"])
+def test_hard_cases_name_the_video_they_resemble(verdicts, video_id):
+    verdict = verdicts[video_id]
+    assert verdict.matched_video == "bunny" and verdict.audio is not None
+    assert verdict.audio.same_recording == (video_id == "city_over_bunny_sound")
+
+
 def test_video_without_sound_is_judged_on_frames(verdicts):
     assert verdicts["bikes_silent"].audio_state.value == "no_audio"
+    assert verdicts["earth"].audio_state.value == "too_little_audio"
 
 
 @pytest.mark.parametrize("video_id, code", [("missing_file", "media_not_found"), ("not_a_video", "media_unreadable")])
@@ -71,12 +81,12 @@ def test_broken_event_fails_without_stopping_the_worker(stack, verdicts, samples
     assert verdict.status == "failed" and verdict.error.code == "invalid_event"
     assert stack.log.dead_letter(b"broken-1").value() == broken
     # The worker goes on: a valid video still gets its verdict.
-    stack.publish("earth_again", str(samples[1].path))
-    assert stack.log.verdict("earth_again").verdict.value == "duplicate"
+    stack.publish("bunny_again", str(samples[1].path))
+    assert stack.log.verdict("bunny_again").verdict.value == "duplicate"
 
 
 def test_processing_a_video_twice_gives_the_same_verdict(stack, verdicts, samples):
-    stack.publish("earth_reencoded", str(samples[1].path))
-    again = stack.log.verdict("earth_reencoded", count=2)
-    first = verdicts["earth_reencoded"]
+    stack.publish("bunny_reencoded", str(samples[1].path))
+    again = stack.log.verdict("bunny_reencoded", count=2)
+    first = verdicts["bunny_reencoded"]
     assert (again.verdict, again.duplicate_of, again.decided_at) == (first.verdict, first.duplicate_of, first.decided_at)

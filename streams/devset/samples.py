@@ -1,7 +1,8 @@
 """The small sample set of the demo and the integration tests: one original with its soundtrack,
-a re-encoded copy, a trimmed copy, an unrelated clip, a clip without sound; plus two broken
-inputs (a missing file, a text file posing as a video). Built with the ffmpeg command from the
-packaged clips in a few seconds."""
+a re-encoded copy, a trimmed copy, the original's pictures under other music (same scene,
+different recording), other pictures over the original's soundtrack (one track, different
+visuals), an unrelated clip whose track is silent, a clip without a track; plus two broken
+inputs (a missing file, a text file posing as a video). Built with ffmpeg from packaged clips."""
 
 from __future__ import annotations
 
@@ -31,31 +32,41 @@ def ffmpeg(*args: str) -> None:
 def build_samples(directory: Path, cache_dir: Path) -> list[Sample]:
     """Samples in publish order, with the verdict each should get."""
     directory.mkdir(parents=True, exist_ok=True)
-    media = packaged_media(cache_dir, ["world.mp4", "trailer_bbb.mp4", "bikes.mp4"])
-    world, trailer, bikes = media["world.mp4"], media["trailer_bbb.mp4"], media["bikes.mp4"]
-    out = {name: directory / f"{name}.mp4" for name in
-           ("earth", "earth_reencoded", "earth_trimmed", "bunny_trailer", "bikes_silent")}
-    if not out["earth"].exists():
-        shutil.copyfile(world, out["earth"])
-    if not out["earth_reencoded"].exists():
-        ffmpeg("-i", str(world), "-vf", "scale=320:180", "-c:v", "libx264", "-crf", "34", "-preset", "veryfast",
-               "-c:a", "aac", "-b:a", "64k", str(out["earth_reencoded"]))
-    if not out["earth_trimmed"].exists():
-        ffmpeg("-ss", "8", "-i", str(world), "-t", "16", "-c:v", "libx264", "-preset", "veryfast",
-               "-c:a", "aac", str(out["earth_trimmed"]))
-    if not out["bunny_trailer"].exists():
-        ffmpeg("-ss", "20", "-i", str(trailer), "-t", "20", "-vf", "scale=640:360", "-c:v", "libx264",
-               "-preset", "veryfast", "-c:a", "aac", str(out["bunny_trailer"]))
-    if not out["bikes_silent"].exists():
-        shutil.copyfile(bikes, out["bikes_silent"])
+    media = packaged_media(cache_dir, ["trailer_bbb.mp4", "world.mp4", "a.mp4", "bikes.mp4", "funkyrobot.mp3"])
+    trailer = str(media["trailer_bbb.mp4"])
+    h264 = ["-c:v", "libx264", "-preset", "veryfast"]
+    recipes = {
+        "bunny": None,
+        "bunny_reencoded": ["-i", trailer, "-vf", "scale=320:180", *h264, "-crf", "34", "-c:a", "aac", "-b:a", "64k"],
+        "bunny_trimmed": ["-ss", "8", "-i", trailer, "-t", "16", *h264, "-c:a", "aac"],
+        "bunny_other_music": ["-i", trailer, "-ss", "30", "-i", str(media["funkyrobot.mp3"]), "-map", "0:v",
+                              "-map", "1:a", "-shortest", "-c:v", "copy", "-c:a", "aac"],
+        "city_over_bunny_sound": ["-stream_loop", "3", "-i", str(media["a.mp4"]), "-i", trailer, "-map", "0:v",
+                                  "-map", "1:a", "-shortest", "-vf", "scale=640:360", *h264, "-c:a", "aac"],
+        "earth": None,
+        "bikes_silent": None,
+    }
+    copied = {"bunny": trailer, "earth": media["world.mp4"], "bikes_silent": media["bikes.mp4"]}
+    out = {name: directory / f"{name}.mp4" for name in recipes}
+    for name, recipe in recipes.items():
+        if out[name].exists():
+            continue
+        if recipe is None:
+            shutil.copyfile(copied[name], out[name])
+        else:
+            ffmpeg(*recipe, str(out[name]))
     not_a_video = directory / "not_a_video.mp4"
     not_a_video.write_text("this is a text file, not a video\n")
     return [
-        Sample("earth", out["earth"], "unique", None, "original (30 s, with sound)"),
-        Sample("earth_reencoded", out["earth_reencoded"], "duplicate", "earth", "re-encoded, downscaled copy"),
-        Sample("earth_trimmed", out["earth_trimmed"], "duplicate", "earth", "16 s cut from the middle"),
-        Sample("bunny_trailer", out["bunny_trailer"], "unique", None, "unrelated clip"),
-        Sample("bikes_silent", out["bikes_silent"], "unique", None, "unrelated clip without sound"),
+        Sample("bunny", out["bunny"], "unique", None, "original (55 s film trailer, with sound)"),
+        Sample("bunny_reencoded", out["bunny_reencoded"], "duplicate", "bunny", "re-encoded, downscaled copy"),
+        Sample("bunny_trimmed", out["bunny_trimmed"], "duplicate", "bunny", "16 s cut from the middle"),
+        Sample("bunny_other_music", out["bunny_other_music"], "visual_match_different_audio", None,
+               "the original's pictures under other music"),
+        Sample("city_over_bunny_sound", out["city_over_bunny_sound"], "audio_match_different_visuals", None,
+               "other pictures over the original's soundtrack"),
+        Sample("earth", out["earth"], "unique", None, "unrelated clip, its track silent"),
+        Sample("bikes_silent", out["bikes_silent"], "unique", None, "unrelated clip without a sound track"),
         Sample("missing_file", directory / "no_such_video.mp4", "failed", None, "a file that does not exist"),
         Sample("not_a_video", not_a_video, "failed", None, "a text file named .mp4"),
     ]
