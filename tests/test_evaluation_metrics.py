@@ -1,0 +1,70 @@
+"""Scores of a run, on hand-made outcomes."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.evaluation.metrics import (Outcome, confusion, false_positive_rate, is_correct, scores,
+                                        scores_per_kind, seconds_per_video_minute, stage_totals, worst_misses)
+
+
+def outcome(video_id, kind, expected, cluster, verdict, duplicate_of=None) -> Outcome:
+    return Outcome(video_id, kind, expected, frozenset(cluster), verdict, duplicate_of, f"reason of {video_id}")
+
+
+RUN = [
+    outcome("a", "original", "unique", (), "unique"),
+    outcome("a_mirror", "mirror", "duplicate", ("a", "a_crop"), "duplicate", "a"),
+    outcome("a_crop", "crop", "duplicate", ("a", "a_mirror"), "duplicate", "a_mirror"),  # any member counts
+    outcome("a_blur", "blur", "duplicate", ("a",), "unique"),  # missed
+    outcome("b", "unrelated", "unique", (), "duplicate", "a"),  # false positive
+    outcome("a_pip", "picture_in_picture", "duplicate", ("a",), "duplicate", "b"),  # wrong cluster
+    outcome("a_sound", "same_visuals_different_audio", "visual_match_different_audio", (),
+            "visual_match_different_audio"),
+    outcome("c_track", "same_audio_different_visuals", "audio_match_different_visuals", (), "unique"),
+]
+
+
+def test_overall_precision_recall_f1_count_a_wrong_cluster_as_both_errors():
+    result = scores(RUN)
+    assert (result.true_positives, result.false_positives, result.false_negatives) == (2, 2, 2)
+    assert result.precision == pytest.approx(0.5)
+    assert result.recall == pytest.approx(0.5)
+    assert result.f1 == pytest.approx(0.5)
+    assert result.correct == 4
+
+
+def test_per_kind_scores_leave_undefined_ratios_undefined():
+    per_kind = scores_per_kind(RUN)
+    assert per_kind["mirror"].recall == 1.0 and per_kind["mirror"].f1 == 1.0
+    assert per_kind["blur"].recall == 0.0 and per_kind["blur"].precision is None and per_kind["blur"].f1 is None
+    assert per_kind["unrelated"].recall is None and per_kind["unrelated"].precision == 0.0
+    assert per_kind["original"].precision is None
+
+
+def test_confusion_counts_expected_against_given_classes():
+    table = confusion(RUN)
+    assert table["duplicate"] == {"duplicate": 3, "unique": 1}
+    assert table["unique"] == {"duplicate": 1, "unique": 1}
+    assert table["audio_match_different_visuals"] == {"unique": 1}
+
+
+def test_false_positive_rate_on_the_hard_negatives():
+    kinds = ("unrelated", "same_visuals_different_audio", "same_audio_different_visuals")
+    assert false_positive_rate(RUN, kinds) == pytest.approx(1 / 3)
+    assert false_positive_rate(RUN, ("no such kind",)) is None
+
+
+def test_worst_misses_put_wrong_clusters_and_false_duplicates_first():
+    misses = worst_misses(RUN)
+    assert [miss.video_id for miss in misses] == ["a_pip", "b", "a_blur", "c_track"]
+    assert worst_misses(RUN, limit=1)[0].video_id == "a_pip"
+    assert not any(is_correct(miss) for miss in misses)
+
+
+def test_speed_per_minute_of_video():
+    totals = stage_totals([{"frames": 1.0, "match": 0.5}, {"frames": 2.0, "audio": 0.25}])
+    assert totals == {"frames": 3.0, "match": 0.5, "audio": 0.25}
+    assert seconds_per_video_minute(totals, 90.0) == {"frames": 2.0, "match": pytest.approx(1 / 3),
+                                                      "audio": pytest.approx(1 / 6)}
+    assert seconds_per_video_minute({"frames": 1.0}, 0.0) == {"frames": None}
