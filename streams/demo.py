@@ -75,14 +75,14 @@ def run_demo(settings: Settings) -> int:
             rows.append((sample, verdict, time.monotonic() - sent))
         verdicts.close()
     progress("")
-    print(f"{'video':<18} {'what':<32} {'expected':<11} {'verdict':<30} {'of':<8} {'s':>5}  evidence")
+    print(f"{'video':<22} {'what':<32} {'expected':<29} {'verdict':<33} {'of':<8} {'s':>5}  evidence")
     wrong = 0
     for sample, verdict, seconds in rows:
         ok = verdict.verdict.value == sample.expected_verdict and verdict.duplicate_of == sample.expected_duplicate_of
         wrong += not ok
         evidence = verdict.reason if verdict.status == "ok" else f"{verdict.error.code}: {verdict.error.message}"
-        print(f"{sample.video_id:<18} {sample.what[:32]:<32} {sample.expected_verdict:<11} "
-              f"{verdict.verdict.value + ('' if ok else ' (!)'):<30} {verdict.duplicate_of or '-':<8} "
+        print(f"{sample.video_id:<22} {sample.what[:32]:<32} {sample.expected_verdict:<29} "
+              f"{verdict.verdict.value + ('' if ok else ' (!)'):<33} {verdict.duplicate_of or '-':<8} "
               f"{seconds:5.1f}  {evidence}")
     print(f"{len(rows) - wrong}/{len(rows)} verdicts as expected, {time.monotonic() - started:.0f} s in all")
     return 0 if wrong == 0 else 1
