@@ -54,17 +54,40 @@ def _demo(args, settings: Settings) -> int:
     return run_demo(settings)
 
 
+def _topic_row(state) -> list[str]:
+    """One `topics describe` row: what the broker has, and beside it what differs from the configuration."""
+    from streams.kafka.topics import DAY_MS
+
+    def shown(key: str, value: str | None) -> str:
+        if value is not None and key == "retention.ms":
+            return f"{int(value) / DAY_MS:g}d"
+        return value or "-"
+
+    spec = state.spec
+    if state.partitions is None:
+        return [spec.name, "MISSING", "", "", "", spec.purpose]
+    partitions = str(state.partitions) + (f" (want {spec.partitions})" if state.partitions != spec.partitions else "")
+    configured = [shown(key, state.config.get(key)) + (f" (want {shown(key, state.drift[key])})"
+                                                        if key in state.drift else "")
+                  for key in ("cleanup.policy", "retention.ms")]
+    return [spec.name, partitions, str(state.replication_factor), *configured, spec.purpose]
+
+
 def _topics(args, settings: Settings) -> int:
-    from streams.kafka.topics import create_topics, existing_topics, topic_specs
+    from streams.kafka.topics import configure_topics, create_topics, describe_topics
 
     if args.action == "create":
         created = create_topics(settings)
+        configured = configure_topics(settings)
         print("created: " + (", ".join(created) if created else "nothing, all topics exist"))
+        if configured:
+            print("reconfigured (retention, cleanup policy): " + ", ".join(configured))
         return 0
-    present = existing_topics(settings)
-    for spec in topic_specs(settings):
-        state = f"{present[spec.name]} partitions" if spec.name in present else "MISSING"
-        print(f"{spec.name:<32} {state:<16} {spec.purpose}")
+    rows = [["topic", "partitions", "replicas", "cleanup", "retention", "purpose"]]
+    rows += [_topic_row(state) for state in describe_topics(settings)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0
 
 

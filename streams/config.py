@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     topic_dlq: str = Field("video-published-dlq", description="Dead-letter topic: the original event, the error, the stage.")
     partitions: int = Field(4, ge=1, description="Partitions of the input and of the per-video internal topics.")
     replication_factor: int = Field(1, ge=1, description="Replication factor of the topics `dupstream topics create` makes.")
+    retention_days: float = Field(
+        7.0, gt=0, description="How long the input and the internal per-video topics keep their messages."
+    )
+    verdict_retention_days: float = Field(30.0, gt=0, description="How long the verdict topic keeps its messages.")
+    dlq_retention_days: float = Field(
+        30.0, gt=0, description="How long the dead-letter topic keeps its messages (time to look into failures)."
+    )
     session_timeout_s: float = Field(
         6.0, gt=0, description="Consumer-group session timeout; group joins take about half of it (keep it short in dev)."
     )
