@@ -10,6 +10,8 @@ import numpy as np
 # Chromaprint works on 11025 Hz mono and emits one 32-bit item per 1365 samples.
 CHROMAPRINT_SAMPLE_RATE = 11025
 ITEMS_PER_SECOND = CHROMAPRINT_SAMPLE_RATE / 1365
+# An item sums up 16 frames of 4096 samples, 1365 apart: about 2.2 s of sound from its start.
+ITEM_SPAN_SECONDS = (15 * 1365 + 4096) / CHROMAPRINT_SAMPLE_RATE
 
 
 class AudioFingerprint(NamedTuple):

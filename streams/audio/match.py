@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from streams.audio import AudioFingerprint
+from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint
 from streams.values import Segment
 
 ITEM_BITS = 32
@@ -121,11 +121,12 @@ def item_errors(query: np.ndarray, reference: np.ndarray, shift: int) -> tuple[n
 
 def matching_stretch(errors: np.ndarray, counted: np.ndarray, max_ber: float, min_items: int) -> tuple[int, int] | None:
     """[first, last) of the longest run of pairs whose smoothed BER (over counted pairs) is at
-    most max_ber, if it holds at least min_items counted pairs."""
+    most max_ber, if it holds at least min_items counted pairs. Uncounted pairs (static items)
+    inside a run do not break it."""
     kernel = np.ones(min(SMOOTHING_ITEMS, len(errors)))
     wrong = np.convolve(errors * counted, kernel, mode="same")
     bits = np.convolve(counted.astype(np.float64), kernel, mode="same") * ITEM_BITS
-    good = (bits > 0) & (wrong <= max_ber * np.maximum(bits, 1)) & counted
+    good = (bits > 0) & (wrong <= max_ber * np.maximum(bits, 1))
     edges = np.flatnonzero(np.diff(np.concatenate(([0], good.astype(np.int8), [0]))))
     if len(edges) == 0:
         return None
@@ -144,9 +145,10 @@ def _judged(query: np.ndarray, reference: np.ndarray, speed: float, alignment: _
     lo, hi = stretch if stretch is not None else (0, len(errors))
     pairs = np.count_nonzero(counted[lo:hi])
     ber = float((errors[lo:hi] * counted[lo:hi]).sum() / (pairs * ITEM_BITS)) if pairs else 0.5
-    q_start, q_end = first + lo, first + hi  # in re-timed query items
-    reference_segment = Segment((q_start + alignment.shift) / rate, (q_end + alignment.shift) / rate)
-    query_segment = Segment(q_start / rate / speed, q_end / rate / speed)
+    q_start, q_last = first + lo, first + hi - 1  # in re-timed query items
+    r_start, r_last = q_start + alignment.shift, q_last + alignment.shift
+    reference_segment = Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS)
+    query_segment = Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed)
     return AudioMatch(stretch is not None and ber <= max_ber, ber, alignment.shift / rate, speed,
                       query_segment, reference_segment, alignment.evidence)
 

@@ -1,0 +1,100 @@
+"""Soundtrack comparison on real audio: the edits re-uploads make (streams.audio.edits) are found
+on the right time line; different recordings are not the same recording."""
+
+import numpy as np
+import pytest
+
+from streams.audio.edits import EDITS, edited, excerpt
+from streams.audio.extract import extract_fingerprint
+from streams.audio.match import compare, informative
+from streams.config import Settings
+from streams.devset.samples import ffmpeg
+
+SETTINGS = Settings()
+
+
+@pytest.fixture(scope="module")
+def music(media, tmp_path_factory):
+    """30 s of arcade's funkyrobot.mp3 (the reference), and 1918.mp3 as the unrelated recording."""
+    directory = tmp_path_factory.mktemp("audio_edits")
+    base = excerpt(media["funkyrobot.mp3"], directory / "funkyrobot.wav", 30, 30)
+    return directory, base, media["1918.mp3"], extract_fingerprint(base, SETTINGS)
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=[edit.name for edit in EDITS])
+def test_an_edited_copy_is_the_same_recording_on_the_right_time_line(music, edit):
+    directory, base, other, reference = music
+    query = extract_fingerprint(edited(base, edit, directory, other), SETTINGS)
+    result = compare(query, reference, SETTINGS)
+    assert result.same_recording, result
+    assert result.ber <= SETTINGS.audio_same_max_ber
+    assert result.speed == pytest.approx(edit.speed, abs=0.011)
+    assert result.offset == pytest.approx(edit.offset, abs=0.3)
+    # The stretch found lies on the stated time line.
+    q, r = result.query_segment, result.reference_segment
+    assert r.start == pytest.approx(result.speed * q.start + result.offset, abs=0.3)
+    assert q.end - q.start >= 4.0
+
+
+def test_mild_edits_keep_a_low_bit_error_rate_over_nearly_the_whole_copy(music):
+    directory, base, other, reference = music
+    for edit in EDITS[:3]:
+        result = compare(extract_fingerprint(edited(base, edit, directory, other), SETTINGS), reference, SETTINGS)
+        assert result.ber < 0.08 and result.query_segment.end - result.query_segment.start > 25
+
+
+def test_partial_overlap_names_the_shared_stretch(music):
+    directory, base, other, reference = music
+    partial = next(edit for edit in EDITS if edit.name == "partial")
+    result = compare(extract_fingerprint(edited(base, partial, directory, other), SETTINGS), reference, SETTINGS)
+    # The query is 10 s of 1918.mp3, then the reference from 14 s on.
+    assert result.query_segment.start == pytest.approx(10, abs=2.5)
+    assert result.reference_segment.start == pytest.approx(14, abs=2.5)
+
+
+def test_different_music_is_not_the_same_recording(music, media, tmp_path):
+    _, _, other, reference = music
+    for name, start in (("1918.mp3", 40), ("trailer_bbb.mp4", 0), ("sax.wav", 0)):
+        query = extract_fingerprint(excerpt(media[name], tmp_path / f"{name}.wav", start, 30), SETTINGS)
+        result = compare(query, reference, SETTINGS)
+        assert not result.same_recording and result.ber > 0.35, (name, result)
+
+
+def test_different_voices_are_not_the_same_recording(media, tmp_path):
+    voices = tmp_path / "voices.wav"
+    ffmpeg("-i", str(media["heath_ledger.mp3"]), "-i", str(media["recording1.wav"]), "-i", str(media["cantina.wav"]),
+           "-filter_complex", "[0:a]aresample=44100,aformat=channel_layouts=mono[a];[1:a]aresample=44100,"
+           "aformat=channel_layouts=mono[b];[2:a]aresample=44100,aformat=channel_layouts=mono[c];"
+           "[a][b][c]concat=n=3:v=0:a=1", str(voices))
+    result = compare(extract_fingerprint(media["cate_blanch.mp3"], SETTINGS),
+                     extract_fingerprint(voices, SETTINGS), SETTINGS)
+    assert not result.same_recording and result.ber > 0.3
+
+
+def test_one_soundtrack_under_different_pictures_is_the_same_recording(media, tmp_path):
+    videos = []
+    for picture in ("bikes.mp4", "carphone_pristine.mp4"):
+        out = tmp_path / f"{picture}.music.mp4"
+        ffmpeg("-stream_loop", "3", "-i", str(media[picture]), "-ss", "60", "-t", "12", "-i",
+               str(media["funkyrobot.mp3"]), "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264",
+               "-preset", "veryfast", "-c:a", "aac", "-b:a", "64k", str(out))
+        videos.append(extract_fingerprint(out, SETTINGS))
+    assert all(video.state == "ok" for video in videos)
+    result = compare(videos[0], videos[1], SETTINGS)
+    assert result.same_recording and result.ber < 0.1 and result.offset == pytest.approx(0, abs=0.2)
+
+
+def test_silence_never_matches_silence(media):
+    # Both tracks are digital silence: one constant item each, which carries no evidence.
+    a, b = (extract_fingerprint(media[name], SETTINGS) for name in ("world.mp4", "a.mp4"))
+    assert not informative(a.items).any()
+    assert not compare(a, b, SETTINGS).same_recording
+
+
+def test_too_short_fingerprints_compare_as_different():
+    from streams.audio import ITEMS_PER_SECOND, AudioFingerprint
+
+    items = np.random.default_rng(1).integers(0, 2**32, 10, dtype=np.uint32)
+    short = AudioFingerprint(items, ITEMS_PER_SECOND, 1.3, 1.3, "ok")
+    result = compare(short, short, SETTINGS)
+    assert not result.same_recording and result.ber == 0.5
