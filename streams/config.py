@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     http_allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts that http(s) URIs may name (JSON list); empty forbids http(s)."
     )
+    http_allow_private: bool = Field(
+        False,
+        description="Let http(s) fetches (and their redirects) connect to loopback, private and link-local addresses.",
+    )
+    http_timeout_s: float = Field(120.0, gt=0, description="Time limit for fetching one http(s) video, in total.")
     max_bytes: int = Field(2 * 1024**3, ge=1, description="Largest video file accepted, in bytes.")
     max_seconds: float = Field(4 * 3600.0, gt=0, description="Longest video accepted, in seconds.")
     max_pixels: int = Field(8192 * 4320, ge=1, description="Largest frame accepted, width x height.")

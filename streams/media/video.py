@@ -20,24 +20,59 @@ from streams.values import SampledFrames
 # Beyond this many undecodable packets in a row the file is taken as broken, not damaged.
 MAX_CONSECUTIVE_BAD_PACKETS = 50
 
+# FFmpeg demuxers that make a picture out of something that is not a video: text files (tty and
+# its kin render them) and still images (image2 and every *_pipe demuxer).
+TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
+STILL_IMAGE_DEMUXERS = frozenset({"image2", "webp"})
+
 
 def _open_video_stream(path: Path, settings: Settings):
     import av
 
     try:
         container = av.open(str(path), timeout=settings.decode_timeout_s)
+    except av.error.ExitError as error:
+        raise _timed_out(settings) from error
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as error:
         raise MediaError(f"not a readable video: {error}") from error
-    if not container.streams.video:
+    demuxer = container.format.name
+    if demuxer in TEXT_DEMUXERS:
         container.close()
-        raise MediaError("the file has no video stream", code="no_video_stream")
-    stream = container.streams.video[0]
+        raise MediaError(f"a text file, not a video (FFmpeg reads it as {demuxer})")
+    # An attached picture is a song's cover art, not a video stream.
+    moving = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+    if not moving or demuxer in STILL_IMAGE_DEMUXERS or demuxer.endswith("_pipe"):
+        container.close()
+        what = "is a still image, not a video" if moving else "has no video stream"
+        raise MediaError(f"the file {what} ({demuxer})", code="no_video_stream")
+    stream = moving[0]
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > settings.max_pixels:
         container.close()
         raise MediaError(f"frames of {width}x{height} exceed the {settings.max_pixels} pixels allowed",
                          code="media_too_large")
     return container, stream
+
+
+def _timed_out(settings: Settings) -> MediaError:
+    return MediaError(f"decoding took longer than {settings.decode_timeout_s:g} s", code="decode_timeout")
+
+
+def _packets(container, stream, settings: Settings):
+    """The stream's packets until the end, or until the container itself breaks: what came
+    before a damaged index or a cut-off tail is still worth judging."""
+    import av
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            yield next(packets)
+        except StopIteration:
+            return
+        except av.error.ExitError as error:  # FFmpeg's I/O time limit (av.open's timeout)
+            raise _timed_out(settings) from error
+        except av.error.FFmpegError:
+            return
 
 
 def _duration(container, stream) -> float:
@@ -83,7 +118,7 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
         next_time = 0.0
         bad_in_a_row = 0
         last_time = 0.0
-        for packet in container.demux(stream):
+        for packet in _packets(container, stream, settings):
             try:
                 frames = packet.decode()
                 bad_in_a_row = 0
@@ -96,6 +131,9 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
                 if frame.time is None:
                     continue
                 last_time = max(last_time, frame.time)
+                if last_time > settings.max_seconds:  # the header did not say how long it is
+                    raise MediaError(f"the video lasts more than the {settings.max_seconds:g} s allowed",
+                                     code="media_too_long")
                 if frame.time + 1e-3 < next_time:
                     continue
                 pictures.append(_picture(frame, size))
@@ -106,7 +144,7 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
             if len(pictures) >= settings.max_frames:
                 break
             if time.monotonic() > deadline:
-                raise MediaError(f"decoding took longer than {settings.decode_timeout_s:.0f} s", code="decode_timeout")
+                raise _timed_out(settings)
     if not pictures:
         raise MediaError("no frame could be decoded", code="media_unreadable")
     return SampledFrames(

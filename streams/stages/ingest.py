@@ -34,7 +34,7 @@ def best_effort_id(key: bytes | None, value: bytes) -> str:
         candidates.append(key.decode("utf-8", "replace"))
     try:
         candidates.append(str(json.loads(value).get("video_id", "")))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested too deep
         pass
     return next((c for c in candidates if re.fullmatch(VIDEO_ID_PATTERN, c)), "unknown")
 
