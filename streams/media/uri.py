@@ -139,11 +139,14 @@ class _AllowedRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if not is_remote(newurl):
-            raise MediaForbidden(f"redirect to a non-http(s) URL {newurl!r}")
-        _allowed_host(newurl, self.settings)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def http_error_302(self, req, fp, code, msg, headers):
+        target = urllib.parse.urljoin(req.full_url, headers.get("location") or headers.get("uri") or "")
+        if not is_remote(target):
+            raise MediaForbidden(f"redirect to a non-http(s) URL {target!r}")
+        _allowed_host(target, self.settings)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def _fetch(uri: str, copy, settings: Settings) -> int:
