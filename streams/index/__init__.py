@@ -31,6 +31,15 @@ class StoredVideo(NamedTuple):
     verdict: str  # the verdict JSON this video got, re-emitted if it is processed again
 
 
+class AudioHit(NamedTuple):
+    """A query soundtrack window and a stored one that resembles it (streams.audio.windows)."""
+
+    query_offset: float  # seconds into the query
+    video_id: str
+    ref_offset: float  # seconds into the stored video
+    score: float  # dot product of the ±1 windows: bits x (1 - 2 x bit error rate)
+
+
 class VideoIndex(Protocol):
     def get_video(self, video_id: str) -> StoredVideo | None: ...
 
@@ -44,6 +53,17 @@ class VideoIndex(Protocol):
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
         """Store the video and its frames; storing the same video again changes nothing."""
+        ...
+
+    def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
+        """Store a video's soundtrack windows (±1 float32 [N, AUDIO_WINDOW_BITS], start times in
+        seconds) in the <prefix>_audio collection (Dot distance, binary quantization: a ±1
+        vector's sign bits are the window itself). Called before add_video, whose record marks
+        the video indexed; storing the same windows again changes nothing."""
+        ...
+
+    def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
+        """For each query window, its stored neighbours with a dot product of at least score_floor."""
         ...
 
     def stats(self) -> dict[str, int]: ...
@@ -87,6 +107,25 @@ def frame_hits(timestamps: np.ndarray, results: Iterable[Iterable], mirrored: bo
         for t, points in zip(timestamps, results)
         for point in points
     ]
+
+
+AUDIO_WINDOW_BITS = 1024  # streams.audio.windows: 32 Chromaprint items of 32 bits
+
+
+def audio_point_id(video_id: str, window_number: int) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{video_id}@audio#{window_number}"))
+
+
+def audio_points(video_id: str, windows: np.ndarray, offsets: np.ndarray) -> list[tuple[str, list[float], dict]]:
+    """(point id, vector, payload) of each soundtrack window, for either engine's point type."""
+    return [(audio_point_id(video_id, i), window.tolist(), {"video_id": video_id, "offset": round(float(offset), 3)})
+            for i, (offset, window) in enumerate(zip(offsets, np.asarray(windows, np.float32)))]
+
+
+def audio_hits(offsets: np.ndarray, results: Iterable[Iterable]) -> list[AudioHit]:
+    """The hits of a batched window search: one list of scored points per query window."""
+    return [AudioHit(float(offset), point.payload["video_id"], point.payload["offset"], point.score)
+            for offset, points in zip(offsets, results) for point in points]
 
 
 def mean_descriptor(embeddings: np.ndarray) -> list[float]:

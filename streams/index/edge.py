@@ -1,6 +1,7 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One shard per collection, in <qdrant dir>/<prefix>_frames and <prefix>_videos. A shard is
+One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos and <prefix>_audio
+(soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
 opened by one process at a time: the embedded stack runs one match worker."""
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from streams.index import (
+    AUDIO_WINDOW_BITS,
+    AudioHit,
     IndexError_,
     StoredVideo,
+    audio_hits,
+    audio_points,
     frame_hits,
     frame_points,
     mean_descriptor,
@@ -22,10 +27,18 @@ from streams.index import (
 from streams.values import FrameHit
 
 
-def _open_shard(path: Path, dim: int):
-    from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeVectorParams
+def _open_shard(path: Path, dim: int, audio: bool = False):
+    from qdrant_edge import (BinaryQuantizationConfig, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
+                             VectorStorageDatatype)
 
-    config = EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine))
+    if audio:
+        # ±1 windows: the binary-quantized vector is the window itself; the originals (for
+        # rescoring) fit in float16 exactly.
+        vectors = EdgeVectorParams(size=dim, distance=Distance.Dot, datatype=VectorStorageDatatype.Float16,
+                                   quantization_config=BinaryQuantizationConfig(always_ram=True))
+    else:
+        vectors = EdgeVectorParams(size=dim, distance=Distance.Cosine)
+    config = EdgeConfig(vectors=vectors)
     try:
         if (path / "edge_config.json").exists() or any(path.glob("segments*")):
             return EdgeShard.load(str(path), config)
@@ -42,6 +55,7 @@ class EdgeIndex:
         self.directory = Path(directory)
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
+        self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
         self._frames.update(UpdateOperation.create_field_index("video_id", PayloadSchemaType.Keyword))
 
     def get_video(self, video_id: str) -> StoredVideo | None:
@@ -78,9 +92,27 @@ class EdgeIndex:
         self._frames.flush()
         self._videos.flush()
 
+    def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
+        from qdrant_edge import Point, UpdateOperation
+
+        points = [Point(*point) for point in audio_points(video_id, windows, offsets)]
+        if points:
+            self._audio.update(UpdateOperation.upsert_points(points))
+            self._audio.flush()
+
+    def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
+        from qdrant_edge import Query, QueryBatchRequest, QueryRequest
+
+        if len(windows) == 0 or self._audio.info().points_count == 0:
+            return []
+        requests = [QueryRequest(limit=limit, query=Query.Nearest(window.tolist()), with_payload=True,
+                                 score_threshold=score_floor)
+                    for window in np.asarray(windows, np.float32)]
+        return audio_hits(offsets, self._audio.query_batch(QueryBatchRequest(requests)))
+
     def stats(self) -> dict[str, int]:
         return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count}
 
     def close(self) -> None:
-        for shard in (self._frames, self._videos):
+        for shard in (self._frames, self._videos, self._audio):
             shard.close()

@@ -2,8 +2,8 @@
 Qdrant, its dashboard on port 6333).
 
 Two collections, created at start when absent, each described in its metadata so that a person
-browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled frame) and
-<prefix>_videos (one point per indexed video). The same class works on qdrant-client's local
+browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled frame),
+<prefix>_videos (one point per indexed video) and <prefix>_audio (soundtrack windows). The same class works on qdrant-client's local
 mode (`QdrantClient(path=...)` or `":memory:"`), which is how the tests run it: no Qdrant server
 binary installs on the test machines."""
 
@@ -16,8 +16,8 @@ import numpy as np
 
 from streams.config import Settings
 from streams.errors import IndexUnavailable
-from streams.index import (IndexError_, StoredVideo, frame_hits, frame_points, mean_descriptor, video_from_payload,
-                           video_payload, video_point_id)
+from streams.index import (AUDIO_WINDOW_BITS, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points, frame_hits,
+                           frame_points, mean_descriptor, video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
@@ -34,6 +34,12 @@ VIDEOS_DESCRIPTION = (
     "soundtrack's Chromaprint (audio_items, base64 uint32) and the verdict it got (JSON)."
 )
 
+AUDIO_DESCRIPTION = (
+    "dupstream: soundtrack windows of every indexed video with usable audio: 32 Chromaprint items (about 4 s) "
+    "every 8 items. Vector: the window's 1024 bits as +1/-1 (dot product = 1024 - 2 x Hamming distance; binary "
+    "quantization holds the bits exactly). Payload: video_id, offset (seconds into the video)."
+)
+
 
 def _split(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
@@ -47,11 +53,15 @@ class ServerIndex:
         self.where = where
         self.frames = f"{prefix}_frames"
         self.videos = f"{prefix}_videos"
+        self.audio = f"{prefix}_audio"
         try:
             self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, keyword_fields=("video_id", "cluster_id"))
             self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, keyword_fields=("cluster_id",))
+            self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, keyword_fields=("video_id",),
+                                    binary=True)
         except Exception as error:
-            raise IndexError_(f"cannot open the collections {self.frames}, {self.videos} on {where}: {error}") from error
+            raise IndexError_(f"cannot open the collections {self.frames}, {self.videos}, {self.audio} on {where}: "
+                              f"{error}") from error
 
     @classmethod
     def connect(cls, settings: Settings, dim: int = 512) -> ServerIndex:
@@ -61,16 +71,26 @@ class ServerIndex:
         client = QdrantClient(url=settings.qdrant_location, api_key=settings.qdrant_api_key or None)
         return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location)
 
-    def _ensure_collection(self, name: str, dim: int, description: str, keyword_fields: tuple[str, ...]) -> None:
+    def _ensure_collection(self, name: str, dim: int, description: str, keyword_fields: tuple[str, ...],
+                           binary: bool = False) -> None:
+        """binary: ±1 vectors compared by dot product, binary-quantized (soundtrack windows)."""
         from qdrant_client import models
 
         if not self.client.collection_exists(name):
+            if binary:
+                vectors = models.VectorParams(
+                    size=dim, distance=models.Distance.DOT, datatype=models.Datatype.FLOAT16,
+                    quantization_config=models.BinaryQuantization(
+                        binary=models.BinaryQuantizationConfig(always_ram=True)))
+            else:
+                vectors = models.VectorParams(size=dim, distance=models.Distance.COSINE)
             try:
                 self.client.create_collection(
                     name,
-                    vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                    vectors_config=vectors,
                     on_disk_payload=True,
-                    metadata={"description": description, "dimension": dim, "distance": "cosine"},
+                    metadata={"description": description, "dimension": dim,
+                              "distance": "dot" if binary else "cosine"},
                 )
             except Exception:
                 # Workers starting together race to create it; losing the race is fine.
@@ -124,6 +144,27 @@ class ServerIndex:
                 self.client.upsert(self.frames, batch, wait=True)
             # The video record goes last: its presence is what marks the video as indexed.
             self.client.upsert(self.videos, [record], wait=True)
+
+    def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
+        from qdrant_client import models
+
+        points = [models.PointStruct(id=point_id, vector=vector, payload=payload)
+                  for point_id, vector, payload in audio_points(video_id, windows, offsets)]
+        with self._server("store the soundtrack windows"):
+            for batch in _split(points, UPSERT_BATCH):
+                self.client.upsert(self.audio, batch, wait=True)
+
+    def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
+        from qdrant_client import models
+
+        requests = [models.QueryRequest(query=window.tolist(), limit=limit, score_threshold=score_floor,
+                                        with_payload=["video_id", "offset"])
+                    for window in np.asarray(windows, np.float32)]
+        results = []
+        with self._server("search the soundtrack windows"):
+            for batch in _split(requests, SEARCH_BATCH):
+                results += [response.points for response in self.client.query_batch_points(self.audio, batch)]
+        return audio_hits(offsets, results)
 
     def stats(self) -> dict[str, int]:
         with self._server("count the points"):

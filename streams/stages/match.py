@@ -23,7 +23,7 @@ from streams.runtime import get_runtime
 from streams.stages.verdict import fail, model_info, send_verdict
 from streams.values import FrameHit
 
-# How many visual candidates get their soundtrack compared (best first).
+# How many visual candidates, and how many more audio candidates, get their soundtrack compared (best first).
 AUDIO_CHECKED_CANDIDATES = 5
 
 
@@ -58,6 +58,18 @@ def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> li
             hits += index.search_frames(embeddings, timestamps, limit=settings.frame_neighbours,
                                         score_floor=settings.frame_score_floor, mirrored=mirrored)
     return hits
+
+
+def audio_candidates(joined: JoinedVideo, index: VideoIndex) -> list[str]:
+    """Stored videos whose soundtrack windows line up with ours (streams.audio.windows), best first."""
+    from streams.audio.windows import WINDOW_NEIGHBOURS, audio_candidates as voted, query_windows, window_score_floor
+
+    query = query_fingerprint(joined.audio)
+    if query.state != AudioState.OK:
+        return []
+    hits = index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
+                              score_floor=window_score_floor())
+    return [candidate.video_id for candidate in voted(hits, exclude=joined.accepted.video_id)]
 
 
 def compare_soundtracks(joined: JoinedVideo, candidates: list[str], index: VideoIndex, settings: Settings):
@@ -128,6 +140,7 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
 
     visual = align(frame_hits(joined, index, settings), query_duration=joined.frames.duration, settings=settings)
     candidates = [match.video_id for match in visual[:AUDIO_CHECKED_CANDIDATES]]
+    candidates += [video for video in audio_candidates(joined, index) if video not in candidates][:AUDIO_CHECKED_CANDIDATES]
     audio, reference_states = compare_soundtracks(joined, candidates, index, settings)
     decision = decide(visual, audio, joined.audio.state, reference_states, settings)
 
@@ -152,6 +165,11 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
         audio_items_per_second=joined.audio.items_per_second,
         verdict=verdict.model_dump_json(),
     )
+    if joined.audio.state == AudioState.OK:
+        from streams.audio.windows import stored_windows
+
+        query = query_fingerprint(joined.audio)
+        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second))
     embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
     index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)
     return verdict
