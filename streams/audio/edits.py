@@ -53,11 +53,15 @@ def excerpt(source: Path, out: Path, start: float, seconds: float) -> Path:
     return out
 
 
+def mixes_other(edit: Edit) -> bool:
+    """Whether the edit brings in the second recording (its copy then partly is that recording)."""
+    return any(OTHER in arg or "[1:a]" in arg for arg in edit.args)
+
+
 def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
     """base with edit applied, in directory (made once)."""
     out = directory / f"{base.stem}.{edit.name}{edit.suffix}"
     if not out.exists():
-        uses_other = any(OTHER in arg or "[1:a]" in arg for arg in edit.args)
-        inputs = ["-i", str(base), *(["-i", str(other)] if uses_other else [])]
+        inputs = ["-i", str(base), *(["-i", str(other)] if mixes_other(edit) else [])]
         ffmpeg(*inputs, *(arg.replace(OTHER, str(other)) for arg in edit.args), str(out))
     return out

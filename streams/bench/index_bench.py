@@ -1,0 +1,135 @@
+"""The frame index at scale: Qdrant Edge (the worker's EdgeIndex) holding 10k, 100k, 1M synthetic
+512-d frame vectors; query latency p50/p99 and memory.
+
+Vectors: videos of FRAMES_PER_VIDEO frames. Half the videos are unit random vectors per frame;
+the other half are clustered like real footage: each video's frames lie near the video's own
+centre, and the centres near one of a few hundred "genre" centres, so neighbours are crowded.
+Queries are stored frames with noise (a copy's frames), searched as the match stage does
+(nearest 10, score floor 0.5), one frame at a time and as a 30-frame batch (one video).
+
+Each size runs in its own process so that its memory is its own:
+`dupstream bench index [--sizes 10000 100000 1000000]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DIM = 512
+FRAMES_PER_VIDEO = 100
+GENRES = 300
+QUERIES = 300
+BATCHES = 40
+BATCH_FRAMES = 30
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def video_frames(number: int, genres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The frames of synthetic video `number`: random (even numbers) or clustered (odd)."""
+    if number % 2 == 0:
+        return _unit(rng.standard_normal((FRAMES_PER_VIDEO, DIM)))
+    centre = genres[rng.integers(len(genres))] + 0.6 * _unit(rng.standard_normal((1, DIM)))
+    return _unit(centre + 0.35 * _unit(rng.standard_normal((FRAMES_PER_VIDEO, DIM))))
+
+
+def _memory_mib() -> dict[str, float]:
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak_rss": int(fields["VmHWM"].split()[0]) / 1024}
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    milliseconds = np.array(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(milliseconds, 50)), 2),
+            "p99_ms": round(float(np.percentile(milliseconds, 99)), 2)}
+
+
+def measure(size: int, directory: Path, seed: int = 0) -> dict:
+    """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict."""
+    from streams.index import StoredVideo
+    from streams.index.edge import EdgeIndex
+
+    rng = np.random.default_rng(seed)
+    genres = _unit(rng.standard_normal((GENRES, DIM)))
+    before = _memory_mib()
+    index = EdgeIndex(directory, "bench", DIM)
+    timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
+    kept: list[np.ndarray] = []
+    started = time.perf_counter()
+    for number in range(size // FRAMES_PER_VIDEO):
+        frames = video_frames(number, genres, rng)
+        if (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0:  # random and clustered pairs
+            kept.append(frames)
+        video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), "no_audio", "",
+                            0.0, "{}")
+        index.add_video(video, timestamps, frames)
+    insert_seconds = time.perf_counter() - started
+    loaded = _memory_mib()
+
+    sources = np.concatenate(kept)
+    picks = sources[rng.integers(len(sources), size=QUERIES + BATCHES * BATCH_FRAMES)]
+    queries = _unit(picks + 0.02 * rng.standard_normal(picks.shape))
+
+    def search(vectors: np.ndarray) -> tuple[float, int]:
+        begun = time.perf_counter()
+        hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=10, score_floor=0.5)
+        return time.perf_counter() - begun, len(hits)
+
+    search(queries[:5])  # warm up
+    single = [search(queries[i:i + 1]) for i in range(QUERIES)]
+    batched = [search(queries[QUERIES + i * BATCH_FRAMES:QUERIES + (i + 1) * BATCH_FRAMES]) for i in range(BATCHES)]
+    searched = _memory_mib()
+    index.close()
+    disk = sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+    return {
+        "frames": size,
+        "insert_frames_per_s": round(size / insert_seconds, 1),
+        "one_frame": _percentiles([s for s, _ in single]),
+        f"batch_of_{BATCH_FRAMES}": _percentiles([s for s, _ in batched]),
+        "hits_per_query": round(sum(h for _, h in single) / QUERIES, 2),
+        "rss_added_mib": round(searched["rss"] - before["rss"], 1),
+        "peak_rss_mib": round(searched["peak_rss"], 1),
+        "rss_after_insert_mib": round(loaded["rss"], 1),
+        "disk_mib": round(disk / 2 ** 20, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dupstream bench index", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process measuring one size
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed for one size")
+    args = parser.parse_args(argv)
+    if args.one:
+        with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
+            print(json.dumps(measure(args.one, Path(scratch))))
+        return 0
+    print(f"{'frames':>9} {'insert/s':>9} {'1 frame p50':>12} {'p99':>8} {'30 frames p50':>14} {'p99':>8} "
+          f"{'hits':>5} {'RSS added':>10} {'peak RSS':>9} {'disk':>8}")
+    for size in args.sizes:
+        try:
+            done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size)],
+                                  capture_output=True, text=True, timeout=args.timeout, check=True)
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as error:
+            print(f"{size:>9} did not finish: {type(error).__name__} {getattr(error, 'stderr', '') or ''}"[-400:])
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        batch = r[f"batch_of_{BATCH_FRAMES}"]
+        print(f"{size:>9} {r['insert_frames_per_s']:>9.0f} {r['one_frame']['p50_ms']:>9.2f} ms "
+              f"{r['one_frame']['p99_ms']:>5.2f} ms {batch['p50_ms']:>11.2f} ms {batch['p99_ms']:>5.2f} ms "
+              f"{r['hits_per_query']:>5.1f} {r['rss_added_mib']:>6.0f} MiB {r['peak_rss_mib']:>5.0f} MiB "
+              f"{r['disk_mib']:>4.0f} MiB", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""`dupstream eval MANIFEST`: the development set through the real stream and through the
+baseline, scored side by side.
+
+The baseline runs first, alone. Then `dupstream up` starts on a fresh data directory (its own
+broker port, an empty index) and the videos are published in manifest order, each after the
+previous one's verdict, so that "earlier" is the manifest's order. Speed: the stages' own seconds
+(the verdicts' `timings`), and end to end from publishing to receiving the verdict, per minute of
+video; memory: the peak resident size of each process of the stack."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from streams.config import Settings
+from streams.devset.devset import DUPLICATE, HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from streams.evaluation.metrics import (Outcome, Scores, confusion, false_positive_rate, scores, scores_per_kind,
+                                        seconds_per_video_minute, stage_totals, worst_misses)
+
+VERDICT_TIMEOUT_S = 600.0  # one video's verdict; the first waits for models to warm up
+
+
+def clusters(items: list[DevItem]) -> dict[str, frozenset[str]]:
+    """For each copy, the videos a right verdict may name: its original and the original's copies."""
+    members: dict[str, set[str]] = {}
+    for item in items:
+        if item.expected_verdict == DUPLICATE:
+            members.setdefault(item.expected_duplicate_of, {item.expected_duplicate_of}).add(item.video_id)
+    return {item.video_id: frozenset(members[item.expected_duplicate_of]) for item in items
+            if item.expected_verdict == DUPLICATE}
+
+
+def outcomes(items: list[DevItem], given: dict[str, tuple[str, str | None, str]]) -> list[Outcome]:
+    """given: video_id -> (verdict class, duplicate_of, evidence); a missing video has failed."""
+    accepted = clusters(items)
+    return [Outcome(item.video_id, item.kind, item.expected_verdict, accepted.get(item.video_id, frozenset()),
+                    *given.get(item.video_id, ("failed", None, "no verdict")), duration=item.duration)
+            for item in items]
+
+
+def peak_memory_mib(pid: int) -> dict[str, float]:
+    """Peak resident size (VmHWM) of a process and of all its descendants, by 'name[pid]'."""
+    peaks: dict[str, float] = {}
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if "VmHWM" in fields:
+            peaks[f"{fields['Name'].strip()}[{current}]"] = int(fields["VmHWM"].split()[0]) / 1024
+        pending += [int(child) for child in children]
+    return peaks
+
+
+def run_stream(items: list[DevItem], data_dir: Path, progress=print) -> tuple[dict, dict[str, float]]:
+    """Verdicts of the stream, by video id, with the seconds from publishing to verdict added;
+    and the peak memory of the stack's processes."""
+    from schemas.events import VideoPublished
+    from streams.demo import RunningStack
+    from streams.embedding.triton_server import free_port
+    from streams.kafka.clients import publish, read_verdicts
+
+    media_roots = sorted({str(Path(item.file).parent) for item in items})
+    settings = Settings(data_dir=data_dir, kafka_bootstrap=f"127.0.0.1:{free_port()}", web_port=0,
+                        media_roots=media_roots)
+    env = {"DUPSTREAM_DATA_DIR": str(data_dir), "DUPSTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+           "DUPSTREAM_WEB_PORT": "0", "DUPSTREAM_MEDIA_ROOTS": json.dumps(media_roots)}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, tuple[Any, float]] = {}
+    progress("starting the embedded stack (broker, frame model, index, worker) ...")
+    with RunningStack(settings, env) as stack:
+        verdicts = read_verdicts(settings, from_beginning=True, timeout=VERDICT_TIMEOUT_S * len(items))
+        for item in items:
+            progress(f"[{item.order}/{len(items)}] {item.video_id} ({item.kind}) ...")
+            sent = time.monotonic()
+            publish(settings, [VideoPublished(video_id=item.video_id, uri=item.file)])
+            verdict = next((v for v in verdicts if v.video_id == item.video_id), None)
+            if verdict is None:
+                progress(f"no verdict for {item.video_id}; stopping")
+                break
+            results[item.video_id] = (verdict, time.monotonic() - sent)
+        verdicts.close()
+        memory = peak_memory_mib(stack.process.pid)
+    return results, memory
+
+
+def _scores_json(result: Scores) -> dict[str, Any]:
+    return {name: (round(value, 4) if isinstance(value, float) else value) for name, value in result._asdict().items()}
+
+
+def system_report(system: list[Outcome], seconds: dict[str, float], video_seconds: float) -> dict[str, Any]:
+    return {
+        "overall": _scores_json(scores(system)),
+        "per_kind": {kind: _scores_json(result) for kind, result in scores_per_kind(system).items()},
+        "confusion": confusion(system),
+        "hard_negative_false_positive_rate": false_positive_rate(system, HARD_NEGATIVE_KINDS),
+        "worst_misses": [{"video_id": o.video_id, "kind": o.kind, "expected": o.expected_verdict,
+                          "given": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence}
+                         for o in worst_misses(system)],
+        "seconds": {name: round(value, 3) for name, value in seconds.items()},
+        "seconds_per_video_minute": {name: round(value, 3) if value is not None else None
+                                     for name, value in seconds_per_video_minute(seconds, video_seconds).items()},
+    }
+
+
+def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> dict[str, Any]:
+    """The whole run: baseline, stream, scores of both; a JSON-ready dict."""
+    from streams.evaluation.baseline import run_baseline
+
+    items = read_manifest(manifest)
+    video_seconds = sum(item.duration for item in items)
+    progress(f"baseline (PDQ per frame, bag of frames) on {len(items)} videos ...")
+    baseline = run_baseline([(item.video_id, Path(item.file)) for item in items])
+    with tempfile.TemporaryDirectory(prefix="dupstream-eval-") as scratch:
+        started = time.monotonic()
+        stream, memory = run_stream(items, Path(data_dir or scratch), progress)
+        wall = time.monotonic() - started
+    ours = outcomes(items, {video_id: (v.verdict.value, v.duplicate_of,
+                                       v.reason if v.status == "ok" else f"{v.error.code}: {v.error.message}")
+                            for video_id, (v, _) in stream.items()})
+    theirs = outcomes(items, {v.video_id: (v.verdict, v.duplicate_of, v.reason) for v in baseline})
+    stream_seconds = {**stage_totals(v.timings for v, _ in stream.values()),
+                      "end_to_end": sum(seconds for _, seconds in stream.values())}
+    by_id = {v.video_id: v for v in baseline}
+    return {
+        "manifest": str(manifest),
+        "videos": len(items),
+        "answered": len(stream),
+        "video_seconds": round(video_seconds, 2),
+        "wall_seconds_with_start_up": round(wall, 1),
+        "dupstream": system_report(ours, stream_seconds, video_seconds),
+        "baseline": system_report(theirs, {"end_to_end": sum(v.seconds for v in baseline)}, video_seconds),
+        "peak_memory_mib": {name: round(value, 1) for name, value in memory.items()},
+        "verdicts": [{"video_id": item.video_id, "order": item.order, "kind": item.kind,
+                      "expected": item.expected_verdict, "expected_duplicate_of": item.expected_duplicate_of,
+                      "dupstream": {"verdict": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence,
+                                    "seconds": round(stream[item.video_id][1], 3) if item.video_id in stream else None,
+                                    "timings": stream[item.video_id][0].timings if item.video_id in stream else {}},
+                      "baseline": {"verdict": b.verdict, "duplicate_of": b.duplicate_of, "evidence": b.evidence,
+                                   "seconds": round(by_id[item.video_id].seconds, 3)}}
+                     for item, o, b in zip(items, ours, theirs)],
+    }
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as Markdown tables: scores side by side, confusion, misses, speed, memory."""
+    ours, theirs = report["dupstream"], report["baseline"]
+    lines = [f"{report['videos']} videos ({report['video_seconds'] / 60:.1f} min), {report['answered']} answered "
+             "by the stream", "",
+             "| | dupstream P | R | F1 | baseline P | R | F1 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    o, t = ours["overall"], theirs["overall"]
+    lines.append(f"| overall | {_number(o['precision'])} | {_number(o['recall'])} | {_number(o['f1'])} | "
+                 f"{_number(t['precision'])} | {_number(t['recall'])} | {_number(t['f1'])} |")
+    lines.append(f"| false positives on hard negatives | {_number(ours['hard_negative_false_positive_rate'])} | | | "
+                 f"{_number(theirs['hard_negative_false_positive_rate'])} | | |")
+    lines += ["", "| kind | n | expected | dupstream right | recall | baseline right | recall |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    expected_of = {}
+    for verdict in report["verdicts"]:
+        expected_of.setdefault(verdict["kind"], set()).add(verdict["expected"])
+    for kind, mine in ours["per_kind"].items():
+        other = theirs["per_kind"][kind]
+        lines.append(f"| {kind} | {mine['count']} | {', '.join(sorted(expected_of[kind]))} | {mine['correct']} | "
+                     f"{_number(mine['recall'])} | {other['correct']} | {_number(other['recall'])} |")
+    for name, system in (("dupstream", ours), ("baseline", theirs)):
+        given = sorted({g for row in system["confusion"].values() for g in row})
+        lines += ["", f"{name}: expected (rows) against given (columns)", "",
+                  "| expected | " + " | ".join(given) + " |", "| --- |" + " --- |" * len(given)]
+        for expected, row in system["confusion"].items():
+            lines.append(f"| {expected} | " + " | ".join(str(row.get(g, 0)) for g in given) + " |")
+    lines += ["", "dupstream's worst misses", ""]
+    lines += [f"- {m['video_id']} ({m['kind']}): expected {m['expected']}, got {m['given']}"
+              f"{' of ' + m['duplicate_of'] if m['duplicate_of'] else ''}: {m['evidence']}" for m in ours["worst_misses"]]
+    lines += ["", "| seconds per video-minute | " + " | ".join(ours["seconds_per_video_minute"]) + " |",
+              "| --- |" + " --- |" * len(ours["seconds_per_video_minute"]),
+              "| dupstream | " + " | ".join(_number(v, 3) for v in ours["seconds_per_video_minute"].values()) + " |",
+              "| baseline (one process) | " + " | ".join(
+                  _number(theirs["seconds_per_video_minute"]["end_to_end"], 3) if name == "end_to_end" else ""
+                  for name in ours["seconds_per_video_minute"]) + " |",
+              "", "peak resident memory (MiB): " + ", ".join(f"{name} {mib:.0f}"
+                                                            for name, mib in report["peak_memory_mib"].items())]
+    return "\n".join(lines)
+
+
+def run_eval(manifest: Path, json_out: Path | None = None) -> int:
+    from streams.demo import progress
+
+    report = evaluate(manifest, progress=progress)
+    progress("")
+    print(format_report(report))
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"\nJSON report: {json_out}")
+    return 0 if report["answered"] == report["videos"] else 1
