@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     web_host: str = Field(
         "127.0.0.1", description="Address the worker's HTTP server listens on; 0.0.0.0 in a container, for Prometheus."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Worker log lines: `text` (time, level, logger, video_id=…, message) or `json` (one object "
+        "a line, same fields)."
+    )
 
     # --- Frame stage -----------------------------------------------------------------------
     frame_model: Literal["sscd", "sscd_distilled"] = Field(

@@ -10,6 +10,7 @@ from typing import Callable
 
 from streams.kafka import KafkaError
 from streams.kafka.topics import missing_topics
+from streams.logs import logging_config
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARN
             f"topics missing on {settings.kafka_bootstrap}: {', '.join(missing)}; create them with `dupstream topics create`"
         )
     _load_stages()
+    if settings.web_port:
+        from streams.metrics import serve_metrics
+
+        serve_metrics(app)
 
     @app.task
     async def announce_ready() -> None:
@@ -48,7 +53,8 @@ def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARN
         if on_ready:
             on_ready()
 
-    worker = Worker(app, loglevel=loglevel, quiet=True, stdout=sys.stdout, stderr=sys.stderr)
+    worker = Worker(app, loglevel=loglevel, logging_config=logging_config(loglevel, settings.log_format), quiet=True,
+                    stdout=sys.stdout, stderr=sys.stderr)
     try:
         worker.execute_from_commandline()
     finally:

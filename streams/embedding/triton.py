@@ -27,6 +27,7 @@ import numpy as np
 from streams.config import Settings
 from streams.embedding import EMBEDDING_DIM
 from streams.errors import DupstreamError, EmbeddingUnavailable
+from streams.metrics import TRITON_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,10 @@ class TritonEmbedder:
         request.set_data_from_numpy(chunk)
 
         def call() -> np.ndarray:
-            result = self._client.infer(
-                self.model_name, [request], outputs=self._outputs, client_timeout=self.timeout_s
-            )
+            with TRITON_SECONDS.labels(self.model_name).time():
+                result = self._client.infer(
+                    self.model_name, [request], outputs=self._outputs, client_timeout=self.timeout_s
+                )
             embeddings = result.as_numpy(OUTPUT)
             if embeddings is None or embeddings.shape != (len(chunk), EMBEDDING_DIM):
                 got = None if embeddings is None else embeddings.shape

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from schemas.events import ErrorInfo, ModelInfo, Verdict, VerdictClass
 from streams.app import dlq_topic, settings, verdict_topic
 from streams.errors import DupstreamError
+from streams.metrics import dead_lettered, verdict_sent
 
 log = logging.getLogger(__name__)
 DUPSTREAM_VERSION = "0.1.0"
@@ -27,6 +28,7 @@ def model_info(frame_model: str = "", frame_model_version: str = "") -> ModelInf
 
 async def send_verdict(verdict: Verdict) -> None:
     await verdict_topic.send(key=verdict.video_id.encode(), value=verdict.model_dump_json().encode())
+    verdict_sent(verdict)
     log.info("verdict %s: %s (%s)", verdict.video_id, verdict.verdict, verdict.reason,
              extra={"video_id": verdict.video_id})
 
@@ -62,6 +64,7 @@ async def fail(video_id: str, key: bytes | None, value: bytes, error: DupstreamE
         "dupstream.source.topic": settings.topic_published.encode(),
     }
     await dlq_topic.send(key=key, value=value, headers=headers)
+    dead_lettered(info)
     log.warning("video %s failed in %s: %s: %s", video_id, info.stage, info.code, info.message,
                 extra={"video_id": video_id})
     await send_verdict(failed_verdict(video_id, info, timings, models))
