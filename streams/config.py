@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         "text", description="Worker log lines: `text` (time, level, logger, video_id=…, message) or `json` (one object "
         "a line, same fields)."
     )
+    api_timeout_s: float = Field(
+        300.0, gt=0, description="How long POST /check-video-duplicate waits for the verdict before answering 504."
+    )
 
     # --- Frame stage -----------------------------------------------------------------------
     frame_model: Literal["sscd", "sscd_distilled"] = Field(

@@ -42,9 +42,12 @@ def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARN
         )
     _load_stages()
     if settings.web_port:
+        from streams.api import serve_api
+        from streams.app import published_topic
         from streams.metrics import serve_metrics
 
         serve_metrics(app)
+        serve_api(app, settings, published_topic)
 
     @app.task
     async def announce_ready() -> None:

@@ -1,0 +1,173 @@
+"""The original service's HTTP contract, over the stream, on every worker's web server:
+
+    POST /check-video-duplicate {"link": "...", "video_id": "..." (optional)}
+      -> 200 {"is_duplicate": bool, "duplicate_for": "<earlier video id>" or "", "video_id", "verdict"}
+
+The view publishes a `video-published` event and waits for that video's verdict. Any worker may
+decide it, so each worker that serves the API reads every partition of the verdict topic (without
+a consumer group), from the end, and hands each verdict to the requests waiting for its video."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from mode import Service
+
+from streams.config import Settings
+
+log = logging.getLogger(__name__)
+
+VIDEO_ID = {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,128}$"}
+ERROR = {"type": "object", "required": ["error"], "properties": {
+    "error": {"type": "string"}, "code": {"type": "string"}, "video_id": {"type": "string"}}}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {"title": "dupstream", "version": "0.1.0",
+             "description": "Is this video a duplicate of one seen before? Decided from its frames and its sound."},
+    "paths": {
+        "/check-video-duplicate": {
+            "post": {
+                "summary": "Publish a video and wait for its verdict",
+                "parameters": [{"name": "timeout", "in": "query", "required": False,
+                                "description": "Seconds to wait, at most DUPSTREAM_API_TIMEOUT_S",
+                                "schema": {"type": "number", "exclusiveMinimum": 0}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["link"], "properties": {
+                        "link": {"type": "string", "description": "Local path, file:// or http(s):// URL of the video"},
+                        "video_id": {**VIDEO_ID, "description": "The video's id; default link-<sha256 of the link>"},
+                    }}}}},
+                "responses": {
+                    "200": {"description": "The verdict", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["is_duplicate", "duplicate_for"], "properties": {
+                            "is_duplicate": {"type": "boolean"},
+                            "duplicate_for": {"type": "string",
+                                              "description": "Id of the earliest video of its cluster; empty if none"},
+                            "video_id": VIDEO_ID,
+                            "verdict": {"type": "string", "enum": ["duplicate", "unique", "visual_match_different_audio",
+                                                                   "audio_match_different_visuals"]},
+                        }}}}},
+                    "400": _error_response("The body is not JSON, or has no valid link or video_id"),
+                    "422": _error_response("The video could not be checked (code: the error code of its failed verdict)"),
+                    "504": _error_response("No verdict within the time limit; it is still being processed"),
+                },
+            }
+        },
+        "/metrics": {"get": {"summary": "Prometheus metrics of this worker",
+                             "responses": {"200": {"description": "Prometheus text format"}}}},
+    },
+}
+
+
+def video_id_for(link: str) -> str:
+    """The same link gets the same id, so asking twice returns the first verdict again."""
+    return "link-" + hashlib.sha256(link.encode()).hexdigest()[:40]
+
+
+class VerdictWaiter(Service):
+    """Every verdict from the moment it started, handed to whoever waits for that video."""
+
+    def __init__(self, settings: Settings, **kwargs):
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._waiting: dict[str, set[asyncio.Future]] = {}
+        self._consumer = None
+
+    async def on_start(self) -> None:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        topic = self.settings.topic_verdict
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=None,
+                                          enable_auto_commit=False)
+        await self._consumer.start()
+        await self._consumer.topics()  # loads the metadata partitions_for_topic reads
+        partitions = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for partition in partitions:  # pin the positions now: a verdict sent after this is seen
+            await self._consumer.position(partition)
+        self.add_future(self._read())
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _read(self) -> None:
+        from schemas.events import Verdict
+
+        async for message in self._consumer:
+            try:
+                verdict = Verdict.model_validate_json(message.value)
+            except ValueError as error:
+                log.warning("unreadable verdict at %s offset %d: %s", message.partition, message.offset, error)
+                continue
+            for future in self._waiting.pop(verdict.video_id, ()):
+                if not future.done():
+                    future.set_result(verdict)
+
+    async def verdict_after(self, video_id: str, publish, timeout: float):
+        """Run `publish()` and return the verdict of video_id that follows; asyncio.TimeoutError when none comes."""
+        future = asyncio.get_running_loop().create_future()
+        waiting = self._waiting.setdefault(video_id, set())
+        waiting.add(future)
+        try:
+            await publish()
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            waiting.discard(future)
+            if not waiting and self._waiting.get(video_id) is waiting:
+                del self._waiting[video_id]
+
+
+def serve_api(app, settings: Settings, published_topic) -> None:
+    """POST /check-video-duplicate and GET /openapi.json on the app's web server."""
+    from faust import web
+    from pydantic import ValidationError
+
+    from schemas.events import VideoPublished
+
+    waiter = VerdictWaiter(settings)
+    app.service(waiter)
+
+    @app.page("/openapi.json")
+    class OpenApi(web.View):
+        async def get(self, request: web.Request) -> web.Response:
+            return self.json(OPENAPI)
+
+    @app.page("/check-video-duplicate")
+    class CheckVideoDuplicate(web.View):
+        async def post(self, request: web.Request) -> web.Response:
+            try:
+                body = await request.json()
+                timeout = min(float(request.query.get("timeout", settings.api_timeout_s)), settings.api_timeout_s)
+            except ValueError as error:
+                return self.json({"error": f"the body must be JSON and timeout a number: {error}"}, status=400)
+            if not isinstance(body, dict) or not isinstance(body.get("link"), str) or timeout <= 0:
+                return self.json({"error": 'expected {"link": "<path or URL>"} and a positive timeout'}, status=400)
+            try:
+                event = VideoPublished(video_id=body.get("video_id") or video_id_for(body["link"]), uri=body["link"])
+            except ValidationError as error:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                return self.json({"error": problems}, status=400)
+
+            async def publish() -> None:
+                await published_topic.send(key=event.video_id.encode(), value=event.model_dump_json().encode())
+
+            try:
+                verdict = await waiter.verdict_after(event.video_id, publish, timeout)
+            except asyncio.TimeoutError:
+                return self.json({"error": f"no verdict for {event.video_id} within {timeout:g} s; it is still being "
+                                           "processed: ask again later (the same link gets the same verdict)",
+                                  "video_id": event.video_id}, status=504)
+            if verdict.status != "ok":
+                return self.json({"error": verdict.error.message, "code": verdict.error.code,
+                                  "video_id": verdict.video_id}, status=422)
+            return self.json({"is_duplicate": verdict.is_duplicate, "duplicate_for": verdict.duplicate_for,
+                              "video_id": verdict.video_id, "verdict": str(verdict.verdict)})
