@@ -45,7 +45,11 @@ def _open_video_stream(path: Path, settings: Settings):
         container.close()
         what = "is a still image, not a video" if moving else "has no video stream"
         raise MediaError(f"the file {what} ({demuxer})", code="no_video_stream")
-    stream = moving[0]
+    decodable = [s for s in moving if s.codec_context is not None]
+    if not decodable:
+        container.close()
+        raise MediaError(f"no decoder for its video stream ({demuxer})")
+    stream = decodable[0]
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > settings.max_pixels:
         container.close()
