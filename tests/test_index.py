@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from streams.config import Settings
-from streams.index import IndexError_, StoredVideo, open_index
+from streams.index import AUDIO_WINDOW_BITS, IndexError_, StoredVideo, open_index
 from streams.index.edge import EdgeIndex
 from streams.index.server import SEARCH_BATCH, UPSERT_BATCH, ServerIndex
 
@@ -59,7 +59,7 @@ def test_indexing_twice_changes_nothing_and_survives_a_reopen(tmp_path, open_at)
     index = open_at(tmp_path)
     index.add_video(video("a", verdict='{"v": 1}'), np.arange(5, dtype=np.float32), vectors)
     index.add_video(video("a", verdict='{"v": 1}'), np.arange(5, dtype=np.float32), vectors)
-    assert index.stats() == {"videos": 1, "frames": 5}
+    assert index.stats() == {"videos": 1, "frames": 5, "audio": 0}
     index.close()
     reopened = open_at(tmp_path)
     assert reopened.get_video("a").verdict == '{"v": 1}'
@@ -80,7 +80,7 @@ def test_a_long_video_goes_in_and_is_searched_in_batches(tmp_path, open_at):
     assert [(h.query_time, h.ref_time) for h in hits] == [(float(i), i * 0.5) for i in range(count)]
     assert all(h.video_id == "long" and h.mirrored for h in hits)
     assert index.get_video("long") == stored
-    assert index.stats() == {"videos": 1, "frames": count}
+    assert index.stats() == {"videos": 1, "frames": count, "audio": 0}
 
 
 def test_neighbours_come_from_every_video_above_the_floor(tmp_path, open_at):
@@ -95,15 +95,30 @@ def test_neighbours_come_from_every_video_above_the_floor(tmp_path, open_at):
     assert index.video_count() == 2
 
 
+def test_soundtrack_windows_are_found_at_their_offsets_and_stored_once(tmp_path, open_at):
+    signs = np.where(np.random.default_rng(5).random((6, AUDIO_WINDOW_BITS)) < 0.5, -1.0, 1.0).astype(np.float32)
+    index = open_at(tmp_path)
+    index.add_audio("a", signs, np.arange(6, dtype=np.float32) * 1.024)
+    index.add_audio("a", signs, np.arange(6, dtype=np.float32) * 1.024)
+    query = signs[[4, 1]].copy()
+    query[1, :64] *= -1  # 64 of 1024 bits differ: dot product 1024 - 2 x 64
+    hits = index.search_audio(query, np.array([0.0, 8.0]), limit=1, score_floor=800)
+    assert [(h.query_offset, h.video_id, h.ref_offset) for h in hits] == [(0.0, "a", 4.096), (8.0, "a", 1.024)]
+    assert [h.score for h in hits] == pytest.approx([1024, 896])
+    assert index.search_audio(-signs[:1], np.zeros(1), limit=3, score_floor=800) == []
+    assert index.stats()["audio"] == 6
+
+
 def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):
     index = open_server(tmp_path)
     frames = index.client.get_collection("t_frames")
     videos = index.client.get_collection("t_videos")
     assert "one point per sampled frame" in frames.config.metadata["description"]
     assert "one point per indexed video" in videos.config.metadata["description"]
+    assert "soundtrack windows" in index.client.get_collection("t_audio").config.metadata["description"]
     assert frames.config.params.vectors.size == 512
     index.close()
-    assert open_server(tmp_path).stats() == {"videos": 0, "frames": 0}  # opening again keeps what exists
+    assert open_server(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}  # opening again keeps what exists
 
 
 def test_a_server_url_selects_the_client_and_an_unreachable_server_is_a_clear_error(tmp_path):
@@ -123,4 +138,5 @@ def test_index_stats_command_counts_the_points(tmp_path, monkeypatch, capsys):
     assert main(["index", "stats"]) == 0
     lines = capsys.readouterr().out.split("\n")
     assert lines[0] == f"Qdrant Edge in {tmp_path}"
-    assert [line.split() for line in lines[1:3]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"]]
+    assert [line.split() for line in lines[1:4]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"],
+                                                     ["t_audio", "0", "points"]]

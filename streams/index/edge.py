@@ -111,7 +111,8 @@ class EdgeIndex:
         return audio_hits(offsets, self._audio.query_batch(QueryBatchRequest(requests)))
 
     def stats(self) -> dict[str, int]:
-        return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count}
+        return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,
+                "audio": self._audio.info().points_count}
 
     def close(self) -> None:
         for shard in (self._frames, self._videos, self._audio):

@@ -1,11 +1,11 @@
 """The index on a Qdrant server, through qdrant-client: what production runs (many workers, one
 Qdrant, its dashboard on port 6333).
 
-Two collections, created at start when absent, each described in its metadata so that a person
-browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled frame),
-<prefix>_videos (one point per indexed video) and <prefix>_audio (soundtrack windows). The same class works on qdrant-client's local
-mode (`QdrantClient(path=...)` or `":memory:"`), which is how the tests run it: no Qdrant server
-binary installs on the test machines."""
+Three collections, created at start when absent, each described in its metadata so that a
+person browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled
+frame), <prefix>_videos (one point per indexed video) and <prefix>_audio (soundtrack windows).
+The same class works on qdrant-client's local mode (`QdrantClient(path=...)` or `":memory:"`),
+which is how the tests run it: no Qdrant server binary installs on the test machines."""
 
 from __future__ import annotations
 
@@ -115,61 +115,49 @@ class ServerIndex:
         with self._server("count the videos"):
             return self.client.count(self.videos, exact=True).count
 
+    def _search(self, collection: str, vectors: np.ndarray, limit: int, score_floor: float, payload: list[str]) -> list:
+        """For each query vector, the list of its stored neighbours scoring at least score_floor."""
+        from qdrant_client import models
+
+        requests = [models.QueryRequest(query=vector.tolist(), limit=limit, score_threshold=score_floor,
+                                        with_payload=payload)
+                    for vector in np.asarray(vectors, np.float32)]
+        results = []
+        with self._server(f"search {collection}"):
+            for batch in _split(requests, SEARCH_BATCH):
+                results += [response.points for response in self.client.query_batch_points(collection, batch)]
+        return results
+
+    def _upsert(self, collection: str, points: list[tuple[str, list[float], dict]]) -> None:
+        from qdrant_client import models
+
+        structs = [models.PointStruct(id=point_id, vector=vector, payload=payload) for point_id, vector, payload in points]
+        with self._server(f"write to {collection}"):
+            for batch in _split(structs, UPSERT_BATCH):
+                self.client.upsert(collection, batch, wait=True)
+
     def search_frames(
         self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
     ) -> list[FrameHit]:
-        from qdrant_client import models
-
-        requests = [
-            models.QueryRequest(query=vector.tolist(), limit=limit, score_threshold=score_floor,
-                                with_payload=["video_id", "t"])
-            for vector in np.asarray(embeddings, np.float32)
-        ]
-        results = []
-        with self._server("search the frames"):
-            for batch in _split(requests, SEARCH_BATCH):
-                results += [response.points for response in self.client.query_batch_points(self.frames, batch)]
+        results = self._search(self.frames, embeddings, limit, score_floor, ["video_id", "t"])
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
-        from qdrant_client import models
-
-        frames = [models.PointStruct(id=point_id, vector=vector, payload=payload)
-                  for point_id, vector, payload in frame_points(video, timestamps, embeddings)]
-        record = models.PointStruct(id=video_point_id(video.video_id),
-                                    vector=mean_descriptor(np.asarray(embeddings, np.float32)),
-                                    payload=video_payload(video))
-        with self._server("store the video"):
-            for batch in _split(frames, UPSERT_BATCH):
-                self.client.upsert(self.frames, batch, wait=True)
-            # The video record goes last: its presence is what marks the video as indexed.
-            self.client.upsert(self.videos, [record], wait=True)
+        self._upsert(self.frames, frame_points(video, timestamps, embeddings))
+        # The video record goes last: its presence is what marks the video as indexed.
+        self._upsert(self.videos, [(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
+                                    video_payload(video))])
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
-        from qdrant_client import models
-
-        points = [models.PointStruct(id=point_id, vector=vector, payload=payload)
-                  for point_id, vector, payload in audio_points(video_id, windows, offsets)]
-        with self._server("store the soundtrack windows"):
-            for batch in _split(points, UPSERT_BATCH):
-                self.client.upsert(self.audio, batch, wait=True)
+        self._upsert(self.audio, audio_points(video_id, windows, offsets))
 
     def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
-        from qdrant_client import models
-
-        requests = [models.QueryRequest(query=window.tolist(), limit=limit, score_threshold=score_floor,
-                                        with_payload=["video_id", "offset"])
-                    for window in np.asarray(windows, np.float32)]
-        results = []
-        with self._server("search the soundtrack windows"):
-            for batch in _split(requests, SEARCH_BATCH):
-                results += [response.points for response in self.client.query_batch_points(self.audio, batch)]
-        return audio_hits(offsets, results)
+        return audio_hits(offsets, self._search(self.audio, windows, limit, score_floor, ["video_id", "offset"]))
 
     def stats(self) -> dict[str, int]:
         with self._server("count the points"):
-            return {"videos": self.client.count(self.videos, exact=True).count,
-                    "frames": self.client.count(self.frames, exact=True).count}
+            return {kind: self.client.count(collection, exact=True).count
+                    for kind, collection in (("videos", self.videos), ("frames", self.frames), ("audio", self.audio))}
 
     def close(self) -> None:
         self.client.close()
