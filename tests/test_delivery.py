@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE, running_stack
+from tests.conftest import CACHE, free_port, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -29,3 +31,68 @@ def test_a_worker_killed_mid_batch_loses_no_video(tmp_path, samples, frame_model
             assert len({(v.status, v.verdict, v.duplicate_of) for v in verdicts}) == 1, verdicts
             assert verdicts[0].status == "ok", verdicts[0].error
         assert not stack.log.dead_letters
+
+
+# Restarting the broker is not among these tests: the embedded Tansu keeps its log in memory, so a
+# restarted broker has no topics, no messages and no committed offsets: whatever was in flight is
+# gone, and `dupstream up` creates empty topics again (the index in the data directory stays, so
+# a re-published video gets the verdict it got before). Production Kafka keeps the log and the
+# group's committed offsets on disk, replicated: a broker restart is a pause, after which the
+# workers resume from their last committed offsets and re-process at most what was uncommitted.
+
+
+def _rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory) -> Path:
+    from streams.devset.samples import ffmpeg
+
+    clip = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=128x96:rate=5", "-t", "3", "-c:v", "libx264", str(clip))
+    return clip
+
+
+def test_an_unreachable_frame_model_fails_videos_clearly_and_the_worker_goes_on(tmp_path, tiny_clip):
+    dead_triton = f"127.0.0.1:{free_port()}"  # nothing listens: Triton is down for the whole test
+    with running_stack(tmp_path, [tiny_clip.parent], dead_triton, embed_attempts="2") as stack:
+        for video_id in ("no-model-1", "no-model-2"):
+            stack.publish(video_id, str(tiny_clip))
+        stack.publish("missing-after", str(tiny_clip.parent / "gone.mp4"))
+        for video_id in ("no-model-1", "no-model-2"):
+            verdict = stack.log.verdict(video_id, timeout=120)
+            assert verdict.status == "failed" and verdict.error.code == "embedding_unavailable", verdict.error
+            assert verdict.error.attempts == 2 and verdict.error.stage == "frames"
+            assert stack.log.dead_letter(video_id.encode()).headers()
+        assert stack.log.verdict("missing-after").error.code == "media_not_found"
+        assert stack.workers[0].poll() is None
+
+
+def test_a_burst_of_200_events_is_worked_through_with_bounded_memory(tmp_path, tiny_clip, frame_model_url):
+    """Every published event gets exactly its verdict; a tenth are real clips (decoded, embedded,
+    matched), the rest name missing files (fail at ingest). The worker's resident memory before
+    and after the burst is printed (pytest -s): a figure to watch, not a timed assertion."""
+    from streams.kafka.clients import publish_raw
+
+    burst = [(f"burst-{n}", str(tiny_clip) if n % 10 == 0 else str(tiny_clip.parent / f"missing-{n}.mp4"))
+             for n in range(200)]
+    with running_stack(tmp_path, [tiny_clip.parent], frame_model_url) as stack:
+        stack.publish("warm-up", str(tiny_clip))  # loads the frame model and opens the index
+        assert stack.log.verdict("warm-up", timeout=180).status == "ok"
+        before = _rss_mib(stack.workers[0].pid)
+        publish_raw(stack.settings, [(video_id.encode(), json.dumps({"video_id": video_id, "uri": uri}).encode())
+                                     for video_id, uri in burst])
+        for video_id, _ in burst:
+            stack.log.verdict(video_id, timeout=300)
+        after = _rss_mib(stack.workers[0].pid)
+        print(f"\nworker RSS around a burst of {len(burst)} events: {before:.0f} MiB before, {after:.0f} MiB after")
+        verdicts = {video_id: stack.log.verdicts[video_id] for video_id, _ in burst}
+        assert all(len(given) == 1 for given in verdicts.values())
+        real = [video_id for video_id, uri in burst if uri == str(tiny_clip)]
+        assert all(verdicts[video_id][0].status == "ok" for video_id in real)
+        failed = [video_id for video_id in verdicts if video_id not in real]
+        assert all(verdicts[video_id][0].error.code == "media_not_found" for video_id in failed)
+        assert sum(len(stack.log.dead_letters.get(video_id.encode(), [])) for video_id in failed) == len(failed)
+        assert stack.workers[0].poll() is None

@@ -46,7 +46,9 @@ async def frames(stream):
         started = time.perf_counter()
         half = FeatureHalf(kind="frames", accepted=accepted)
         try:
-            half.frames = await runtime.run(describe_frames, accepted, runtime.embedder, settings)
+            # The embedder opens on first use, in the pool too: an unreachable Triton is retried
+            # for seconds, which must not stall the event loop and with it the heartbeats.
+            half.frames = await runtime.run(lambda: describe_frames(accepted, runtime.embedder, settings))
         except Exception as exc:
             error = as_error(exc)
             half.error = ErrorInfo(code=error.code, message=error.message, stage="frames",
