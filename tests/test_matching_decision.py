@@ -8,7 +8,8 @@ import pytest
 
 from schemas.events import AudioState, VerdictClass
 from streams.config import Settings
-from streams.matching.decision import AudioComparison, AudioResult, Decision, VerdictKind, decide
+from streams.audio.match import AudioMatch
+from streams.matching.decision import AudioResult, Decision, VerdictKind, decide
 from streams.values import Segment, VisualMatch
 
 SETTINGS = Settings()
@@ -20,8 +21,8 @@ def visual(video_id: str, score: float = 0.85, frames: int = 40, start: float = 
                        aligned_frames=frames, coverage=frames / 60, weighted_frames=float(frames))
 
 
-def sound(same: bool, ber: float | None = None) -> AudioComparison:
-    return AudioComparison(same_recording=same, ber=ber if ber is not None else (0.1 if same else 0.45),
+def sound(same: bool, ber: float | None = None) -> AudioMatch:
+    return AudioMatch(same_recording=same, ber=ber if ber is not None else (0.1 if same else 0.45),
                            offset=0.0, speed=1.0, query_segment=Segment(0, 30), reference_segment=Segment(0, 30))
 
 
@@ -154,7 +155,7 @@ def test_thresholds_are_reported():
 
 
 def test_any_object_with_the_audio_fields_is_accepted():
-    class AudioMatch(NamedTuple):  # what streams.audio.match returns
+    class AudioComparison(NamedTuple):  # not streams.audio.match's: the decision takes any such object
         same_recording: bool
         ber: float
         offset: float
@@ -162,7 +163,7 @@ def test_any_object_with_the_audio_fields_is_accepted():
         query_segment: Segment
         reference_segment: Segment
 
-    result = AudioMatch(True, 0.08, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
+    result = AudioComparison(True, 0.08, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
     assert isinstance(result, AudioResult)
     d = decide([visual("A")], {"A": result}, AudioState.OK, {"A": AudioState.OK}, SETTINGS)
     check(d, "duplicate", True, "A")

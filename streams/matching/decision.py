@@ -63,17 +63,6 @@ class AudioResult(Protocol):
     def reference_segment(self) -> Segment: ...
 
 
-class AudioComparison(NamedTuple):
-    """A plain AudioResult, for tests and callers without the audio package."""
-
-    same_recording: bool
-    ber: float
-    offset: float
-    speed: float
-    query_segment: Segment
-    reference_segment: Segment
-
-
 class Decision(NamedTuple):
     verdict: VerdictKind
     is_duplicate: bool
