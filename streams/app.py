@@ -22,6 +22,7 @@ app = faust.App(
     store="memory://",  # the join table is rebuilt from its changelog topic on start
     topic_partitions=settings.partitions,
     topic_allow_declare=False,  # `dupstream topics create` / `up` make them, with their configs
+    topic_disable_leader=True,  # no leader election is used; its topic would need broker-side auto-creation
     broker_session_timeout=settings.session_timeout_s,
     broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 3),
     broker_request_timeout=max(30.0, settings.session_timeout_s * 5),
