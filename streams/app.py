@@ -1,7 +1,7 @@
 """The Faust application: its settings, its topics and its one table, declared once.
 
-    video-published -> ingest -> accepted -> frames --\
-                                         \-> audio  ---> features -> join -> joined -> match -> duplicate-verdict
+    video-published -> ingest -> accepted -+-> frames -+-> features -> join -> joined -> match -> duplicate-verdict
+                                           +-> audio  -+
     any stage's failure -> video-published-dlq (+ a failed verdict)
 
 Every value is JSON bytes validated by the pydantic models in `schemas`; the agents live in
