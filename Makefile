@@ -39,6 +39,11 @@ test: setup
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -ra -m "not integration"
 
+# The full development set through the stream and the PDQ baseline (docs/evaluation.md).
+eval: setup
+	$(VENV)/bin/dupstream devset build .cache/devset
+	$(VENV)/bin/dupstream eval .cache/devset/manifest.json --json .cache/devset/report.json
+
 schemas: $(STAMP)
 	$(PY) -m schemas.generate
 

@@ -110,6 +110,15 @@ def system_report(system: list[Outcome], seconds: dict[str, float], video_second
     }
 
 
+def _evidence(verdict) -> dict[str, Any]:
+    """The verdict's own evidence, for reading a miss: what matched, how well, the audio state."""
+    return {"matched_video": verdict.matched_video,
+            "visual_score": verdict.visual.score if verdict.visual else None,
+            "aligned_frames": verdict.visual.aligned_frames if verdict.visual else None,
+            "audio_ber": verdict.audio.ber if verdict.audio else None,
+            "audio_state": verdict.audio_state.value if verdict.audio_state else None}
+
+
 def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> dict[str, Any]:
     """The whole run: baseline, stream, scores of both; a JSON-ready dict."""
     from streams.evaluation.baseline import run_baseline
@@ -141,6 +150,7 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> di
         "verdicts": [{"video_id": item.video_id, "order": item.order, "kind": item.kind,
                       "expected": item.expected_verdict, "expected_duplicate_of": item.expected_duplicate_of,
                       "dupstream": {"verdict": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence,
+                                    **(_evidence(stream[item.video_id][0]) if item.video_id in stream else {}),
                                     "seconds": round(stream[item.video_id][1], 3) if item.video_id in stream else None,
                                     "timings": stream[item.video_id][0].timings if item.video_id in stream else {}},
                       "baseline": {"verdict": b.verdict, "duplicate_of": b.duplicate_of, "evidence": b.evidence,
