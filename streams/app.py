@@ -1,4 +1,4 @@
-"""The Faust application: its settings, its topics and its one table, declared once.
+r"""The Faust application: its settings, its topics and its one table, declared once.
 
     video-published -> ingest -> accepted -+-> frames -+-> features -> join -> joined -> match -> duplicate-verdict
                                            +-> audio  -+
