@@ -21,7 +21,7 @@ from streams.errors import IndexUnavailable, as_error
 from streams.index import StoredVideo, VideoIndex
 from streams.runtime import get_runtime
 from streams.stages.verdict import fail, model_info, send_verdict
-from streams.values import FrameHit
+from streams.values import FrameHit, VisualMatch
 
 # How many visual candidates, and how many more audio candidates, get their soundtrack compared (best first).
 AUDIO_CHECKED_CANDIDATES = 5
@@ -70,6 +70,13 @@ def audio_candidates(joined: JoinedVideo, index: VideoIndex) -> list[str]:
     hits = index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
                               score_floor=window_score_floor())
     return [candidate.video_id for candidate in voted(hits, exclude=joined.accepted.video_id)]
+
+
+def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str]) -> list[str]:
+    """The stored videos whose soundtrack is compared: the best visual matches, then the audio
+    stage's own candidates (audio_candidates)."""
+    candidates = [match.video_id for match in visual[:AUDIO_CHECKED_CANDIDATES]]
+    return candidates + [video for video in by_audio if video not in candidates][:AUDIO_CHECKED_CANDIDATES]
 
 
 def compare_soundtracks(joined: JoinedVideo, candidates: list[str], index: VideoIndex, settings: Settings):
@@ -139,8 +146,7 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
         return Verdict.model_validate_json(already.verdict)
 
     visual = align(frame_hits(joined, index, settings), query_duration=joined.frames.duration, settings=settings)
-    candidates = [match.video_id for match in visual[:AUDIO_CHECKED_CANDIDATES]]
-    candidates += [video for video in audio_candidates(joined, index) if video not in candidates][:AUDIO_CHECKED_CANDIDATES]
+    candidates = soundtrack_candidates(visual, audio_candidates(joined, index))
     audio, reference_states = compare_soundtracks(joined, candidates, index, settings)
     decision = decide(visual, audio, joined.audio.state, reference_states, settings)
 
@@ -153,7 +159,13 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
     timings = {**joined.timings, "match": round(time.perf_counter() - started, 4)}
     timings["total"] = round((datetime.now(UTC) - joined.accepted.accepted_at).total_seconds(), 4)
     verdict = build_verdict(joined, decision, duplicate_of, timings)
+    index_video(joined, index, cluster_id, verdict)
+    return verdict
 
+
+def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict) -> None:
+    """Store the video, its soundtrack windows and its frames, linked to its cluster."""
+    video_id = joined.accepted.video_id
     stored = StoredVideo(
         video_id=video_id,
         cluster_id=cluster_id,
@@ -172,7 +184,6 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
         index.add_audio(video_id, *stored_windows(query.items, query.items_per_second))
     embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
     index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)
-    return verdict
 
 
 @app.agent(joined_topic, name="match", concurrency=1)
