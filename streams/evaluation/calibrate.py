@@ -170,16 +170,32 @@ def _row(row: SweepRow, label: str = "") -> str:
             f"{s.false_negatives} | {label} |")
 
 
+TABLE_HEAD = ["| visual_match_score | visual_min_aligned_frames | audio_same_max_ber | F1 | precision | recall | "
+              "hard-negative FP rate | TP | FP | FN | |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+
+def _label(row: SweepRow, defaults: Thresholds) -> str:
+    return "defaults" if row.thresholds == defaults else ""
+
+
 def format_report(rows: list[SweepRow], defaults: Thresholds, shown: int = SHOWN_ROWS) -> str:
-    """The best settings, the defaults' row and the recommendation, as Markdown."""
+    """The best settings, the defaults' row, each threshold varied alone and the recommendation,
+    as Markdown."""
     best = ranked(rows, defaults)
     current = next(row for row in rows if row.thresholds == defaults)
-    lines = ["| visual_match_score | visual_min_aligned_frames | audio_same_max_ber | F1 | precision | recall | "
-             "hard-negative FP rate | TP | FP | FN | |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [_row(row, "defaults" if row.thresholds == defaults else "") for row in best[:shown]]
+    level = _preference(best[0], defaults)[:2]
+    plateau = sum(_preference(row, defaults)[:2] == level for row in rows)
+    lines = [f"{plateau} of {len(rows)} settings reach the best F1 with the lowest hard-negative FP rate; "
+             f"the first {min(shown, len(rows))}:", "", *TABLE_HEAD]
+    lines += [_row(row, _label(row, defaults)) for row in best[:shown]]
     if current not in best[:shown]:
         lines.append(_row(current, f"defaults (rank {best.index(current) + 1} of {len(best)})"))
+    for name in Thresholds._fields:
+        others = [field for field in Thresholds._fields if field != name]
+        lines += ["", f"{name} alone (the others at their defaults):", "", *TABLE_HEAD]
+        lines += [_row(row, _label(row, defaults)) for row in rows
+                  if all(getattr(row.thresholds, field) == getattr(defaults, field) for field in others)]
     choice = best[0].thresholds
     same = "the current defaults" if choice == defaults else "differs from the defaults"
     lines += ["", f"recommended ({same}): DUPSTREAM_VISUAL_MATCH_SCORE={choice.visual_match_score:g} "
