@@ -130,6 +130,13 @@ def _eval(args, settings: Settings) -> int:
     return run_eval(args.manifest, args.json)
 
 
+def _calibrate(args, settings: Settings) -> int:
+    from streams.demo import progress
+    from streams.evaluation.calibrate import run_calibration
+
+    return run_calibration(args.manifest, args.json, progress)
+
+
 def _devset(args, settings: Settings) -> int:
     from streams.devset.devset import build_devset
 
@@ -170,6 +177,10 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the stream and the PDQ baseline on a development set")
     evaluate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
     evaluate.add_argument("--json", type=Path, help="also write the full report here as JSON")
+    calibrate = commands.add_parser("calibrate", help="sweep the decision thresholds on a development set, "
+                                    "print the best settings and the recommended values")
+    calibrate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
+    calibrate.add_argument("--json", type=Path, help="also write every setting's scores here as JSON")
     devset = commands.add_parser("devset", help="build the development set from packaged clips")
     devset.add_argument("action", choices=["build"])
     devset.add_argument("directory", type=Path)
@@ -181,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
 
 HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
             "topics": _topics, "bench": _bench, "index": _index, "eval": _eval, "devset": _devset,
-            "config": _config}
+            "config": _config, "calibrate": _calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:
