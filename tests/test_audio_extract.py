@@ -93,3 +93,18 @@ def test_an_unreadable_file_raises(tmp_path):
     text.write_text("not a video")
     with pytest.raises(MediaError):
         extract_fingerprint(text, Settings())
+
+
+def test_decoding_a_soundtrack_stops_at_the_decode_time_limit(media):
+    # 223 s of MP3 take about 0.4 s to decode here; the limit stops it long before the end.
+    with pytest.raises(MediaError) as caught:
+        extract_fingerprint(media["funkyrobot.mp3"], Settings(decode_timeout_s=0.05))
+    assert caught.value.code == "decode_timeout"
+
+
+def test_a_soundtrack_longer_than_max_seconds_is_too_long(media):
+    # sax.wav lasts 16 s; the length is counted in decoded samples, not taken from the header.
+    with pytest.raises(MediaError) as caught:
+        extract_fingerprint(media["sax.wav"], Settings(max_seconds=5))
+    assert caught.value.code == "media_too_long"
+    assert extract_fingerprint(media["sax.wav"], Settings(max_seconds=16.5)).duration == pytest.approx(16.0, abs=0.1)

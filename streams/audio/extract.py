@@ -15,6 +15,7 @@ import numpy as np
 from streams.audio import CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint, FingerprintFormatError
 from streams.config import Settings
 from streams.errors import MediaError
+from streams.media.decoding import open_container, within_time_limit
 
 # Blocks of 0.1 s quieter than -50 dBFS (RMS) count as silence.
 SILENCE_BLOCK_SECONDS = 0.1
@@ -78,13 +79,13 @@ def decompress(fingerprint: str) -> tuple[np.ndarray, int]:
 
 
 def _decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
-    """The first audio stream at 11025 Hz mono float32, or None when the file has none."""
+    """The first audio stream at 11025 Hz mono float32, or None when the file has none. Decoding
+    is held to the same time limit as the frames' (streams.media.decoding), and more than
+    settings.max_seconds of sound is media_too_long, counted in decoded samples: a track's header
+    and timestamps may lie, its samples are what costs memory."""
     import av
 
-    try:
-        container = av.open(str(path), timeout=settings.decode_timeout_s)
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as error:
-        raise MediaError(f"not a readable media file: {error}") from error
+    container = open_container(path, settings)
     with container:
         if not container.streams.audio:
             return None
@@ -93,14 +94,14 @@ def _decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
         limit = int(settings.max_seconds * CHROMAPRINT_SAMPLE_RATE)
         chunks, decoded = [], 0
         try:
-            for frame in container.decode(stream):
+            for frame in within_time_limit(container.decode(stream), settings):
                 for converted in resampler.resample(frame):
                     chunks.append(converted.to_ndarray().reshape(-1))
                     decoded += len(chunks[-1])
-                if decoded >= limit:
-                    break
-            else:
-                chunks += [converted.to_ndarray().reshape(-1) for converted in resampler.resample(None)]
+                if decoded > limit:
+                    raise MediaError(f"the soundtrack lasts more than the {settings.max_seconds:g} s allowed",
+                                     code="media_too_long")
+            chunks += [converted.to_ndarray().reshape(-1) for converted in resampler.resample(None)]
         except av.error.FFmpegError as error:
             if not chunks:
                 raise MediaError(f"the audio stream does not decode: {error}") from error

@@ -7,7 +7,6 @@ skipped, not fatal: some real files have one."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from streams.config import Settings
 from streams.errors import MediaError
 from streams.media.bars import picture_box
+from streams.media.decoding import open_container, within_time_limit
 from streams.values import SampledFrames
 
 # Beyond this many undecodable packets in a row the file is taken as broken, not damaged.
@@ -29,12 +29,7 @@ STILL_IMAGE_DEMUXERS = frozenset({"image2", "webp"})
 def _open_video_stream(path: Path, settings: Settings):
     import av
 
-    try:
-        container = av.open(str(path), timeout=settings.decode_timeout_s)
-    except av.error.ExitError as error:
-        raise _timed_out(settings) from error
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as error:
-        raise MediaError(f"not a readable video: {error}") from error
+    container = open_container(path, settings)
     demuxer = container.format.name
     if demuxer in TEXT_DEMUXERS:
         container.close()
@@ -58,25 +53,16 @@ def _open_video_stream(path: Path, settings: Settings):
     return container, stream
 
 
-def _timed_out(settings: Settings) -> MediaError:
-    return MediaError(f"decoding took longer than {settings.decode_timeout_s:g} s", code="decode_timeout")
-
-
 def _packets(container, stream, settings: Settings):
     """The stream's packets until the end, or until the container itself breaks: what came
-    before a damaged index or a cut-off tail is still worth judging."""
+    before a damaged index or a cut-off tail is still worth judging. Past the decode time limit,
+    decode_timeout (streams.media.decoding)."""
     import av
 
-    packets = container.demux(stream)
-    while True:
-        try:
-            yield next(packets)
-        except StopIteration:
-            return
-        except av.error.ExitError as error:  # FFmpeg's I/O time limit (av.open's timeout)
-            raise _timed_out(settings) from error
-        except av.error.FFmpegError:
-            return
+    try:
+        yield from within_time_limit(container.demux(stream), settings)
+    except av.error.FFmpegError:
+        return
 
 
 def _duration(container, stream) -> float:
@@ -116,7 +102,6 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         size = settings.frame_size
-        deadline = time.monotonic() + settings.decode_timeout_s
         times: list[float] = []
         pictures: list[np.ndarray] = []
         next_time = 0.0
@@ -147,8 +132,6 @@ def sample_frames(path: Path, settings: Settings) -> SampledFrames:
                     break
             if len(pictures) >= settings.max_frames:
                 break
-            if time.monotonic() > deadline:
-                raise _timed_out(settings)
     if not pictures:
         raise MediaError("no frame could be decoded", code="media_unreadable")
     return SampledFrames(

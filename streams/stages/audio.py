@@ -32,19 +32,25 @@ def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
     )
 
 
+def audio_half(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
+    """The fingerprint, or state 'failed' with the reason logged: the join waits for this half,
+    so it always comes (decoding is time-limited, see streams.media.decoding)."""
+    try:
+        return fingerprint_audio(accepted, settings)
+    except Exception as exc:
+        error = as_error(exc)
+        log.warning("no audio features for %s: %s: %s", accepted.video_id, error.code, error.message,
+                    extra={"video_id": accepted.video_id})
+        return AudioHalf(state=AudioState.FAILED)
+
+
 @app.agent(accepted_topic, name="audio")
 async def audio(stream):
     runtime = get_runtime()
     async for value in stream:
         accepted = AcceptedVideo.model_validate_json(value)
         started = time.perf_counter()
-        try:
-            result = await runtime.run(fingerprint_audio, accepted, settings)
-        except Exception as exc:
-            error = as_error(exc)
-            log.warning("no audio features for %s: %s: %s", accepted.video_id, error.code, error.message,
-                        extra={"video_id": accepted.video_id})
-            result = AudioHalf(state=AudioState.FAILED)
+        result = await runtime.run(audio_half, accepted, settings)
         half = FeatureHalf(kind="audio", accepted=accepted, audio=result,
                            seconds=round(time.perf_counter() - started, 4))
         await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())

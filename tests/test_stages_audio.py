@@ -1,0 +1,31 @@
+"""The audio stage always hands the join its half: a soundtrack that cannot be had in time is
+state 'failed', with the reason logged, and the video is judged on its frames."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC, datetime
+
+from schemas.events import AudioState
+from schemas.internal import AcceptedVideo
+from streams.config import Settings
+from streams.stages.audio import audio_half
+
+
+def _accepted(path) -> AcceptedVideo:
+    return AcceptedVideo(video_id="slow-audio", uri=str(path), raw_event=base64.b64encode(b"{}").decode(),
+                         accepted_at=datetime.now(UTC))
+
+
+def test_a_soundtrack_past_the_decode_time_limit_is_failed_with_the_reason_logged(media, caplog):
+    settings = Settings(media_roots=[media["funkyrobot.mp3"].parent], decode_timeout_s=0.05)
+    with caplog.at_level(logging.WARNING, logger="streams.stages.audio"):
+        half = audio_half(_accepted(media["funkyrobot.mp3"]), settings)
+    assert half.state == AudioState.FAILED and not half.items
+    assert "decode_timeout" in caplog.text and "slow-audio" in caplog.text
+
+
+def test_a_soundtrack_in_time_is_fingerprinted(media):
+    settings = Settings(media_roots=[media["trailer_bbb.mp4"].parent])
+    assert audio_half(_accepted(media["trailer_bbb.mp4"]), settings).state == AudioState.OK
