@@ -121,6 +121,11 @@ def with_thresholds(settings: Settings, thresholds: Thresholds) -> Settings:
     return settings.model_copy(update=thresholds._asdict())
 
 
+def linked_cluster(decision, cluster: Mapping[str, str]) -> str | None:
+    """duplicate_of: the cluster of the matched video, as the match stage links a duplicate."""
+    return cluster.get(decision.matched_video, decision.matched_video) if decision.is_duplicate else None
+
+
 def given_verdicts(evidence: list[QueryEvidence], thresholds: Thresholds,
                    settings: Settings) -> dict[str, tuple[str, str | None, str]]:
     """video id -> (verdict class, duplicate_of, reason), in publish order; a duplicate joins its
@@ -130,7 +135,7 @@ def given_verdicts(evidence: list[QueryEvidence], thresholds: Thresholds,
     given = {}
     for query in evidence:
         decision = decide_at(query, thresholds, applied)
-        duplicate_of = cluster.get(decision.matched_video, decision.matched_video) if decision.is_duplicate else None
+        duplicate_of = linked_cluster(decision, cluster)
         cluster[query.video_id] = duplicate_of or query.video_id
         given[query.video_id] = (decision.verdict.value, duplicate_of, decision.reason)
     return given
@@ -265,7 +270,7 @@ def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresh
                 joined = joined_video(item, embedder, settings)
                 query = record(joined, index, grid, settings)
                 decision = decide_at(query, defaults, applied)
-                duplicate_of = cluster.get(decision.matched_video, decision.matched_video) if decision.is_duplicate else None
+                duplicate_of = linked_cluster(decision, cluster)
                 cluster[item.video_id] = duplicate_of or item.video_id
                 index_video(joined, index, cluster[item.video_id], build_verdict(joined, decision, duplicate_of, {}))
                 evidence.append(query)
