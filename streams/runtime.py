@@ -36,9 +36,14 @@ class Runtime:
     def index(self):
         with self._lock:
             if self._index is None:
+                from streams.errors import IndexUnavailable
                 from streams.index import open_index
 
-                self._index = open_index(self.settings)
+                # Not kept when it fails: the next video tries again, so a fixed index is picked up.
+                try:
+                    self._index = open_index(self.settings)
+                except Exception as error:
+                    raise IndexUnavailable(f"cannot open the index: {error}") from error
             return self._index
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -96,3 +96,28 @@ def test_a_burst_of_200_events_is_worked_through_with_bounded_memory(tmp_path, t
         assert all(verdicts[video_id][0].error.code == "media_not_found" for video_id in failed)
         assert sum(len(stack.log.dead_letters.get(video_id.encode(), [])) for video_id in failed) == len(failed)
         assert stack.workers[0].poll() is None
+
+
+@pytest.mark.parametrize("unusable", ["a file where the Edge directory goes", "a Qdrant server that is down"])
+def test_an_unavailable_index_fails_videos_clearly_and_the_worker_goes_on(tmp_path, tiny_clip, frame_model_url,
+                                                                          unusable):
+    if unusable.startswith("a file"):
+        location = tmp_path / "qdrant"
+        location.write_text("not a directory")
+    else:
+        location = f"http://127.0.0.1:{free_port()}"  # nothing listens
+    with running_stack(tmp_path, [tiny_clip.parent], frame_model_url, qdrant_location=str(location)) as stack:
+        for video_id in ("no-index-1", "no-index-2"):
+            stack.publish(video_id, str(tiny_clip))
+        stack.publish("missing-after", str(tiny_clip.parent / "gone.mp4"))
+        for video_id in ("no-index-1", "no-index-2"):
+            verdict = stack.log.verdict(video_id, timeout=180)
+            assert verdict.status == "failed" and verdict.error.code == "index_unavailable", verdict.error
+            # The match stage does not retry: the video fails at once and its event waits in the
+            # dead-letter topic, to be re-published when the index is back.
+            assert verdict.error.stage == "match" and verdict.error.attempts == 1
+            headers = dict(stack.log.dead_letter(video_id.encode()).headers())
+            assert headers["dupstream.error.code"] == b"index_unavailable"
+        assert stack.log.verdict("missing-after").error.code == "media_not_found"
+        assert all(len(stack.log.verdicts[video_id]) == 1 for video_id in ("no-index-1", "no-index-2"))
+        assert stack.workers[0].poll() is None

@@ -192,7 +192,9 @@ async def match(stream):
     async for value in stream:
         joined = JoinedVideo.model_validate_json(value)
         try:
-            verdict = await runtime.run(match_video, joined, runtime.index, settings)
+            # The index opens on first use, in the pool: a Qdrant server that does not answer
+            # must not stall the event loop and with it the heartbeats.
+            verdict = await runtime.run(lambda: match_video(joined, runtime.index, settings))
         except Exception as exc:
             error = as_error(exc)
             raw = base64.b64decode(joined.accepted.raw_event)
