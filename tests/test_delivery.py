@@ -55,19 +55,27 @@ def tiny_clip(tmp_path_factory) -> Path:
     return clip
 
 
+def _each_video_fails_and_the_worker_goes_on(stack, clip: Path, code: str, stage: str, attempts: int) -> None:
+    """Two videos fail with `code` in `stage`, each with one verdict and one dead letter; a later
+    event is still processed and the worker is alive."""
+    failing = [f"{code}-1", f"{code}-2"]
+    for video_id in failing:
+        stack.publish(video_id, str(clip))
+    stack.publish("missing-after", str(clip.parent / "gone.mp4"))
+    for video_id in failing:
+        verdict = stack.log.verdict(video_id, timeout=180)
+        assert verdict.status == "failed" and verdict.error.code == code, verdict.error
+        assert verdict.error.attempts == attempts and verdict.error.stage == stage
+        assert dict(stack.log.dead_letter(video_id.encode()).headers())["dupstream.error.code"] == code.encode()
+    assert stack.log.verdict("missing-after").error.code == "media_not_found"
+    assert all(len(stack.log.verdicts[video_id]) == 1 for video_id in failing)
+    assert stack.workers[0].poll() is None
+
+
 def test_an_unreachable_frame_model_fails_videos_clearly_and_the_worker_goes_on(tmp_path, tiny_clip):
     dead_triton = f"127.0.0.1:{free_port()}"  # nothing listens: Triton is down for the whole test
     with running_stack(tmp_path, [tiny_clip.parent], dead_triton, embed_attempts="2") as stack:
-        for video_id in ("no-model-1", "no-model-2"):
-            stack.publish(video_id, str(tiny_clip))
-        stack.publish("missing-after", str(tiny_clip.parent / "gone.mp4"))
-        for video_id in ("no-model-1", "no-model-2"):
-            verdict = stack.log.verdict(video_id, timeout=120)
-            assert verdict.status == "failed" and verdict.error.code == "embedding_unavailable", verdict.error
-            assert verdict.error.attempts == 2 and verdict.error.stage == "frames"
-            assert stack.log.dead_letter(video_id.encode()).headers()
-        assert stack.log.verdict("missing-after").error.code == "media_not_found"
-        assert stack.workers[0].poll() is None
+        _each_video_fails_and_the_worker_goes_on(stack, tiny_clip, "embedding_unavailable", "frames", attempts=2)
 
 
 def test_a_burst_of_200_events_is_worked_through_with_bounded_memory(tmp_path, tiny_clip, frame_model_url):
@@ -107,17 +115,6 @@ def test_an_unavailable_index_fails_videos_clearly_and_the_worker_goes_on(tmp_pa
     else:
         location = f"http://127.0.0.1:{free_port()}"  # nothing listens
     with running_stack(tmp_path, [tiny_clip.parent], frame_model_url, qdrant_location=str(location)) as stack:
-        for video_id in ("no-index-1", "no-index-2"):
-            stack.publish(video_id, str(tiny_clip))
-        stack.publish("missing-after", str(tiny_clip.parent / "gone.mp4"))
-        for video_id in ("no-index-1", "no-index-2"):
-            verdict = stack.log.verdict(video_id, timeout=180)
-            assert verdict.status == "failed" and verdict.error.code == "index_unavailable", verdict.error
-            # The match stage does not retry: the video fails at once and its event waits in the
-            # dead-letter topic, to be re-published when the index is back.
-            assert verdict.error.stage == "match" and verdict.error.attempts == 1
-            headers = dict(stack.log.dead_letter(video_id.encode()).headers())
-            assert headers["dupstream.error.code"] == b"index_unavailable"
-        assert stack.log.verdict("missing-after").error.code == "media_not_found"
-        assert all(len(stack.log.verdicts[video_id]) == 1 for video_id in ("no-index-1", "no-index-2"))
-        assert stack.workers[0].poll() is None
+        # The match stage does not retry: the video fails at once and its event waits in the
+        # dead-letter topic, to be re-published when the index is back.
+        _each_video_fails_and_the_worker_goes_on(stack, tiny_clip, "index_unavailable", "match", attempts=1)
