@@ -118,3 +118,36 @@ def test_an_unavailable_index_fails_videos_clearly_and_the_worker_goes_on(tmp_pa
         # The match stage does not retry: the video fails at once and its event waits in the
         # dead-letter topic, to be re-published when the index is back.
         _each_video_fails_and_the_worker_goes_on(stack, tiny_clip, "index_unavailable", "match", attempts=1)
+
+
+@pytest.fixture(scope="module")
+def long_clip(media, tmp_path_factory) -> Path:
+    """The 720p trailer four times over (3 min 40 s), stream-copied: slow to process, quick to build."""
+    from streams.devset.samples import ffmpeg
+
+    clip = tmp_path_factory.mktemp("long") / "long_trailer.mp4"
+    ffmpeg("-stream_loop", "3", "-i", str(media["trailer_bbb.mp4"]), "-c", "copy", str(clip))
+    return clip
+
+
+def test_a_video_slower_than_the_session_timeout_keeps_the_group_and_gets_one_verdict(tmp_path, long_clip, tiny_clip,
+                                                                                        frame_model_url):
+    """Decoding and inference run in the stage pool, so heartbeats go on while a video takes
+    longer than the session timeout: no rebalance, no second processing, no dead letter."""
+    with running_stack(tmp_path, [long_clip.parent, tiny_clip.parent], frame_model_url) as stack:
+        stack.publish("slow", str(long_clip))
+        verdict = stack.log.verdict("slow", timeout=150)
+        print(f"\na video of 220 s at 720p: seconds per stage {verdict.timings}, session timeout "
+              f"{stack.settings.session_timeout_s:g} s")
+        # The case under test: the video's work outlasts the session timeout.
+        assert verdict.timings["frames"] > stack.settings.session_timeout_s
+        assert verdict.status == "ok" and verdict.audio_state.value == "ok"
+        # A later event through every stage, by when a redelivered "slow" would have shown.
+        stack.publish("after-slow", str(tiny_clip))
+        assert stack.log.verdict("after-slow", timeout=150).status == "ok"
+        assert [v.verdict for v in stack.log.verdicts["slow"]] == [verdict.verdict]
+        assert not stack.log.dead_letters
+        assert stack.workers[0].poll() is None
+    # One join at start, no other: a worker that missed its heartbeats would have been evicted
+    # and joined again (aiokafka logs each join).
+    assert stack.log_path.read_text().count("(Re-)joining group") == 1
