@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -132,13 +133,26 @@ def long_clip(media, tmp_path_factory) -> Path:
 
 def test_a_video_slower_than_the_session_timeout_keeps_the_group_and_gets_one_verdict(tmp_path, long_clip, tiny_clip,
                                                                                         frame_model_url):
-    """Decoding and inference run in the stage pool, so heartbeats go on while a video takes
-    longer than the session timeout: no rebalance, no second processing, no dead letter."""
-    with running_stack(tmp_path, [long_clip.parent, tiny_clip.parent], frame_model_url) as stack:
+    """Decoding and inference run in the stage pool, so the event loop that sends heartbeats
+    stays free while a video takes longer than the session timeout: one verdict, no dead letter,
+    no second group join. Figures with pytest -s."""
+    import urllib.request
+
+    port = free_port()
+    with running_stack(tmp_path, [long_clip.parent, tiny_clip.parent], frame_model_url, web_port=str(port)) as stack:
         stack.publish("slow", str(long_clip))
-        verdict = stack.log.verdict("slow", timeout=150)
+        # The worker's web server shares the event loop with the heartbeats: while the video is
+        # processed, its slowest answer shows the longest the loop was held up.
+        slowest, deadline = 0.0, time.monotonic() + 150
+        while "slow" not in stack.log.verdicts and time.monotonic() < deadline:
+            asked = time.monotonic()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read()
+            slowest = max(slowest, time.monotonic() - asked)
+            time.sleep(0.2)
+        verdict = stack.log.verdict("slow", timeout=1)
         print(f"\na video of 220 s at 720p: seconds per stage {verdict.timings}, session timeout "
-              f"{stack.settings.session_timeout_s:g} s")
+              f"{stack.settings.session_timeout_s:g} s, slowest answer of the worker's loop {slowest:.2f} s")
+        assert slowest < stack.settings.session_timeout_s / 2
         # The case under test: the video's work outlasts the session timeout.
         assert verdict.timings["frames"] > stack.settings.session_timeout_s
         assert verdict.status == "ok" and verdict.audio_state.value == "ok"
