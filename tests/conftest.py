@@ -66,7 +66,7 @@ class VerdictLog:
     def _collect(self, read_topic, topic: str) -> None:
         from schemas.events import Verdict
 
-        for message in read_topic(self.settings, topic, from_beginning=True):
+        for message in read_topic(self.settings, topic, from_beginning=True, stop=self._stop):
             with self._changed:
                 if topic == self.settings.topic_verdict:
                     verdict = Verdict.model_validate_json(message.value())
@@ -74,8 +74,12 @@ class VerdictLog:
                 else:
                     self.dead_letters.setdefault(message.key(), []).append(message)
                 self._changed.notify_all()
-            if self._stop.is_set():
-                return
+
+    def close(self) -> None:
+        """Stop reading (before the broker goes away, so no client is left retrying it)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
 
     def wait(self, store: dict, key, count: int = 1, timeout: float = 120.0) -> list:
         deadline = time.monotonic() + timeout
@@ -181,6 +185,7 @@ def running_stack(tmp: Path, media_roots: list[Path], frame_model_url: str, **ov
             yield stack
         finally:
             stack.stop()
+            stack.log.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -61,8 +62,8 @@ def publish(settings: Settings, events: list[VideoPublished]) -> None:
 
 
 def read_topic(settings: Settings, topic: str, *, from_beginning: bool = True, timeout: float | None = None,
-               idle_timeout: float | None = None) -> Iterator:
-    """Messages of a topic as they arrive, until `timeout` seconds pass (or forever)."""
+               stop: threading.Event | None = None) -> Iterator:
+    """Messages of a topic as they arrive, until `timeout` seconds pass or `stop` is set (or forever)."""
     from confluent_kafka import Consumer
 
     consumer = Consumer({
@@ -75,7 +76,7 @@ def read_topic(settings: Settings, topic: str, *, from_beginning: bool = True, t
     consumer.subscribe([topic])
     deadline = time.monotonic() + timeout if timeout else None
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
             message = consumer.poll(0.5)
             if message is None:
                 continue
