@@ -2,7 +2,13 @@
 
 One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos and <prefix>_audio
 (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
-opened by one process at a time: the embedded stack runs one match worker."""
+opened by one process at a time: the embedded stack runs one match worker.
+
+Search goes through HNSW graphs, which Qdrant Edge builds only when asked: every write ends with
+`optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB,
+when it builds that segment's graph (and merges small indexed segments up to MAX_SEGMENT_KB). The
+binding holds the GIL while it builds, so that write blocks the worker's event loop for the build:
+about 1-6 s on 2 cores, once per ~5000 frames (see `dupstream bench index`)."""
 
 from __future__ import annotations
 
@@ -26,10 +32,35 @@ from streams.index import (
 )
 from streams.values import FrameHit
 
+HNSW_M = 16  # Qdrant's defaults: graph edges per node
+HNSW_EF_CONSTRUCT = 100  # candidates kept while building
+HNSW_EF_SEARCH = 128  # candidates kept while searching: recall@10 against exact search is in the bench
+FULL_SCAN_THRESHOLD_KB = 10_000  # segments holding fewer vectors than this are scanned, not walked
+INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in the scanned segment before a graph
+MAX_SEGMENT_KB = 100_000  # merges stop at ~50k frames, so one build never rewrites the whole shard
+
+
+def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact: bool) -> list:
+    from qdrant_edge import Query, QueryRequest, SearchParams
+
+    params = SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=exact)
+    return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
+                         score_threshold=score_floor, params=params)
+            for vector in np.asarray(vectors, np.float32)]
+
+
+def _write(shard, points: list) -> None:
+    """Upsert, flush, and index the shard once its unindexed part passes the indexing threshold."""
+    from qdrant_edge import UpdateOperation
+
+    shard.update(UpdateOperation.upsert_points(points))
+    shard.flush()
+    shard.optimize()
+
 
 def _open_shard(path: Path, dim: int, audio: bool = False):
-    from qdrant_edge import (BinaryQuantizationConfig, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
-                             VectorStorageDatatype)
+    from qdrant_edge import (BinaryQuantizationConfig, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
+                             EdgeVectorParams, HnswIndexConfig, VectorStorageDatatype)
 
     if audio:
         # ±1 windows: the binary-quantized vector is the window itself; the originals (for
@@ -38,7 +69,11 @@ def _open_shard(path: Path, dim: int, audio: bool = False):
                                    quantization_config=BinaryQuantizationConfig(always_ram=True))
     else:
         vectors = EdgeVectorParams(size=dim, distance=Distance.Cosine)
-    config = EdgeConfig(vectors=vectors)
+    config = EdgeConfig(
+        vectors=vectors,
+        hnsw_config=HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB),
+        optimizers=EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB, max_segment_size=MAX_SEGMENT_KB),
+    )
     try:
         if (path / "edge_config.json").exists() or any(path.glob("segments*")):
             return EdgeShard.load(str(path), config)
@@ -66,48 +101,41 @@ class EdgeIndex:
         return self._videos.info().points_count
 
     def search_frames(
-        self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
+        self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False,
+        exact: bool = False,
     ) -> list[FrameHit]:
-        from qdrant_edge import Query, QueryBatchRequest, QueryRequest
+        """exact: scan every stored frame instead of walking the graphs (the benchmark's reference)."""
+        from qdrant_edge import QueryBatchRequest
 
         if len(embeddings) == 0:
             return []
-        requests = [
-            QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
-                         score_threshold=score_floor)
-            for vector in np.asarray(embeddings, np.float32)
-        ]
+        requests = _nearest_requests(embeddings, limit, score_floor, exact)
         return frame_hits(timestamps, self._frames.query_batch(QueryBatchRequest(requests)), mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
-        from qdrant_edge import Point, UpdateOperation
+        from qdrant_edge import Point
 
         frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
         if frames:
-            self._frames.update(UpdateOperation.upsert_points(frames))
+            _write(self._frames, frames)
         # The video record goes last: its presence is what marks the video as indexed.
         record = Point(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
                        video_payload(video))
-        self._videos.update(UpdateOperation.upsert_points([record]))
-        self._frames.flush()
-        self._videos.flush()
+        _write(self._videos, [record])
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
-        from qdrant_edge import Point, UpdateOperation
+        from qdrant_edge import Point
 
         points = [Point(*point) for point in audio_points(video_id, windows, offsets)]
         if points:
-            self._audio.update(UpdateOperation.upsert_points(points))
-            self._audio.flush()
+            _write(self._audio, points)
 
     def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
-        from qdrant_edge import Query, QueryBatchRequest, QueryRequest
+        from qdrant_edge import QueryBatchRequest
 
         if len(windows) == 0 or self._audio.info().points_count == 0:
             return []
-        requests = [QueryRequest(limit=limit, query=Query.Nearest(window.tolist()), with_payload=True,
-                                 score_threshold=score_floor)
-                    for window in np.asarray(windows, np.float32)]
+        requests = _nearest_requests(windows, limit, score_floor, exact=False)
         return audio_hits(offsets, self._audio.query_batch(QueryBatchRequest(requests)))
 
     def stats(self) -> dict[str, int]:
