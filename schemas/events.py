@@ -82,6 +82,8 @@ class VisualEvidence(BaseModel):
     speed: float
     aligned_frames: int
     mirrored: bool = False
+    region: bool = Field(False, description="The query's frames matched cropped to their active region (a "
+                                            "picture-in-picture inset), not whole.")
 
 
 class AudioEvidence(BaseModel):

@@ -39,6 +39,12 @@ class FrameHalf(BaseModel):
     timestamps: list[float] = Field(default_factory=list)
     embeddings: str = Field("", description="float16 [N, dim], base64.")
     mirrored_embeddings: str = Field("", description="Descriptors of the horizontally flipped frames, or ''.")
+    region: list[float] = Field(default_factory=list, description=(
+        "The active region (a picture-in-picture inset) as [top, bottom, left, right] shares of the frame, "
+        "or [] when the video has none."))
+    region_timestamps: list[float] = Field(default_factory=list, description="Times of the region's kept frames.")
+    region_embeddings: str = Field("", description="Descriptors of the frames cropped to the region, float16 "
+                                                   "[len(region_timestamps), dim], base64, or ''.")
     dim: int = 512
     duration: float = 0.0
     sampled_frames: int = 0

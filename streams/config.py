@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     sample_fps: float = Field(1.0, gt=0, le=10, description="Frames sampled per second of video.")
     max_frames: int = Field(1200, ge=1, description="At most this many frames are embedded per video (sampling thins out).")
     match_mirrored: bool = Field(True, description="Also search with horizontally flipped frames (finds mirrored copies).")
+    match_region: bool = Field(True, description="Also search with the frames cropped to their active region, when a "
+                               "video has one (finds picture-in-picture copies).")
     blank_frame_std: float = Field(
         10.0, ge=0, description="Frames whose luma standard deviation is below this are near-blank and dropped."
     )

@@ -14,6 +14,7 @@ class SampledFrames(NamedTuple):
     pixels: np.ndarray  # uint8 [N, S, S, 3], RGB
     duration: float  # seconds, of the whole video
     mirrored: bool = False
+    luma: np.ndarray | None = None  # uint8 [N, G, G]: the whole frames' luma on streams.media.region's grid
 
 
 class FrameFeatures(NamedTuple):
@@ -32,6 +33,7 @@ class FrameHit(NamedTuple):
     ref_time: float
     score: float  # cosine similarity
     mirrored: bool = False  # the query frame was flipped horizontally before searching
+    region: bool = False  # the query frame was cropped to its video's active region (streams.media.region)
 
 
 class Segment(NamedTuple):
@@ -52,3 +54,4 @@ class VisualMatch(NamedTuple):
     mirrored: bool = False  # the query's frames were flipped horizontally to match
     coverage: float = 0.0  # query_segment's share of the query's duration, 0..1
     weighted_frames: float = 0.0  # aligned_frames with common frames discounted (0: not computed)
+    region: bool = False  # the query's frames were cropped to their active region to match

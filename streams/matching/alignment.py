@@ -3,7 +3,8 @@
 Pure: no I/O. The evidence is an aligned segment (vsc2022-style localisation: offset voting, a
 fitted time line and a monotone chain), never a bag of frames; the rules are short and explicit
 (vpdq-style). Input: the nearest stored frames of each query frame (FrameHit), from the plain
-query and, when the caller searched with flipped frames too, from the mirrored one.
+query and, when the caller searched with flipped frames too, from the mirrored one, and when the
+query has an active region (a picture-in-picture inset), from its frames cropped to it.
 
 The rules, in order:
 
@@ -11,7 +12,8 @@ The rules, in order:
    logos, a channel's intro) weighs  w = min(1, max(COMMON_FRAME_VIDEOS, k_typical) / k),  where
    k_typical is the median k over all the query's frames (frames without hits count as k = 0), so
    that every frame of a popular video, stored many times, is not penalised for it.
-2. Candidates: one per (video, mirrored). Each hit is a point (q, r): query time, reference time.
+2. Candidates: one per (video, mirrored, region): a view's hits never mix with another's, so a
+   match says which view found it. Each hit is a point (q, r): query time, reference time.
 3. Voting: for each speed of a log-spaced grid from SPEED_MIN to SPEED_MAX (SPEED_STEPS values,
    symmetric around 1.0, about 1 % apart), each point votes w * similarity for the offset
    r - speed * q (windows two tolerances wide; a query frame votes once per window). The peak
@@ -28,7 +30,8 @@ The rules, in order:
    MAX_PEAKS per candidate; a peak below PEAK_MIN_FRACTION of the smallest possible match stops
    the search): a compilation gives one match per source and per segment.
 7. Per video, a match whose query segment overlaps a stronger match of the same video by more than
-   OVERLAP_DROP of the shorter one is dropped (e.g. the mirrored search echoing the plain one), and
+   OVERLAP_DROP of the shorter one is dropped (e.g. the mirrored or the region search echoing the
+   plain one), and
    so is one with less than SECONDARY_MIN_SHARE of the evidence of the video's best match (chance
    alignments among the many hits of a static shot).
 8. Matches are sorted by evidence = sum over the aligned pairs of w * similarity (mean score times
@@ -95,10 +98,11 @@ def evidence(match: VisualMatch) -> float:
     return match.score * (match.weighted_frames or float(match.aligned_frames))
 
 
-def rank_key(match: VisualMatch) -> tuple[float, float, int, bool, str]:
-    """Best first when sorted ascending: evidence, then score, then aligned frames, then the plain
-    orientation before the mirrored one, then the video id (deterministic)."""
-    return (-evidence(match), -match.score, -match.aligned_frames, match.mirrored, match.video_id)
+def rank_key(match: VisualMatch) -> tuple[float, float, int, bool, bool, str]:
+    """Best first when sorted ascending: evidence, then score, then aligned frames, then the whole
+    frames before their active region, the plain orientation before the mirrored one, then the
+    video id (deterministic)."""
+    return (-evidence(match), -match.score, -match.aligned_frames, match.region, match.mirrored, match.video_id)
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float) -> tuple[float, float, float]:
@@ -300,22 +304,23 @@ def align(
     common = int(_setting(settings, "common_frame_videos", COMMON_FRAME_VIDEOS))
     weights = frame_weights(hits, n_frames, common)
 
-    groups: dict[tuple[str, bool], list[FrameHit]] = defaultdict(list)
+    groups: dict[tuple[str, bool, bool], list[FrameHit]] = defaultdict(list)
     for hit in hits:
-        groups[(hit.video_id, bool(hit.mirrored))].append(hit)
+        groups[(hit.video_id, bool(hit.mirrored), bool(hit.region))].append(hit)
     found: list[VisualMatch] = []
     min_frames = int(_setting(settings, "visual_min_aligned_frames", 3))
-    for (video_id, mirrored), group in groups.items():
+    for (video_id, mirrored, region), group in groups.items():
         if len({hit.query_time for hit in group}) < min_frames:
             continue
         q = np.array([hit.query_time for hit in group], float)
         r = np.array([hit.ref_time for hit in group], float)
         s = np.array([hit.score for hit in group], float)
         w = np.array([weights[hit.query_time] for hit in group], float)
-        found += _candidate_matches(video_id, mirrored, q, r, s, w, q_step=q_step,
-                                    query_duration=query_duration,
-                                    reference_duration=(reference_durations or {}).get(video_id),
-                                    settings=settings)
+        matches = _candidate_matches(video_id, mirrored, q, r, s, w, q_step=q_step,
+                                     query_duration=query_duration,
+                                     reference_duration=(reference_durations or {}).get(video_id),
+                                     settings=settings)
+        found += [match._replace(region=region) for match in matches]
 
     kept: list[VisualMatch] = []
     best: dict[str, float] = {}

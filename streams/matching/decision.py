@@ -96,10 +96,10 @@ _STATE_WORDS = {AUDIO_NONE: "has no audio", AUDIO_TOO_LITTLE: "has too little au
 
 def _frames_phrase(match: VisualMatch, settings: Any) -> str:
     q = match.query_segment
-    mirrored = ", mirrored" if match.mirrored else ""
+    view = (", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
-            f"{mirrored}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
+            f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{settings.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
             f"{settings.visual_min_aligned_frames})")
 

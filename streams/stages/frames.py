@@ -1,6 +1,9 @@
 """Stage 2a: sample the video's frames, drop near-blank ones, and describe each with SSCD (on
 Triton, or ONNX Runtime in-process). Mirrored frames are described too: a flipped re-upload is
-found by searching with them, at the price of a second inference pass."""
+found by searching with them, at the price of a second inference pass. A video whose picture
+changes only inside a rectangle (a picture-in-picture inset, streams.media.region) gets a third
+view: its frames decoded again and cropped to that rectangle; other videos pay only for finding
+that they have none."""
 
 from __future__ import annotations
 
@@ -15,23 +18,34 @@ from streams.config import Settings
 from streams.embedding import FrameEmbedder
 from streams.errors import as_error
 from streams.media.uri import opened_media
-from streams.media.video import drop_blank_frames, sample_frames
+from streams.media.region import active_region
+from streams.media.video import drop_blank_frames, sample_frames, sample_region
 from streams.runtime import get_runtime
 
 
 def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: Settings) -> FrameHalf:
     with opened_media(accepted.uri, settings) as path:
         sampled = sample_frames(path, settings)
-    kept, dropped = drop_blank_frames(sampled, settings.blank_frame_std)
-    embeddings = embedder.embed(kept.pixels)
-    mirrored = embedder.embed(np.ascontiguousarray(kept.pixels[:, :, ::-1])) if settings.match_mirrored else None
+        region = active_region(sampled.luma) if settings.match_region else None
+        kept, dropped = drop_blank_frames(sampled, settings.blank_frame_std)
+        del sampled  # the region's frames come next: at most two copies of the frames in memory
+        embeddings = embedder.embed(kept.pixels)
+        mirrored = embedder.embed(np.ascontiguousarray(kept.pixels[:, :, ::-1])) if settings.match_mirrored else None
+        kept = kept._replace(pixels=None)
+        # An inset's own blank frames (its fades) are dropped alone: the background keeps the
+        # whole frame from looking blank.
+        inset = drop_blank_frames(sample_region(path, settings, region), settings.blank_frame_std)[0] if region else None
+    inset_embeddings = embedder.embed(inset.pixels) if inset is not None else None
     return FrameHalf(
         timestamps=[round(float(t), 3) for t in kept.timestamps],
         embeddings=encode_array(embeddings, "float16"),
         mirrored_embeddings=encode_array(mirrored, "float16") if mirrored is not None else "",
+        region=[round(share, 4) for share in region] if region else [],
+        region_timestamps=[round(float(t), 3) for t in inset.timestamps] if inset is not None else [],
+        region_embeddings=encode_array(inset_embeddings, "float16") if inset_embeddings is not None else "",
         dim=embeddings.shape[1] if len(embeddings) else 512,
-        duration=round(sampled.duration, 3),
-        sampled_frames=len(sampled.timestamps),
+        duration=round(kept.duration, 3),
+        sampled_frames=len(kept.timestamps) + dropped,
         dropped_blank_frames=dropped,
         model=embedder.model_name,
         model_version=embedder.model_version,

@@ -49,14 +49,20 @@ def stored_fingerprint(video: StoredVideo):
 
 
 def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> list[FrameHit]:
+    """The stored frames nearest to each query frame: plain, mirrored, and cropped to the video's
+    active region (a picture-in-picture inset) when it has one. Region hits are their own
+    candidates in the alignment (FrameHit.region): the verdict can say the inset matched."""
     frames = joined.frames
     timestamps = np.asarray(frames.timestamps, np.float32)
+    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
+             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
     hits = []
-    for encoded, mirrored in ((frames.embeddings, False), (frames.mirrored_embeddings, True)):
+    for encoded, times, mirrored, region in views:
         if encoded:
             embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
-            hits += index.search_frames(embeddings, timestamps, limit=settings.frame_neighbours,
+            found = index.search_frames(embeddings, times, limit=settings.frame_neighbours,
                                         score_floor=settings.frame_score_floor, mirrored=mirrored)
+            hits += [hit._replace(region=True) for hit in found] if region else found
     return hits
 
 
@@ -118,6 +124,7 @@ def build_verdict(joined: JoinedVideo, decision, duplicate_of: str | None, timin
             video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
             reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
             speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
+            region=visual.region,
         ) if visual is not None else None,
         audio=AudioEvidence(
             video_id=decision.matched_video or "", same_recording=audio.same_recording, ber=round(audio.ber, 4),
