@@ -109,6 +109,17 @@ def test_soundtrack_windows_are_found_at_their_offsets_and_stored_once(tmp_path,
     assert index.stats()["audio"] == 6
 
 
+def test_edge_frames_past_the_indexing_threshold_get_a_graph_that_finds_them(tmp_path):
+    """6000 frames (12 MB) pass the 10 MB indexing threshold: the write builds the HNSW graph."""
+    vectors = unit(np.random.default_rng(6).normal(size=(6000, 512)))
+    index = open_edge(tmp_path)
+    index.add_video(video("big"), np.arange(6000, dtype=np.float32), vectors)
+    assert index._frames.info().indexed_vectors_count == 6000  # the shard's own count of vectors in graphs
+    picks = np.arange(0, 6000, 300)
+    hits = index.search_frames(vectors[picks], picks.astype(np.float32), limit=1, score_floor=0.99)
+    assert [(h.query_time, h.ref_time) for h in hits] == [(float(t), float(t)) for t in picks]
+
+
 def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):
     index = open_server(tmp_path)
     frames = index.client.get_collection("t_frames")

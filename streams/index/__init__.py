@@ -14,6 +14,13 @@ import numpy as np
 from streams.config import Settings
 from streams.values import FrameHit
 
+# Both engines build the same HNSW graphs (Qdrant's default shape) and search them alike.
+HNSW_M = 16  # graph edges per node
+HNSW_EF_CONSTRUCT = 100  # candidates kept while building
+HNSW_EF_SEARCH = 128  # candidates kept while searching: recall@10 against exact search is in `dupstream bench index`
+FULL_SCAN_THRESHOLD_KB = 10_000  # a segment holding fewer vectors than this is scanned, not walked
+INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in a scanned segment before they get a graph
+
 
 class IndexError_(Exception):
     """The index could not be opened, read or written."""

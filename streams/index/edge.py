@@ -18,6 +18,11 @@ import numpy as np
 
 from streams.index import (
     AUDIO_WINDOW_BITS,
+    FULL_SCAN_THRESHOLD_KB,
+    HNSW_EF_CONSTRUCT,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    INDEXING_THRESHOLD_KB,
     AudioHit,
     IndexError_,
     StoredVideo,
@@ -32,11 +37,6 @@ from streams.index import (
 )
 from streams.values import FrameHit
 
-HNSW_M = 16  # Qdrant's defaults: graph edges per node
-HNSW_EF_CONSTRUCT = 100  # candidates kept while building
-HNSW_EF_SEARCH = 128  # candidates kept while searching: recall@10 against exact search is in the bench
-FULL_SCAN_THRESHOLD_KB = 10_000  # segments holding fewer vectors than this are scanned, not walked
-INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in the scanned segment before a graph
 MAX_SEGMENT_KB = 100_000  # merges stop at ~50k frames, so one build never rewrites the whole shard
 
 

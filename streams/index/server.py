@@ -16,8 +16,9 @@ import numpy as np
 
 from streams.config import Settings
 from streams.errors import IndexUnavailable
-from streams.index import (AUDIO_WINDOW_BITS, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points, frame_hits,
-                           frame_points, mean_descriptor, video_from_payload, video_payload, video_point_id)
+from streams.index import (AUDIO_WINDOW_BITS, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
+                           INDEXING_THRESHOLD_KB, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
+                           frame_hits, frame_points, mean_descriptor, video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
@@ -88,6 +89,11 @@ class ServerIndex:
                 self.client.create_collection(
                     name,
                     vectors_config=vectors,
+                    # The server's optimizers build the graphs in the background; searches meanwhile scan
+                    # the unindexed segments. Payloads (Chromaprints, verdicts) are read per hit: on disk.
+                    hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+                                                      full_scan_threshold=FULL_SCAN_THRESHOLD_KB),
+                    optimizers_config=models.OptimizersConfigDiff(indexing_threshold=INDEXING_THRESHOLD_KB),
                     on_disk_payload=True,
                     metadata={"description": description, "dimension": dim,
                               "distance": "dot" if binary else "cosine"},
@@ -119,8 +125,9 @@ class ServerIndex:
         """For each query vector, the list of its stored neighbours scoring at least score_floor."""
         from qdrant_client import models
 
+        params = models.SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=False)
         requests = [models.QueryRequest(query=vector.tolist(), limit=limit, score_threshold=score_floor,
-                                        with_payload=payload)
+                                        with_payload=payload, params=params)
                     for vector in np.asarray(vectors, np.float32)]
         results = []
         with self._server(f"search {collection}"):
