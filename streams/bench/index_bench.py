@@ -6,6 +6,9 @@ the other half are clustered like real footage: each video's frames lie near the
 centre, and the centres near one of a few hundred "genre" centres, so neighbours are crowded.
 Queries are stored frames with noise (a copy's frames), searched as the match stage does
 (nearest 10, score floor 0.5), one frame at a time and as a 30-frame batch (one video).
+Recall@10: the share of an exact search's hits (every stored frame scanned) that the HNSW search
+also returns, over the one-frame queries. Longest write: the slowest add_video, which is the one
+that built a graph (the worker's event loop waits for it).
 
 Each size runs in its own process so that its memory is its own:
 `dupstream bench index [--sizes 10000 100000 1000000]`."""
@@ -64,6 +67,7 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
     index = EdgeIndex(directory, "bench", DIM)
     timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
     kept: list[np.ndarray] = []
+    writes: list[float] = []
     started = time.perf_counter()
     for number in range(size // FRAMES_PER_VIDEO):
         frames = video_frames(number, genres, rng)
@@ -71,7 +75,9 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
             kept.append(frames)
         video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), "no_audio", "",
                             0.0, "{}")
+        begun = time.perf_counter()
         index.add_video(video, timestamps, frames)
+        writes.append(time.perf_counter() - begun)
     insert_seconds = time.perf_counter() - started
     loaded = _memory_mib()
 
@@ -79,14 +85,16 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
     picks = sources[rng.integers(len(sources), size=QUERIES + BATCHES * BATCH_FRAMES)]
     queries = _unit(picks + 0.02 * rng.standard_normal(picks.shape))
 
-    def search(vectors: np.ndarray) -> tuple[float, int]:
+    def search(vectors: np.ndarray, exact: bool = False) -> tuple[float, set]:
         begun = time.perf_counter()
-        hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=10, score_floor=0.5)
-        return time.perf_counter() - begun, len(hits)
+        hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=10, score_floor=0.5,
+                                   exact=exact)
+        return time.perf_counter() - begun, {(hit.video_id, hit.ref_time) for hit in hits}
 
     search(queries[:5])  # warm up
     single = [search(queries[i:i + 1]) for i in range(QUERIES)]
     batched = [search(queries[QUERIES + i * BATCH_FRAMES:QUERIES + (i + 1) * BATCH_FRAMES]) for i in range(BATCHES)]
+    exact = [search(queries[i:i + 1], exact=True) for i in range(QUERIES)]
     searched = _memory_mib()
     index.close()
     disk = sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
@@ -95,7 +103,11 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
         "insert_frames_per_s": round(size / insert_seconds, 1),
         "one_frame": _percentiles([s for s, _ in single]),
         f"batch_of_{BATCH_FRAMES}": _percentiles([s for s, _ in batched]),
-        "hits_per_query": round(sum(h for _, h in single) / QUERIES, 2),
+        "hits_per_query": round(sum(len(h) for _, h in single) / QUERIES, 2),
+        "recall_at_10": round(sum(len(h & e) for (_, h), (_, e) in zip(single, exact))
+                              / max(1, sum(len(e) for _, e in exact)), 4),
+        "exact_one_frame": _percentiles([s for s, _ in exact]),
+        "longest_write_s": round(max(writes), 2),
         "rss_added_mib": round(searched["rss"] - before["rss"], 1),
         "peak_rss_mib": round(searched["peak_rss"], 1),
         "rss_after_insert_mib": round(loaded["rss"], 1),
@@ -113,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
             print(json.dumps(measure(args.one, Path(scratch))))
         return 0
-    print(f"{'frames':>9} {'insert/s':>9} {'1 frame p50':>12} {'p99':>8} {'30 frames p50':>14} {'p99':>8} "
-          f"{'hits':>5} {'RSS added':>10} {'peak RSS':>9} {'disk':>8}")
+    print(f"{'frames':>9} {'insert/s':>9} {'longest write':>13} {'1 frame p50':>12} {'p99':>8} {'30 frames p50':>14} "
+          f"{'p99':>8} {'hits':>5} {'recall@10':>9} {'exact p50':>10} {'RSS added':>10} {'peak RSS':>9} {'disk':>8}")
     for size in args.sizes:
         try:
             done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size)],
@@ -124,9 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
         batch = r[f"batch_of_{BATCH_FRAMES}"]
-        print(f"{size:>9} {r['insert_frames_per_s']:>9.0f} {r['one_frame']['p50_ms']:>9.2f} ms "
-              f"{r['one_frame']['p99_ms']:>5.2f} ms {batch['p50_ms']:>11.2f} ms {batch['p99_ms']:>5.2f} ms "
-              f"{r['hits_per_query']:>5.1f} {r['rss_added_mib']:>6.0f} MiB {r['peak_rss_mib']:>5.0f} MiB "
+        print(f"{size:>9} {r['insert_frames_per_s']:>9.0f} {r['longest_write_s']:>11.2f} s "
+              f"{r['one_frame']['p50_ms']:>9.2f} ms {r['one_frame']['p99_ms']:>5.2f} ms {batch['p50_ms']:>11.2f} ms "
+              f"{batch['p99_ms']:>5.2f} ms {r['hits_per_query']:>5.1f} {r['recall_at_10']:>9.4f} "
+              f"{r['exact_one_frame']['p50_ms']:>7.2f} ms {r['rss_added_mib']:>6.0f} MiB {r['peak_rss_mib']:>5.0f} MiB "
               f"{r['disk_mib']:>4.0f} MiB", flush=True)
     return 0
 
