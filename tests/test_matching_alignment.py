@@ -183,6 +183,16 @@ def test_mirrored_copy():
     assert_segment(match.reference_segment, 10, 60)
 
 
+def test_picture_in_picture_copy_matches_through_its_region():
+    """The whole frames of an inset copy hit nothing; its region's frames align: one region match,
+    and a plain echo of the same segment is dropped as the weaker."""
+    region = [hit._replace(region=True) for hit in copy_hits("A", range(30), offset=5.0)]
+    hits = region + copy_hits("A", range(30), offset=5.0, score=0.62, seed=3) + noise_hits(range(30))
+    match = only(align(hits, query_duration=30.0, settings=SETTINGS))
+    assert match.region and not match.mirrored and match.video_id == "A"
+    assert_segment(match.reference_segment, 5, 35)
+
+
 def test_full_copy_ranks_above_a_short_clip_that_scores_higher():
     hits = copy_hits("full", range(60), score=0.8) + copy_hits("clip", range(20, 26), offset=500.0, score=0.95)
     assert [m.video_id for m in align(hits, query_duration=60.0, settings=SETTINGS)] == ["full", "clip"]
