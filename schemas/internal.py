@@ -53,12 +53,20 @@ class FrameHalf(BaseModel):
     model_version: str = ""
 
 
+class ResampledItems(BaseModel):
+    speed: float = Field(description="The re-upload speed this copy undoes: the audio was re-played this many "
+                                     "times slower (pitch and tempo) before fingerprinting.")
+    items: str = Field(description="Chromaprint items of the re-played audio, uint32, base64.")
+
+
 class AudioHalf(BaseModel):
     state: AudioState
     items: str = Field("", description="Chromaprint items, uint32, base64.")
     items_per_second: float = 0.0
     duration: float = 0.0
     usable_seconds: float = 0.0
+    resampled: list[ResampledItems] = Field(default_factory=list, description=(
+        "The items on a grid of resampled speeds, for finding sped-up re-uploads (not stored in the index)."))
 
 
 class FeatureHalf(BaseModel):

@@ -14,12 +14,22 @@ ITEMS_PER_SECOND = CHROMAPRINT_SAMPLE_RATE / 1365
 ITEM_SPAN_SECONDS = (15 * 1365 + 4096) / CHROMAPRINT_SAMPLE_RATE
 
 
+class ResampledItems(NamedTuple):
+    """The query's items after re-playing its audio `speed` times slower, pitch and tempo together:
+    what undoes a re-upload sped up by resampling (reference_time = speed * query_time)."""
+
+    speed: float
+    items: np.ndarray  # uint32, at the reference's pace
+
+
 class AudioFingerprint(NamedTuple):
     items: np.ndarray  # uint32 [N], raw Chromaprint items (what `fpcalc -raw` prints)
     items_per_second: float
     duration: float  # seconds of decoded audio
     usable_seconds: float  # seconds of it that are not silence
     state: str  # 'ok' / 'no_audio' / 'too_little_audio' / 'failed' (schemas.events.AudioState)
+    # Only a query's: its items on a grid of resampled speeds (streams.audio.extract.RESAMPLED_SPEEDS).
+    resampled: tuple[ResampledItems, ...] = ()
 
 
 class FingerprintFormatError(ValueError):

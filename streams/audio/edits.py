@@ -43,6 +43,12 @@ EDITS: tuple[Edit, ...] = (
     Edit("tempo_x0.95", ("-af", "atempo=0.95"), ".wav", 0.0, 0.95),
     Edit("rate_x1.02", ("-af", _rate(1.02)), ".wav", 0.0, 1.02),
     Edit("rate_x0.98", ("-af", _rate(0.98)), ".wav", 0.0, 0.98),
+    # Beyond +-2 % only the resampled copies of the query (streams.audio.extract) find these.
+    Edit("rate_x1.03", ("-af", _rate(1.03)), ".wav", 0.0, 1.03),
+    Edit("rate_x0.97", ("-af", _rate(0.97)), ".wav", 0.0, 0.97),
+    Edit("rate_x1.05", ("-af", _rate(1.05)), ".wav", 0.0, 1.05),
+    Edit("rate_x0.95", ("-af", _rate(0.95)), ".wav", 0.0, 0.95),
+    Edit("rate_x1.08", ("-af", _rate(1.08)), ".wav", 0.0, 1.08),
 )
 
 

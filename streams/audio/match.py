@@ -6,7 +6,9 @@ cross-correlated through the FFT, and the sum over planes is (agreeing - disagre
 offset. The offset with the strongest evidence (bits agreeing beyond chance, in standard
 deviations, so that a few items overlapping by luck do not win) is kept; along it the per-item
 errors give the longest stretch that matches. The query is also re-timed on a speed grid
-(sped-up or slowed-down re-uploads); the time line with the strongest evidence is judged.
+(sped-up or slowed-down re-uploads); the time line with the strongest evidence is judged. Re-timing
+undoes a tempo change but not the pitch shift of a resampled one (beyond about 2 %): when the plain
+items do not match, the query's resampled copies (streams.audio.extract.RESAMPLED_SPEEDS) are tried.
 
 Items that repeat unchanged (silence is one constant item, so is a held tone) carry no evidence:
 they are left out on both sides, or two silent tracks would be "the same recording"."""
@@ -17,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint
+from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint, ResampledItems
 from streams.values import Segment
 
 ITEM_BITS = 32
@@ -29,6 +31,8 @@ MIN_MATCH_ITEMS = 32
 SMOOTHING_ITEMS = 32
 # reference_time = speed * query_time + offset: re-uploads sped up or slowed down by up to 10 %.
 SPEED_GRID = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
+# Re-timing tried around each resampled copy: their grid leaves at most 1 % of speed to find.
+RESIDUAL_SPEEDS = (0.99, 1.0, 1.01)
 
 
 class AudioMatch(NamedTuple):
@@ -153,25 +157,53 @@ def _judged(query: np.ndarray, reference: np.ndarray, speed: float, alignment: _
                       query_segment, reference_segment, alignment.evidence)
 
 
+_NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))
+
+
+def _strongest(timelines, reference: np.ndarray, reference_spectrum: np.ndarray):
+    """(query items at the reference's pace, speed, _Alignment) of the time line with the
+    strongest evidence among (items, speed) pairs, or None when none overlaps enough."""
+    best = None
+    for retimed_query, speed in timelines:
+        alignment = best_alignment(retimed_query, reference, MIN_MATCH_ITEMS, reference_spectrum)
+        if alignment is not None and (best is None or alignment.evidence > best[2].evidence):
+            best = (retimed_query, speed, alignment)
+    return best
+
+
+def _resampled_timelines(resampled: tuple[ResampledItems, ...]):
+    for copy in resampled:
+        items = np.asarray(copy.items, np.uint32)
+        for residual in RESIDUAL_SPEEDS:
+            yield retimed(items, residual), round(copy.speed * residual, 4)
+
+
 def compare(query: AudioFingerprint, stored: AudioFingerprint, settings, speeds=SPEED_GRID) -> AudioMatch:
     """Whether the query's soundtrack is (partly) the same recording as the stored one, and where.
 
     The query is tried at each speed of `speeds` (and 1.0); the time line with the strongest
     evidence is judged: same_recording when a stretch of at least MIN_MATCH_ITEMS informative
-    aligned items has a BER at most settings.audio_same_max_ber."""
+    aligned items has a BER at most settings.audio_same_max_ber. When it is not, the query's
+    resampled copies are tried (each re-timed by RESIDUAL_SPEEDS) and judged the same way; the
+    result is the one that matches, or else the one with the lower BER."""
     rate = query.items_per_second
     reference = np.asarray(stored.items, np.uint32)
     items = np.asarray(query.items, np.uint32)
-    # Re-timing changes the query's length by at most a few percent: one FFT size fits all speeds.
-    size = fft_size(int(len(items) * max((1.0, *speeds))) + 1, len(reference))
-    reference_spectrum = _spectrum(reference, size)
-    best = None
-    for speed in sorted({1.0, *speeds}, key=lambda s: abs(s - 1.0)):
-        retimed_query = retimed(items, speed)
-        alignment = best_alignment(retimed_query, reference, MIN_MATCH_ITEMS, reference_spectrum)
-        if alignment is not None and (best is None or alignment.evidence > best[2].evidence):
-            best = (retimed_query, speed, alignment)
-    if best is None:
-        return AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))
-    retimed_query, speed, alignment = best
-    return _judged(retimed_query, reference, speed, alignment, rate, settings.audio_same_max_ber)
+    # Re-timing changes a length by at most a few percent: one FFT size fits every time line.
+    longest = max(len(items) * max((1.0, *speeds)),
+                  *(len(copy.items) * max(RESIDUAL_SPEEDS) for copy in query.resampled), 0)
+    reference_spectrum = _spectrum(reference, fft_size(int(longest) + 1, len(reference)))
+    max_ber = settings.audio_same_max_ber
+
+    def judged(best) -> AudioMatch:
+        if best is None:
+            return _NO_MATCH
+        retimed_query, speed, alignment = best
+        return _judged(retimed_query, reference, speed, alignment, rate, max_ber)
+
+    plain = judged(_strongest(((retimed(items, speed), speed) for speed in
+                               sorted({1.0, *speeds}, key=lambda s: abs(s - 1.0))), reference, reference_spectrum))
+    if plain.same_recording or not query.resampled:
+        return plain
+    resampled = judged(_strongest(_resampled_timelines(query.resampled), reference, reference_spectrum))
+    return resampled if resampled.same_recording or resampled.ber < plain.ber else plain

@@ -8,7 +8,7 @@ import logging
 import time
 
 from schemas.events import AudioState
-from schemas.internal import AcceptedVideo, AudioHalf, FeatureHalf, encode_array
+from schemas.internal import AcceptedVideo, AudioHalf, FeatureHalf, ResampledItems, encode_array
 from streams.app import accepted_topic, app, features_topic, settings
 from streams.config import Settings
 from streams.errors import as_error
@@ -29,6 +29,8 @@ def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
         items_per_second=fingerprint.items_per_second,
         duration=round(fingerprint.duration, 3),
         usable_seconds=round(fingerprint.usable_seconds, 3),
+        resampled=[ResampledItems(speed=copy.speed, items=encode_array(copy.items, "uint32"))
+                   for copy in fingerprint.resampled],
     )
 
 

@@ -27,20 +27,32 @@ from streams.values import FrameHit, VisualMatch
 AUDIO_CHECKED_CANDIDATES = 5
 
 
-def _fingerprint(items: str, items_per_second: float, duration: float, usable_seconds: float, state: str):
+def _items(encoded: str) -> np.ndarray:
+    return decode_array(encoded, "uint32") if encoded else np.zeros(0, np.uint32)
+
+
+def _fingerprint(items: str, items_per_second: float, duration: float, usable_seconds: float, state: str,
+                 resampled=()):
     from streams.audio import AudioFingerprint
 
     return AudioFingerprint(
-        items=decode_array(items, "uint32") if items else np.zeros(0, np.uint32),
+        items=_items(items),
         items_per_second=items_per_second,
         duration=duration,
         usable_seconds=usable_seconds,
         state=state,
+        resampled=resampled,
     )
 
 
 def query_fingerprint(audio: AudioHalf):
-    return _fingerprint(audio.items, audio.items_per_second, audio.duration, audio.usable_seconds, audio.state)
+    """The new video's fingerprint, with its resampled copies (only the query has them: the index
+    keeps the plain items)."""
+    from streams.audio import ResampledItems
+
+    resampled = tuple(ResampledItems(copy.speed, _items(copy.items)) for copy in audio.resampled)
+    return _fingerprint(audio.items, audio.items_per_second, audio.duration, audio.usable_seconds, audio.state,
+                        resampled)
 
 
 def stored_fingerprint(video: StoredVideo):
