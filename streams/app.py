@@ -13,6 +13,7 @@ import faust
 
 from streams.config import Settings
 from streams.kafka.topics import internal_topic
+from streams.kafka.transport import Transport
 
 settings = Settings()
 
@@ -36,6 +37,8 @@ app = faust.App(
     table_cleanup_interval=60.0,
     autodiscover=False,
 )
+# Faust's consumer, with a fetch wait that does not hold every stage hop (streams.kafka.transport).
+app.transport = Transport(app.conf.broker_consumer, app)
 
 
 def _raw_topic(name: str, partitions: int | None = None) -> faust.TopicT:
