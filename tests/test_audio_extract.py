@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from streams.audio import ITEMS_PER_SECOND, FingerprintFormatError
-from streams.audio.extract import decompress, extract_fingerprint
+from streams.audio.extract import RESAMPLED_SPEEDS, decompress, extract_fingerprint, replayed
 from streams.config import Settings
 from streams.devset.samples import ffmpeg
 from streams.errors import MediaError
@@ -54,6 +54,27 @@ def test_music_gives_about_eight_items_a_second(media):
     assert len(np.unique(fingerprint.items)) > 0.9 * len(fingerprint.items)
 
 
+def test_a_usable_soundtrack_also_has_its_items_on_the_resampled_speed_grid(media):
+    fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings())
+    assert [copy.speed for copy in fingerprint.resampled] == list(RESAMPLED_SPEEDS)
+    for copy in fingerprint.resampled:
+        # Re-played `speed` times slower: that many times longer, less Chromaprint's 2.6 s warm-up.
+        expected = (fingerprint.duration * copy.speed - 2.6) * ITEMS_PER_SECOND
+        assert copy.items.dtype == np.uint32 and len(copy.items) == pytest.approx(expected, abs=3)
+        assert not np.array_equal(copy.items[:50], fingerprint.items[:50])
+
+
+def test_replaying_slower_lowers_the_pitch_by_the_same_factor():
+    rate, seconds = 11025, 4.0
+    tone = np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate).astype(np.float32)
+    for speed in (0.9, 1.05):
+        slower = replayed(tone, speed)
+        assert len(slower) == pytest.approx(len(tone) * speed, abs=2) and slower.dtype == np.float32
+        spectrum = np.abs(np.fft.rfft(slower))
+        peak = np.argmax(spectrum) * rate / len(slower)
+        assert peak == pytest.approx(440 / speed, abs=0.5)
+
+
 def test_a_clips_soundtrack_is_fingerprinted(media):
     fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings())
     assert fingerprint.state == "ok" and len(fingerprint.items) > 350
@@ -67,7 +88,8 @@ def test_a_video_without_an_audio_stream_has_no_audio(media):
 
 def test_a_silent_track_is_too_little_audio(media, tmp_path):
     # world.mp4's own track is digital silence (-91 dBFS).
-    assert extract_fingerprint(media["world.mp4"], Settings()).state == "too_little_audio"
+    silent = extract_fingerprint(media["world.mp4"], Settings())
+    assert silent.state == "too_little_audio" and silent.resampled == ()
     silence = tmp_path / "silence.m4a"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "20", "-c:a", "aac", str(silence))
     fingerprint = extract_fingerprint(silence, Settings())

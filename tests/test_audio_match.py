@@ -98,3 +98,46 @@ def test_too_short_fingerprints_compare_as_different():
     short = AudioFingerprint(items, ITEMS_PER_SECOND, 1.3, 1.3, "ok")
     result = compare(short, short, SETTINGS)
     assert not result.same_recording and result.ber == 0.5
+
+
+def _edit(name):
+    return next(edit for edit in EDITS if edit.name == name)
+
+
+def test_a_resampled_re_upload_is_found_from_the_stages_wire_form_against_the_stored_plain_items(music):
+    """The audio stage's half (through JSON) carries the resampled copies; the index row keeps the
+    plain items only, and the comparison finds the ×1.05 copy on its time line."""
+    import base64
+    from datetime import UTC, datetime
+
+    from schemas.internal import AcceptedVideo, AudioHalf
+    from streams.index import StoredVideo
+    from streams.stages.audio import audio_half
+    from streams.stages.match import query_fingerprint, stored_fingerprint
+
+    directory, base, other, _ = music
+    settings = Settings(media_roots=[directory])
+
+    def half(path):
+        accepted = AcceptedVideo(video_id=path.stem, uri=str(path), raw_event=base64.b64encode(b"{}").decode(),
+                                 accepted_at=datetime.now(UTC))
+        return AudioHalf.model_validate_json(audio_half(accepted, settings).model_dump_json())
+
+    original, sped_up = half(base), half(edited(base, _edit("rate_x1.05"), directory, other))
+    assert len(sped_up.resampled) == len(query_fingerprint(sped_up).resampled) > 0
+    stored = StoredVideo(video_id="original", cluster_id="original", sequence=1, published_at=None, duration=30.0,
+                         audio_state=original.state, audio_items=original.items,
+                         audio_items_per_second=original.items_per_second, verdict="{}")
+    assert stored_fingerprint(stored).resampled == ()
+    result = compare(query_fingerprint(sped_up), stored_fingerprint(stored), SETTINGS)
+    assert result.same_recording and result.speed == pytest.approx(1.05, abs=0.011)
+    assert result.offset == pytest.approx(0, abs=0.3)
+
+
+def test_a_resampled_copy_of_other_music_is_not_the_same_recording(music):
+    directory, base, other, reference = music
+    other_base = excerpt(other, directory / "1918.wav", 40, 30)
+    for name in ("rate_x1.05", "rate_x0.95"):
+        result = compare(extract_fingerprint(edited(other_base, _edit(name), directory, base), SETTINGS), reference,
+                         SETTINGS)
+        assert not result.same_recording and result.ber > 0.35, (name, result)

@@ -3,8 +3,8 @@
 Three packaged recordings (two arcade music tracks, the Big Buck Bunny trailer's soundtrack) get
 every edit of streams.audio.edits; each copy is compared with its source (positives) and with
 the other sources (negatives). Prints the bit error rate distribution per edit kind and for the
-negatives, the margin around settings.audio_same_max_ber, and the cost in audio seconds of work
-per minute of video."""
+negatives (with the closest calls), the margin around settings.audio_same_max_ber, and the cost
+in seconds of work per minute of audio, the resampled copies' share apart."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from streams.audio import CHROMAPRINT_SAMPLE_RATE
 from streams.audio.edits import EDITS, edited, excerpt, mixes_other
-from streams.audio.extract import extract_fingerprint
+from streams.audio.extract import RESAMPLED_SPEEDS, decode_mono, extract_fingerprint, resampled_items
 from streams.audio.match import compare
 from streams.config import Settings
 from streams.devset.packaged import packaged_media
@@ -76,11 +77,20 @@ def calibrate(cache_dir: Path, settings: Settings) -> None:
     print("  " + _row("other recording", negatives, negative_same))
     found = [ber for edit in EDITS for ber in positives[edit.name]]
     below = [ber for ber in found if ber <= settings.audio_same_max_ber]
+    print("  closest negatives: " + " ".join(f"{ber:.3f}" for ber in sorted(negatives)[:8]))
     print(f"\nlargest positive BER under the threshold {max(below):.3f}; smallest negative BER {min(negatives):.3f}")
     minutes = audio_seconds / 60
     print(f"cost: extract {extract_seconds / minutes:.2f} s per minute of audio "
-          f"(decode + Chromaprint, {audio_seconds:.0f} s of audio); compare {1000 * compare_seconds / compares:.1f} ms "
-          f"per pair of {EXCERPT_SECONDS:.0f} s tracks, speed grid included ({compares} pairs)")
+          f"(decode + Chromaprint + resampled copies, {audio_seconds:.0f} s of audio); compare "
+          f"{1000 * compare_seconds / compares:.1f} ms per pair of {EXCERPT_SECONDS:.0f} s tracks, speed grid and "
+          f"resampled copies included ({compares} pairs)")
+    samples = decode_mono(media[SOURCES[0][0]], settings)
+    started = time.perf_counter()
+    resampled_items(samples)
+    copies_seconds = time.perf_counter() - started
+    per_minute = copies_seconds / (len(samples) / CHROMAPRINT_SAMPLE_RATE / 60)
+    print(f"of which the {len(RESAMPLED_SPEEDS)} resampled copies: {per_minute:.2f} s per minute of audio "
+          f"(measured on the whole of {SOURCES[0][0]})")
 
 
 if __name__ == "__main__":

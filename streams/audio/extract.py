@@ -90,7 +90,7 @@ def decompress(fingerprint: str) -> tuple[np.ndarray, int]:
     return np.bitwise_xor.accumulate(deltas), algorithm
 
 
-def _decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
+def decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
     """The first audio stream at 11025 Hz mono float32, or None when the file has none. Decoding
     is held to the same time limit as the frames' (streams.media.decoding), and more than
     settings.max_seconds of sound is media_too_long, counted in decoded samples: a track's header
@@ -168,7 +168,7 @@ def extract_fingerprint(path: Path, settings: Settings) -> AudioFingerprint:
     """The soundtrack's fingerprint, with its resampled copies when usable; a file without an
     audio stream gives state 'no_audio', one with less than settings.min_audio_seconds of sound
     'too_little_audio'. An audio stream that cannot be decoded at all raises MediaError."""
-    samples = _decode_mono(path, settings)
+    samples = decode_mono(path, settings)
     if samples is None:
         return AudioFingerprint(np.zeros(0, np.uint32), ITEMS_PER_SECOND, 0.0, 0.0, "no_audio")
     duration = len(samples) / CHROMAPRINT_SAMPLE_RATE

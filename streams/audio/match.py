@@ -8,7 +8,8 @@ deviations, so that a few items overlapping by luck do not win) is kept; along i
 errors give the longest stretch that matches. The query is also re-timed on a speed grid
 (sped-up or slowed-down re-uploads); the time line with the strongest evidence is judged. Re-timing
 undoes a tempo change but not the pitch shift of a resampled one (beyond about 2 %): when the plain
-items do not match, the query's resampled copies (streams.audio.extract.RESAMPLED_SPEEDS) are tried.
+items do not match, or match only on a sped-up time line, the query's resampled copies
+(streams.audio.extract.RESAMPLED_SPEEDS) are tried.
 
 Items that repeat unchanged (silence is one constant item, so is a held tone) carry no evidence:
 they are left out on both sides, or two silent tracks would be "the same recording"."""
@@ -183,9 +184,10 @@ def compare(query: AudioFingerprint, stored: AudioFingerprint, settings, speeds=
 
     The query is tried at each speed of `speeds` (and 1.0); the time line with the strongest
     evidence is judged: same_recording when a stretch of at least MIN_MATCH_ITEMS informative
-    aligned items has a BER at most settings.audio_same_max_ber. When it is not, the query's
-    resampled copies are tried (each re-timed by RESIDUAL_SPEEDS) and judged the same way; the
-    result is the one that matches, or else the one with the lower BER."""
+    aligned items has a BER at most settings.audio_same_max_ber. When it is not, or only on a
+    sped-up time line (where a resampled re-upload matches the plain items with a BER near the
+    threshold, its pitch shifted), the query's resampled copies are tried (each re-timed by
+    RESIDUAL_SPEEDS) and judged the same way; a match beats no match, then the lower BER wins."""
     rate = query.items_per_second
     reference = np.asarray(stored.items, np.uint32)
     items = np.asarray(query.items, np.uint32)
@@ -203,7 +205,7 @@ def compare(query: AudioFingerprint, stored: AudioFingerprint, settings, speeds=
 
     plain = judged(_strongest(((retimed(items, speed), speed) for speed in
                                sorted({1.0, *speeds}, key=lambda s: abs(s - 1.0))), reference, reference_spectrum))
-    if plain.same_recording or not query.resampled:
+    if (plain.same_recording and plain.speed == 1.0) or not query.resampled:
         return plain
     resampled = judged(_strongest(_resampled_timelines(query.resampled), reference, reference_spectrum))
-    return resampled if resampled.same_recording or resampled.ber < plain.ber else plain
+    return min(plain, resampled, key=lambda result: (not result.same_recording, result.ber))
