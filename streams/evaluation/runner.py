@@ -65,7 +65,7 @@ def run_stream(items: list[DevItem], data_dir: Path, progress=print) -> tuple[di
     from schemas.events import VideoPublished
     from streams.demo import RunningStack
     from streams.embedding.triton_server import free_port
-    from streams.kafka.clients import publish, read_verdicts
+    from streams.kafka.clients import producer, publish, read_verdicts
 
     media_roots = sorted({str(Path(item.file).parent) for item in items})
     settings = Settings(data_dir=data_dir, kafka_bootstrap=f"127.0.0.1:{free_port()}", web_port=0,
@@ -77,10 +77,11 @@ def run_stream(items: list[DevItem], data_dir: Path, progress=print) -> tuple[di
     progress("starting the embedded stack (broker, frame model, index, worker) ...")
     with RunningStack(settings, env) as stack:
         verdicts = read_verdicts(settings, from_beginning=True, timeout=VERDICT_TIMEOUT_S * len(items))
+        upload_service = producer(settings)  # one, like an upload service's, not one per video
         for item in items:
             progress(f"[{item.order}/{len(items)}] {item.video_id} ({item.kind}) ...")
             sent = time.monotonic()
-            publish(settings, [VideoPublished(video_id=item.video_id, uri=item.file)])
+            publish(settings, [VideoPublished(video_id=item.video_id, uri=item.file)], client=upload_service)
             verdict = next((v for v in verdicts if v.video_id == item.video_id), None)
             if verdict is None:
                 progress(f"no verdict for {item.video_id}; stopping")

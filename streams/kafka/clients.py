@@ -40,15 +40,19 @@ def producer(settings: Settings):
 
 
 def publish_raw(settings: Settings, items: list[tuple[bytes | None, bytes]], topic: str | None = None,
-                timeout: float = 30.0) -> None:
-    """Produce (key, value) pairs as they are and wait until the broker has them all."""
+                timeout: float = 30.0, client=None) -> None:
+    """Produce (key, value) pairs as they are and wait until the broker has them all. Whoever
+    publishes again and again passes one `producer(settings)`: a new one takes ~0.5 s to deliver its
+    first event (librdkafka asks for the idempotent producer id again after 500 ms when its broker
+    connection was not up yet)."""
     errors: list[str] = []
 
     def delivered(error, message) -> None:
         if error is not None:
             errors.append(str(error))
 
-    client = producer(settings)
+    if client is None:
+        client = producer(settings)
     for key, value in items:
         client.produce(topic or settings.topic_published, key=key, value=value, on_delivery=delivered)
         client.poll(0)
@@ -57,8 +61,9 @@ def publish_raw(settings: Settings, items: list[tuple[bytes | None, bytes]], top
         raise KafkaError(f"{remaining} events not delivered to {settings.kafka_bootstrap}: {'; '.join(errors)}")
 
 
-def publish(settings: Settings, events: list[VideoPublished]) -> None:
-    publish_raw(settings, [(e.video_id.encode(), e.model_dump_json(exclude_none=True).encode()) for e in events])
+def publish(settings: Settings, events: list[VideoPublished], client=None) -> None:
+    publish_raw(settings, [(e.video_id.encode(), e.model_dump_json(exclude_none=True).encode()) for e in events],
+                client=client)
 
 
 def read_topic(settings: Settings, topic: str, *, from_beginning: bool = True, timeout: float | None = None,
