@@ -34,7 +34,9 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
         kept = kept._replace(pixels=None)
         # An inset's own blank frames (its fades) are dropped alone: the background keeps the
         # whole frame from looking blank.
-        inset = drop_blank_frames(sample_region(path, settings, region), settings.blank_frame_std)[0] if region else None
+        inset = None
+        if region is not None:
+            inset, _ = drop_blank_frames(sample_region(path, settings, region), settings.blank_frame_std)
     inset_embeddings = embedder.embed(inset.pixels) if inset is not None else None
     return FrameHalf(
         timestamps=[round(float(t), 3) for t in kept.timestamps],
