@@ -96,6 +96,7 @@ BENCHMARKS = {
     "triton": "streams.bench.triton_bench",  # frames/s through Triton and ONNX Runtime, per batch size
     "frames": "streams.bench.frames_bench",  # seconds per video-minute: decode, embed, frame stage
     "index": "streams.bench.index_bench",  # Qdrant Edge query latency and memory at 10k..1M frame vectors
+    "hops": "streams.bench.hops_bench",  # seconds each stage hop adds beyond the stages' work, small samples
 }
 
 
