@@ -105,6 +105,7 @@ class Stack:
         self.log_path = log_path
         self.log: VerdictLog | None = None
         self.workers: list[subprocess.Popen] = []
+        self._producer = None
 
     def start_worker(self, timeout: float = 90.0) -> subprocess.Popen:
         ready = threading.Event()
@@ -129,9 +130,10 @@ class Stack:
 
     def publish(self, video_id: str, uri: str) -> None:
         from schemas.events import VideoPublished
-        from streams.kafka.clients import publish
+        from streams.kafka.clients import producer, publish
 
-        publish(self.settings, [VideoPublished(video_id=video_id, uri=uri)])
+        self._producer = self._producer or producer(self.settings)
+        publish(self.settings, [VideoPublished(video_id=video_id, uri=uri)], self._producer)
 
     def stop(self) -> None:
         for worker in self.workers:
