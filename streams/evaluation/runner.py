@@ -193,6 +193,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "dupstream's worst misses", ""]
     lines += [f"- {m['video_id']} ({m['kind']}): expected {m['expected']}, got {m['given']}"
               f"{' of ' + m['duplicate_of'] if m['duplicate_of'] else ''}: {m['evidence']}" for m in ours["worst_misses"]]
+    lines += [] if ours["worst_misses"] else ["none: every video got its expected verdict"]
     lines += ["", "| seconds per video-minute | " + " | ".join(ours["seconds_per_video_minute"]) + " |",
               "| --- |" + " --- |" * len(ours["seconds_per_video_minute"]),
               "| dupstream | " + " | ".join(_number(v, 3) for v in ours["seconds_per_video_minute"].values()) + " |",
