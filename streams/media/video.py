@@ -7,7 +7,10 @@ skipped, not fatal: some real files have one."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +21,8 @@ from streams.media.decoding import open_container, within_time_limit
 from streams.media.region import Region, luma_grid
 from streams.values import SampledFrames
 
+# Frames handed to the embedder at a time while decoding goes on (one Triton batch holds 64).
+CHUNK_FRAMES = 32
 # Beyond this many undecodable packets in a row the file is taken as broken, not damaged.
 MAX_CONSECUTIVE_BAD_PACKETS = 50
 
@@ -103,9 +108,10 @@ def _region_picture(frame, region: Region, size: int) -> np.ndarray:
     return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA)
 
 
-def _sampled(path: Path, settings: Settings, picture) -> tuple[list[float], list, float]:
-    """(times, picture(frame) of each picked frame, duration): frames at settings.sample_fps
-    (fewer for long videos: at most settings.max_frames). The same frames on every call."""
+def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple[float, Any, float]]:
+    """(time, picture(frame), the video's duration as known so far) of each picked frame: frames at
+    settings.sample_fps (fewer for long videos: at most settings.max_frames), as they are decoded.
+    The same frames on every call."""
     import av
 
     container, stream = _open_video_stream(path, settings)
@@ -117,8 +123,7 @@ def _sampled(path: Path, settings: Settings, picture) -> tuple[list[float], list
         interval = max(1.0 / settings.sample_fps, duration / settings.max_frames if duration else 0.0)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
-        times: list[float] = []
-        pictures: list = []
+        picked = 0
         next_time = 0.0
         bad_in_a_row = 0
         last_time = 0.0
@@ -140,36 +145,44 @@ def _sampled(path: Path, settings: Settings, picture) -> tuple[list[float], list
                                      code="media_too_long")
                 if frame.time + 1e-3 < next_time:
                     continue
-                pictures.append(picture(frame))
-                times.append(frame.time)
+                yield frame.time, picture(frame), duration or last_time
+                picked += 1
                 next_time = frame.time + interval
-                if len(pictures) >= settings.max_frames:
-                    break
-            if len(pictures) >= settings.max_frames:
-                break
-    if not pictures:
+                if picked >= settings.max_frames:
+                    return
+    if not picked:
         raise MediaError("no frame could be decoded", code="media_unreadable")
-    return times, pictures, duration or last_time
+
+
+def frame_chunks(path: Path, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> Iterator[SampledFrames]:
+    """sample_frames' frames in consecutive chunks, each as soon as it is decoded: decoding a
+    stream is mostly serial, so the embedder can describe one chunk on the other core meanwhile."""
+    for chunk in itertools.batched(_picked(path, settings, lambda frame: _picture(frame, settings.frame_size)),
+                                   chunk_frames):
+        times, pictures, durations = zip(*chunk)
+        yield SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack([rgb for rgb, _ in pictures]),
+                            duration=durations[-1], luma=np.stack([cells for _, cells in pictures]))
+
+
+def joined(chunks: list[SampledFrames]) -> SampledFrames:
+    """Consecutive chunks of one video as one."""
+    return SampledFrames(timestamps=np.concatenate([c.timestamps for c in chunks]),
+                         pixels=np.concatenate([c.pixels for c in chunks]), duration=chunks[-1].duration,
+                         luma=np.concatenate([c.luma for c in chunks]))
 
 
 def sample_frames(path: Path, settings: Settings) -> SampledFrames:
     """Frames at settings.sample_fps (fewer for long videos: at most settings.max_frames), as
     uint8 RGB frame_size x frame_size, with their luma on the activity grid."""
-    times, pictures, duration = _sampled(path, settings, lambda frame: _picture(frame, settings.frame_size))
-    return SampledFrames(
-        timestamps=np.asarray(times, np.float32),
-        pixels=np.stack([rgb for rgb, _ in pictures]),
-        duration=duration,
-        luma=np.stack([cells for _, cells in pictures]),
-    )
+    return joined(list(frame_chunks(path, settings)))
 
 
 def sample_region(path: Path, settings: Settings, region: Region) -> SampledFrames:
     """The frames sample_frames picks, cropped to the region (shares of the whole frame), as uint8
     RGB frame_size x frame_size: a second pass, made only for a video that has an active region."""
-    times, pictures, duration = _sampled(path, settings,
-                                         lambda frame: _region_picture(frame, region, settings.frame_size))
-    return SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack(pictures), duration=duration)
+    times, pictures, durations = zip(*_picked(path, settings,
+                                              lambda frame: _region_picture(frame, region, settings.frame_size)))
+    return SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack(pictures), duration=durations[-1])
 
 
 def drop_blank_frames(frames: SampledFrames, min_std: float) -> tuple[SampledFrames, int]:

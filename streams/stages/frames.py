@@ -8,6 +8,8 @@ that they have none."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,35 +21,63 @@ from streams.embedding import FrameEmbedder
 from streams.errors import as_error
 from streams.media.uri import opened_media
 from streams.media.region import active_region
-from streams.media.video import drop_blank_frames, sample_frames, sample_region
+from streams.media.video import drop_blank_frames, frame_chunks, sample_region
 from streams.runtime import get_runtime
+from streams.values import SampledFrames
+
+
+class DescribedChunk(NamedTuple):
+    timestamps: np.ndarray  # of the kept (not blank) frames
+    dropped: int  # near-blank frames left out
+    embeddings: np.ndarray
+    mirrored: np.ndarray | None
+
+
+def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Settings) -> DescribedChunk:
+    kept, dropped = drop_blank_frames(chunk, settings.blank_frame_std)
+    embeddings = embedder.embed(kept.pixels)
+    mirrored = embedder.embed(np.ascontiguousarray(kept.pixels[:, :, ::-1])) if settings.match_mirrored else None
+    return DescribedChunk(kept.timestamps, dropped, embeddings, mirrored)
 
 
 def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: Settings) -> FrameHalf:
     with opened_media(accepted.uri, settings) as path:
-        sampled = sample_frames(path, settings)
-        region = active_region(sampled.luma) if settings.match_region else None
-        kept, dropped = drop_blank_frames(sampled, settings.blank_frame_std)
-        del sampled  # the region's frames come next: at most two copies of the frames in memory
-        embeddings = embedder.embed(kept.pixels)
-        mirrored = embedder.embed(np.ascontiguousarray(kept.pixels[:, :, ::-1])) if settings.match_mirrored else None
-        kept = kept._replace(pixels=None)
+        # Decoding one stream keeps about one core busy: each chunk is described on the other
+        # while the next is decoded.
+        inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
+        try:
+            pending, luma, duration = [], [], 0.0
+            for chunk in frame_chunks(path, settings):
+                if any(future.done() and future.exception() for future in pending):
+                    break  # the embedder failed: result() below raises its error
+                pending.append(inference.submit(describe_chunk, chunk, embedder, settings))
+                luma.append(chunk.luma)
+                duration = chunk.duration
+            described = [future.result() for future in pending]
+        finally:
+            # After a failure the chunks still queued would only retry an embedder that is down.
+            inference.shutdown(cancel_futures=True)
+        region = active_region(np.concatenate(luma)) if settings.match_region else None
         # An inset's own blank frames (its fades) are dropped alone: the background keeps the
         # whole frame from looking blank.
         inset = None
         if region is not None:
             inset, _ = drop_blank_frames(sample_region(path, settings, region), settings.blank_frame_std)
     inset_embeddings = embedder.embed(inset.pixels) if inset is not None else None
+    embeddings = np.concatenate([d.embeddings for d in described])
+    mirrored = np.concatenate([d.mirrored for d in described]) if settings.match_mirrored else None
+    timestamps = np.concatenate([d.timestamps for d in described])
+    dropped = sum(d.dropped for d in described)
     return FrameHalf(
-        timestamps=[round(float(t), 3) for t in kept.timestamps],
+        timestamps=[round(float(t), 3) for t in timestamps],
         embeddings=encode_array(embeddings, "float16"),
         mirrored_embeddings=encode_array(mirrored, "float16") if mirrored is not None else "",
         region=[round(share, 4) for share in region] if region else [],
         region_timestamps=[round(float(t), 3) for t in inset.timestamps] if inset is not None else [],
         region_embeddings=encode_array(inset_embeddings, "float16") if inset_embeddings is not None else "",
         dim=embeddings.shape[1] if len(embeddings) else 512,
-        duration=round(kept.duration, 3),
-        sampled_frames=len(kept.timestamps) + dropped,
+        duration=round(duration, 3),
+        sampled_frames=len(timestamps) + dropped,
         dropped_blank_frames=dropped,
         model=embedder.model_name,
         model_version=embedder.model_version,
