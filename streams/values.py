@@ -17,14 +17,6 @@ class SampledFrames(NamedTuple):
     luma: np.ndarray | None = None  # uint8 [N, G, G]: the whole frames' luma on streams.media.region's grid
 
 
-class FrameFeatures(NamedTuple):
-    """One descriptor per kept frame."""
-
-    timestamps: np.ndarray  # float32 [N], seconds
-    embeddings: np.ndarray  # float32 [N, D], L2-normalised
-    duration: float
-
-
 class FrameHit(NamedTuple):
     """A query frame and one stored frame that resembles it."""
 
