@@ -4,6 +4,7 @@ on the right time line; different recordings are not the same recording."""
 import numpy as np
 import pytest
 
+from streams.audio import ITEMS_PER_SECOND, AudioFingerprint, ResampledItems
 from streams.audio.edits import EDITS, edited, excerpt
 from streams.audio.extract import extract_fingerprint
 from streams.audio.match import compare, informative
@@ -141,3 +142,13 @@ def test_a_resampled_copy_of_other_music_is_not_the_same_recording(music):
         result = compare(extract_fingerprint(edited(other_base, _edit(name), directory, base), SETTINGS), reference,
                          SETTINGS)
         assert not result.same_recording and result.ber > 0.35, (name, result)
+
+
+def test_a_track_too_short_for_any_item_compares_as_different():
+    """Chromaprint's warm-up gives no item for a track under ~3 s: every copy of it is empty."""
+    empty = np.zeros(0, np.uint32)
+    other = np.random.default_rng(1).integers(0, 2**32, 400, dtype=np.uint32)
+    short = AudioFingerprint(empty, ITEMS_PER_SECOND, 2.0, 2.0, "ok",
+                             tuple(ResampledItems(speed, empty) for speed in (0.9, 1.1)))
+    result = compare(short, AudioFingerprint(other, ITEMS_PER_SECOND, 52.0, 52.0, "ok"), Settings())
+    assert not result.same_recording

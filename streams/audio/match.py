@@ -80,7 +80,7 @@ def fft_size(query_items: int, reference_items: int) -> int:
 
 def retimed(items: np.ndarray, speed: float) -> np.ndarray:
     """The query's items at the reference's pace: item k of the result is query item k / speed."""
-    if speed == 1.0:
+    if speed == 1.0 or len(items) == 0:
         return items
     count = int((len(items) - 1) * speed) + 1
     source = np.minimum(np.rint(np.arange(count) / speed).astype(np.int64), len(items) - 1)
