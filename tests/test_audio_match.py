@@ -3,6 +3,7 @@ on the right time line; different recordings are not the same recording."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from streams.audio import ITEMS_PER_SECOND, AudioFingerprint, ResampledItems
 from streams.audio.edits import EDITS, edited, excerpt
@@ -152,3 +153,20 @@ def test_a_track_too_short_for_any_item_compares_as_different():
                              tuple(ResampledItems(speed, empty) for speed in (0.9, 1.1)))
     result = compare(short, AudioFingerprint(other, ITEMS_PER_SECOND, 52.0, 52.0, "ok"), Settings())
     assert not result.same_recording
+
+
+def _items(length: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 2**32, length, dtype=np.uint32)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(query=st.integers(0, 300), reference=st.integers(0, 300), copies=st.lists(st.integers(0, 300), max_size=3),
+       seed=st.integers(0, 2**16))
+def test_fingerprints_of_any_length_compare_without_error(query, reference, copies, seed):
+    """What a stored video or a query holds depends on its track's length: from nothing up."""
+    resampled = tuple(ResampledItems(0.9 + 0.1 * n, _items(length, seed + n)) for n, length in enumerate(copies))
+    result = compare(AudioFingerprint(_items(query, seed), ITEMS_PER_SECOND, query / ITEMS_PER_SECOND, 60.0, "ok",
+                                      resampled),
+                     AudioFingerprint(_items(reference, seed + 9), ITEMS_PER_SECOND, reference / ITEMS_PER_SECOND,
+                                      60.0, "ok"), Settings())
+    assert 0.0 <= result.ber <= 1.0 and result.query_segment.start <= result.query_segment.end
