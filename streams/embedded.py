@@ -26,13 +26,13 @@ def frame_model_server(settings: Settings) -> Iterator[str]:
         return
     from streams.embedding import triton_server
 
-    installed = triton_server.find_installed(settings)
+    installed = triton_server.find_installed()
     if installed is None:
         print("frame model: tritonserver is not installed (`make setup` installs it); "
               "using ONNX Runtime in-process", flush=True)
         yield "onnx"
         return
-    with triton_server.TritonServer(installed, settings) as server:
+    with triton_server.TritonServer(installed) as server:
         print(f"frame model: tritonserver on {server.grpc_url}", flush=True)
         yield server.grpc_url
 

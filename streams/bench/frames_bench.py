@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
           f"frames {settings.frame_size}², mirrored {settings.match_mirrored}; best of {args.repeats}", flush=True)
     rows = []
     with contextlib.ExitStack() as stack:
-        url = None if args.no_triton else triton_url(stack, settings, args.url, args.models)
+        url = None if args.no_triton else triton_url(stack, args.url, args.models)
         embedders = []
         for model in args.models:
             model_settings = settings.model_copy(update={"frame_model": model})

@@ -43,16 +43,16 @@ def real_frames(count: int, size: int, cache: Path = REPO / ".cache") -> np.ndar
     return np.concatenate([frames] * -(-count // len(frames)))[:count]  # repeat a short clip
 
 
-def triton_url(stack: contextlib.ExitStack, settings: Settings, url: str | None, models: list[str]) -> str:
+def triton_url(stack: contextlib.ExitStack, url: str | None, models: list[str]) -> str:
     """`url` if given, else the address of the installed tritonserver, started on `stack`."""
     from streams.embedding.triton_server import TritonServer, find_installed
 
     if url is not None:
         return url
-    installation = find_installed(settings)
+    installation = find_installed()
     if installation is None:
         raise SystemExit("tritonserver is not installed: python -m streams.embedding.triton_server install")
-    return stack.enter_context(TritonServer(installation, settings, models=models)).grpc_url
+    return stack.enter_context(TritonServer(installation, models=models)).grpc_url
 
 
 def frames_per_second(embed, frames: np.ndarray, batch: int, repeats: int, concurrency: int = 1) -> float:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{settings.frame_size}x{settings.frame_size}, best of {args.repeats}", flush=True)
 
     with contextlib.ExitStack() as stack:
-        url = triton_url(stack, settings, args.url, args.models)
+        url = triton_url(stack, args.url, args.models)
         rows = []
         for model in args.models:
             embedder = TritonEmbedder(url, Settings(frame_model=model))

