@@ -32,10 +32,10 @@ def model_path(model_name: str):
     return MODELS[model_name]
 
 
-def open_embedder(settings: Settings, triton_url: str | None = None) -> FrameEmbedder:
-    """The embedder the settings ask for; `triton_url` overrides settings.triton_url (e.g. the
-    address of a server `dupstream up` started)."""
-    url = triton_url or settings.triton_url
+def open_embedder(settings: Settings) -> FrameEmbedder:
+    """The embedder settings.triton_url asks for (`dupstream up` puts the address of the server it
+    started there); 'embedded' reaching a worker means no server was started: ONNX Runtime."""
+    url = settings.triton_url
     if url in ("onnx", "embedded"):
         from streams.embedding.onnx import OnnxEmbedder
 

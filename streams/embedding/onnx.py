@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from streams.embedding import model_path
+from streams.embedding import EMBEDDING_DIM, model_path
 
 
 class OnnxEmbedder:
@@ -22,7 +22,7 @@ class OnnxEmbedder:
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         if len(frames) == 0:
-            return np.zeros((0, 512), np.float32)
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
         (embeddings,) = self._session.run(None, {self._input: np.ascontiguousarray(frames, np.uint8)})
         return embeddings.astype(np.float32, copy=False)
 

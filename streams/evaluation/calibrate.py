@@ -258,7 +258,7 @@ def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresh
     from streams.index import open_index
     from streams.stages.match import build_verdict, index_video
 
-    embedder = open_embedder(settings, triton_url="onnx")
+    embedder = open_embedder(settings.model_copy(update={"triton_url": "onnx"}))
     evidence: list[QueryEvidence] = []
     cluster: dict[str, str] = {}
     applied = with_thresholds(settings, defaults)
@@ -279,6 +279,7 @@ def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresh
                          f"({time.perf_counter() - started:.1f} s)")
         finally:
             index.close()
+            embedder.close()
     return evidence
 
 
