@@ -28,7 +28,7 @@ class IndexError_(Exception):
 
 class StoredVideo(NamedTuple):
     video_id: str
-    cluster_id: str  # the earliest-published video of its duplicate cluster (itself when unique)
+    cluster_id: str  # the earliest-indexed video of its duplicate cluster (itself when unique)
     sequence: int  # position in the one order the match stage indexes videos in
     published_at: str | None
     duration: float

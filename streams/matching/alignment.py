@@ -286,7 +286,7 @@ def align(
 ) -> list[VisualMatch]:
     """The stored videos whose frames align with the query's along a time line, best first.
 
-    hits: every (query frame, stored frame) pair the index returned, plain and mirrored.
+    hits: every (query frame, stored frame) pair the index returned: plain, mirrored and region.
     query_duration: seconds. settings: streams.config.Settings (or anything with its matching
     fields; missing ones take the defaults). reference_durations: optional, stored videos'
     durations by id: their sampling interval sets the time tolerance (long videos are sampled
