@@ -36,8 +36,7 @@ async def join(stream):
         if frames.error is not None:
             raw = base64.b64decode(frames.accepted.raw_event)
             await fail(video_id, video_id.encode(), raw, frames.error, stage="frames",
-                       attempts=frames.error.attempts, timings={"frames": frames.seconds},
-                       models=model_info())
+                       timings={"frames": frames.seconds}, models=model_info())
             continue
         joined = join_halves(frames, audio)
         await joined_topic.send(key=video_id.encode(), value=joined.model_dump_json().encode())

@@ -52,7 +52,8 @@ def failed_verdict(video_id: str, error: ErrorInfo, timings: dict[str, float] | 
 
 async def fail(video_id: str, key: bytes | None, value: bytes, error: DupstreamError | ErrorInfo, stage: str,
                attempts: int = 1, timings: dict[str, float] | None = None, models: ModelInfo | None = None) -> None:
-    """Dead-letter the original event (bytes untouched, error in headers) and tell moderation."""
+    """Dead-letter the original event (bytes untouched, error in headers) and tell moderation.
+    error: a DupstreamError (stage and attempts then describe it) or the ErrorInfo a stage recorded."""
     info = error if isinstance(error, ErrorInfo) else ErrorInfo(
         code=error.code, message=error.message, stage=stage, attempts=attempts)
     headers = {
