@@ -3,6 +3,7 @@ other, and print the verdicts beside what they should be."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,19 @@ from streams.config import Settings
 
 def progress(message: str) -> None:
     print(f"\r\033[K{message}", end="" if sys.stdout.isatty() else "\n", flush=True)
+
+
+def private_stack(data_dir: Path, media_roots: list[str]) -> tuple[Settings, dict[str, str]]:
+    """Settings, and the environment that hands them to `dupstream up`, of a stack of one's own:
+    its data in data_dir (created), a free broker port, no web server, media under media_roots."""
+    from streams.embedding.triton_server import free_port
+
+    settings = Settings(data_dir=data_dir, kafka_bootstrap=f"127.0.0.1:{free_port()}", web_port=0,
+                        media_roots=media_roots)
+    env = {"DUPSTREAM_DATA_DIR": str(data_dir), "DUPSTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+           "DUPSTREAM_WEB_PORT": "0", "DUPSTREAM_MEDIA_ROOTS": json.dumps(media_roots)}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return settings, env
 
 
 class RunningStack:

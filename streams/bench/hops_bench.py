@@ -64,20 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from schemas.events import VideoPublished
-    from streams.demo import RunningStack
+    from streams.demo import RunningStack, private_stack
     from streams.devset.samples import build_samples
-    from streams.embedding.triton_server import free_port
     from streams.kafka.clients import producer, publish, read_verdicts
     from streams.kafka.topics import internal_topic
 
     work_dir = Path(tempfile.mkdtemp(prefix="dupstream-hops-"))
     samples = [s for s in build_samples(work_dir / "samples", REPO / ".cache") if s.expected_verdict != "failed"]
-    media_roots = [str(work_dir / "samples")]
-    settings = Settings(data_dir=work_dir / "data", kafka_bootstrap=f"127.0.0.1:{free_port()}", web_port=0,
-                        media_roots=media_roots)
-    env = {"DUPSTREAM_DATA_DIR": str(settings.data_dir), "DUPSTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-           "DUPSTREAM_WEB_PORT": "0", "DUPSTREAM_MEDIA_ROOTS": json.dumps(media_roots)}
-    settings.data_dir.mkdir(parents=True)
+    settings, env = private_stack(work_dir / "data", [str(work_dir / "samples")])
     topics = {"published": settings.topic_published, "accepted": internal_topic(settings, "accepted"),
               "features": internal_topic(settings, "features"), "joined": internal_topic(settings, "joined"),
               "verdict": settings.topic_verdict}

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from streams.config import Settings
 from streams.devset.devset import DUPLICATE, HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import (Outcome, Scores, confusion, false_positive_rate, scores, scores_per_kind,
                                         seconds_per_video_minute, stage_totals, worst_misses)
@@ -63,16 +62,10 @@ def run_stream(items: list[DevItem], data_dir: Path, progress=print) -> tuple[di
     """Verdicts of the stream, by video id, with the seconds from publishing to verdict added;
     and the peak memory of the stack's processes."""
     from schemas.events import VideoPublished
-    from streams.demo import RunningStack
-    from streams.embedding.triton_server import free_port
+    from streams.demo import RunningStack, private_stack
     from streams.kafka.clients import producer, publish, read_verdicts
 
-    media_roots = sorted({str(Path(item.file).parent) for item in items})
-    settings = Settings(data_dir=data_dir, kafka_bootstrap=f"127.0.0.1:{free_port()}", web_port=0,
-                        media_roots=media_roots)
-    env = {"DUPSTREAM_DATA_DIR": str(data_dir), "DUPSTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-           "DUPSTREAM_WEB_PORT": "0", "DUPSTREAM_MEDIA_ROOTS": json.dumps(media_roots)}
-    data_dir.mkdir(parents=True, exist_ok=True)
+    settings, env = private_stack(data_dir, sorted({str(Path(item.file).parent) for item in items}))
     results: dict[str, tuple[Any, float]] = {}
     progress("starting the embedded stack (broker, frame model, index, worker) ...")
     with RunningStack(settings, env) as stack:
