@@ -151,3 +151,16 @@ def test_index_stats_command_counts_the_points(tmp_path, monkeypatch, capsys):
     assert lines[0] == f"Qdrant Edge in {tmp_path}"
     assert [line.split() for line in lines[1:4]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"],
                                                      ["t_audio", "0", "points"]]
+
+
+def test_an_engine_failing_after_open_is_index_unavailable(tmp_path, open_at):
+    from streams.errors import IndexUnavailable
+
+    index = open_at(tmp_path)
+    index.close()  # the engine goes away under the worker: every call now fails inside it
+    for call in (lambda: index.get_video("a"),
+                 lambda: index.search_frames(unit(np.ones((1, 512))), np.zeros(1), limit=2, score_floor=0.5),
+                 lambda: index.add_video(video("a"), np.zeros(1, np.float32), unit(np.ones((1, 512))))):
+        with pytest.raises(IndexUnavailable) as caught:
+            call()
+        assert caught.value.code == "index_unavailable" and caught.value.retriable

@@ -7,11 +7,14 @@ qdrant-client against a Qdrant server (production)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Iterable, NamedTuple, Protocol
 
 import numpy as np
 
 from streams.config import Settings
+from streams.errors import IndexUnavailable
 from streams.values import FrameHit
 
 # Both engines build the same HNSW graphs (Qdrant's default shape) and search them alike.
@@ -24,6 +27,16 @@ INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in a scanned se
 
 class IndexError_(Exception):
     """The index could not be opened, read or written."""
+
+
+@contextmanager
+def unavailable_on_error(where: str, action: str) -> Iterator[None]:
+    """An engine failing to read or write, once the index is open, fails this one video with
+    index_unavailable (retriable), whichever engine it is."""
+    try:
+        yield
+    except Exception as error:
+        raise IndexUnavailable(f"cannot {action} on {where}: {error}") from error
 
 
 class StoredVideo(NamedTuple):

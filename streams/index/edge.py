@@ -31,6 +31,7 @@ from streams.index import (
     frame_hits,
     frame_points,
     mean_descriptor,
+    unavailable_on_error,
     video_from_payload,
     video_payload,
     video_point_id,
@@ -93,12 +94,17 @@ class EdgeIndex:
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
         self._frames.update(UpdateOperation.create_field_index("video_id", PayloadSchemaType.Keyword))
 
+    def _engine(self, action: str):
+        return unavailable_on_error(str(self.directory), action)
+
     def get_video(self, video_id: str) -> StoredVideo | None:
-        records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
+        with self._engine("read the video record"):
+            records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
         return video_from_payload(records[0].payload) if records else None
 
     def video_count(self) -> int:
-        return self._videos.info().points_count
+        with self._engine("count the videos"):
+            return self._videos.info().points_count
 
     def search_frames(
         self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False,
@@ -110,33 +116,39 @@ class EdgeIndex:
         if len(embeddings) == 0:
             return []
         requests = _nearest_requests(embeddings, limit, score_floor, exact)
-        return frame_hits(timestamps, self._frames.query_batch(QueryBatchRequest(requests)), mirrored)
+        with self._engine("search the frames"):
+            results = self._frames.query_batch(QueryBatchRequest(requests))
+        return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
         from qdrant_edge import Point
 
         frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
-        if frames:
-            _write(self._frames, frames)
         # The video record goes last: its presence is what marks the video as indexed.
         record = Point(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
                        video_payload(video))
-        _write(self._videos, [record])
+        with self._engine("write the video"):
+            if frames:
+                _write(self._frames, frames)
+            _write(self._videos, [record])
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         from qdrant_edge import Point
 
         points = [Point(*point) for point in audio_points(video_id, windows, offsets)]
         if points:
-            _write(self._audio, points)
+            with self._engine("write the audio windows"):
+                _write(self._audio, points)
 
     def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
         from qdrant_edge import QueryBatchRequest
 
-        if len(windows) == 0 or self._audio.info().points_count == 0:
-            return []
-        requests = _nearest_requests(windows, limit, score_floor, exact=False)
-        return audio_hits(offsets, self._audio.query_batch(QueryBatchRequest(requests)))
+        with self._engine("search the audio windows"):
+            if len(windows) == 0 or self._audio.info().points_count == 0:
+                return []
+            results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor,
+                                                                                  exact=False)))
+        return audio_hits(offsets, results)
 
     def stats(self) -> dict[str, int]:
         return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,

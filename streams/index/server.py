@@ -9,16 +9,15 @@ which is how the tests run it: no Qdrant server binary installs on the test mach
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
 
 from streams.config import Settings
-from streams.errors import IndexUnavailable
 from streams.index import (AUDIO_WINDOW_BITS, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
                            INDEXING_THRESHOLD_KB, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
-                           frame_hits, frame_points, mean_descriptor, video_from_payload, video_payload, video_point_id)
+                           frame_hits, frame_points, mean_descriptor, unavailable_on_error, video_from_payload,
+                           video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
@@ -105,12 +104,8 @@ class ServerIndex:
         for field in keyword_fields:
             self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD, wait=True)
 
-    @contextmanager
     def _server(self, action: str):
-        try:
-            yield
-        except Exception as error:
-            raise IndexUnavailable(f"cannot {action} on {self.where}: {error}") from error
+        return unavailable_on_error(self.where, action)
 
     def get_video(self, video_id: str) -> StoredVideo | None:
         with self._server("read the video record"):
