@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 
 from mode import Service
 
@@ -149,7 +150,7 @@ def serve_api(app, settings: Settings, published_topic) -> None:
                 timeout = min(float(request.query.get("timeout", settings.api_timeout_s)), settings.api_timeout_s)
             except ValueError as error:
                 return self.json({"error": f"the body must be JSON and timeout a number: {error}"}, status=400)
-            if not isinstance(body, dict) or not isinstance(body.get("link"), str) or timeout <= 0:
+            if not isinstance(body, dict) or not isinstance(body.get("link"), str) or not 0 < timeout < math.inf:
                 return self.json({"error": 'expected {"link": "<path or URL>"} and a positive timeout'}, status=400)
             try:
                 event = VideoPublished(video_id=body.get("video_id") or video_id_for(body["link"]), uri=body["link"])

@@ -43,6 +43,9 @@ def test_check_video_duplicate_over_the_stream(tmp_path, samples, frame_model_ur
         for bad in (b"not json", {"url": original}, {"link": original, "video_id": "no spaces allowed"}):
             status, answer = call(port, "/check-video-duplicate", bad)
             assert status == 400 and answer["error"], bad
+        for timeout in ("nan", "-1", "soon"):  # "inf" is the longest allowed, like any larger number
+            status, answer = call(port, f"/check-video-duplicate?timeout={timeout}", {"link": original})
+            assert status == 400 and answer["error"], timeout
 
         status, spec = call(port, "/openapi.json")
         assert status == 200 and "/check-video-duplicate" in spec["paths"]
