@@ -101,7 +101,8 @@ class AudioEvidence(BaseModel):
 class ErrorInfo(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. invalid_event, media_unreadable.")
     message: str
-    stage: str = Field(description="The stage that failed: ingest, frames, audio, join, match.")
+    stage: str = Field(description="The stage that failed: ingest, frames or match (an unusable soundtrack "
+                                   "is not a failure: audio_state says so and the frames decide).")
     attempts: int = 1
 
 
@@ -118,7 +119,7 @@ class Verdict(BaseModel):
     video_id: str
     status: Literal["ok", "failed"]
     is_duplicate: bool
-    duplicate_of: str | None = Field(description="The earliest-published video of the matched cluster, or null.")
+    duplicate_of: str | None = Field(description="The earliest-indexed video of the matched cluster, or null.")
     duplicate_for: str = Field(description="Same as duplicate_of, '' when none (the original HTTP API's name).")
     verdict: VerdictClass
     reason: str = Field(description="One sentence: what decided, with the threshold.")

@@ -16,6 +16,7 @@ import math
 
 from mode import Service
 
+from streams import __version__
 from streams.config import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def _error_response(description: str) -> dict:
 
 OPENAPI = {
     "openapi": "3.1.0",
-    "info": {"title": "dupstream", "version": "0.1.0",
+    "info": {"title": "dupstream", "version": __version__,
              "description": "Is this video a duplicate of one seen before? Decided from its frames and its sound."},
     "paths": {
         "/check-video-duplicate": {

@@ -7,12 +7,12 @@ import logging
 from datetime import UTC, datetime
 
 from schemas.events import ErrorInfo, ModelInfo, Verdict, VerdictClass
+from streams import __version__
 from streams.app import dlq_topic, settings, verdict_topic
 from streams.errors import DupstreamError
 from streams.metrics import dead_lettered, verdict_sent
 
 log = logging.getLogger(__name__)
-DUPSTREAM_VERSION = "0.1.0"
 
 
 def model_info(frame_model: str = "", frame_model_version: str = "") -> ModelInfo:
@@ -22,7 +22,7 @@ def model_info(frame_model: str = "", frame_model_version: str = "") -> ModelInf
         frame_model=frame_model or settings.frame_model,
         frame_model_version=frame_model_version,
         audio_feature=f"chromaprint (essentia {essentia.__version__})",
-        dupstream_version=DUPSTREAM_VERSION,
+        dupstream_version=__version__,
     )
 
 
