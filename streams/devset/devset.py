@@ -182,13 +182,19 @@ def _intro_outro(source: str):
     return arguments
 
 
+# The picture-in-picture background's colours: FFmpeg's gradients source picks random ones
+# otherwise (whatever its seed), and the set would differ from one build to the next.
+GRADIENT_COLOURS = "seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a"
+
+
 def _picture_in_picture(source: str):
     """The original at 45 % size, framed, in the upper right of a moving colour gradient."""
     def arguments(paths: dict[str, Path]) -> list[str]:
         graph = ("[1:v]scale=576:-2,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=6[small];"
                  "[0:v][small]overlay=x=W*0.5:y=H*0.1:shortest=1,format=yuv420p[v]")
         duration = media_duration(paths[source])
-        return ["-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration={duration:.2f}",
+        return ["-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration={duration:.2f}:"
+                f"{GRADIENT_COLOURS}",
                 "-i", str(paths[source]), "-filter_complex", graph, "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO]
     return arguments
 
