@@ -94,7 +94,7 @@ def original_and_inset(media, tmp_path_factory):
     ffmpeg("-t", "10", "-i", str(media["trailer_bbb.mp4"]), *encode, str(original))
     graph = ("[1:v]scale=576:-2,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=6[small];"
              "[0:v][small]overlay=x=W*0.5:y=H*0.1:shortest=1,format=yuv420p[v]")
-    ffmpeg("-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration=10:{GRADIENT_COLOURS}", "-i", str(original),
+    ffmpeg("-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration=10:{GRADIENT_COLOURS[0]}", "-i", str(original),
            "-filter_complex", graph, "-map", "[v]", *encode, str(inset))
     return original, inset
 

@@ -182,19 +182,20 @@ def _intro_outro(source: str):
     return arguments
 
 
-# The picture-in-picture background's colours: FFmpeg's gradients source picks random ones
-# otherwise (whatever its seed), and the set would differ from one build to the next.
-GRADIENT_COLOURS = "seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a"
+# The picture-in-picture backgrounds' colours, one per copy: FFmpeg's gradients source picks
+# random ones otherwise (whatever its seed), and the set would differ from one build to the next.
+# Each copy gets its own: two copies over one animated background would look alike to each other.
+GRADIENT_COLOURS = ("seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a", "seed=5:n=2:c0=0x203060:c1=0xc0a040")
 
 
-def _picture_in_picture(source: str):
+def _picture_in_picture(source: str, colours: str):
     """The original at 45 % size, framed, in the upper right of a moving colour gradient."""
     def arguments(paths: dict[str, Path]) -> list[str]:
         graph = ("[1:v]scale=576:-2,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=6[small];"
                  "[0:v][small]overlay=x=W*0.5:y=H*0.1:shortest=1,format=yuv420p[v]")
         duration = media_duration(paths[source])
         return ["-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration={duration:.2f}:"
-                f"{GRADIENT_COLOURS}",
+                f"{colours}",
                 "-i", str(paths[source]), "-filter_complex", graph, "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO]
     return arguments
 
@@ -229,7 +230,8 @@ def copy_recipes() -> list[Recipe]:
                               "a 3 s test-card intro and a 3 s end card added", _intro_outro(source)))
         source = PICTURE_SOURCES[(turn + number + 2) % len(PICTURE_SOURCES)]
         recipes.append(Recipe(f"{source}_pip", "picture_in_picture", source, DUPLICATE,
-                              "at 45 % size over a moving gradient", _picture_in_picture(source)))
+                              "at 45 % size over a moving gradient",
+                              _picture_in_picture(source, GRADIENT_COLOURS[number])))
     for number in range(COPIES_PER_KIND):
         for position, (kind, options, what) in enumerate(AUDIO_KINDS):
             source = SOUND_SOURCES[(position + number) % len(SOUND_SOURCES)]
