@@ -8,7 +8,7 @@ import pytest
 from streams.config import Settings
 from streams.devset.devset import GRADIENT_COLOURS
 from streams.devset.samples import ffmpeg
-from streams.media.region import GRID, Region, active_region, luma_grid
+from streams.media.region import GRID, MIN_CONTRAST, Region, active_region, activity, luma_grid
 from streams.media.video import sample_frames, sample_region
 
 SIZE = 224
@@ -44,6 +44,30 @@ def test_an_inset_over_a_moving_background_is_found():
     assert region is not None
     assert region.top == pytest.approx(22 / SIZE, abs=0.03) and region.bottom == pytest.approx(122 / SIZE, abs=0.03)
     assert region.left == pytest.approx(112 / SIZE, abs=0.03) and region.right == pytest.approx(212 / SIZE, abs=0.03)
+
+
+def test_an_inset_over_a_background_moving_almost_as_much_is_found_by_its_edges():
+    """A background whose colours drift between samples nearly as much as the inset changes (under
+    the activity contrast, like the development set's bbb_burrow_pip: 1.9) is found by the inset's
+    sides: straight edges (here a white frame half a grid cell wide) that stay in place while the
+    pictures on both sides change."""
+    rows, columns = np.mgrid[0:SIZE, 0:SIZE]
+    frames = np.stack([(128 + 80 * np.sin(rows / 60 + columns / 80 + 0.2 * t)).astype(np.uint8) for t in range(12)])
+    shots = np.random.default_rng(4).uniform(-1, 1, (4, 3))  # smooth shots: a level and two slopes, a cut every third frame
+    inner_rows, inner_columns = np.mgrid[0:100, 0:100]
+    frames[:, INSET[0], INSET[1]] = np.stack([
+        (128 + 50 * shot[0] + 0.6 * shot[1] * (inner_rows + 3 * t) + 0.6 * shot[2] * inner_columns).clip(0, 255).astype(np.uint8)
+        for t, shot in enumerate(shots.repeat(3, axis=0))])
+    frames[:, 20:22, 110:214] = frames[:, 122:124, 110:214] = 255
+    frames[:, 20:124, 110:112] = frames[:, 20:124, 212:214] = 255
+    grids = _grids(frames)
+    cells = activity(grids)
+    inset = np.zeros(cells.shape, bool)
+    inset[6:30, 28:53] = True
+    assert cells[inset].mean() < MIN_CONTRAST * cells[~inset].mean()  # the activity alone does not tell
+    region = active_region(grids)
+    assert region is not None
+    assert region == pytest.approx(Region(22 / SIZE, 122 / SIZE, 112 / SIZE, 212 / SIZE), abs=0.04)
 
 
 def test_an_inset_over_a_still_background_is_found():

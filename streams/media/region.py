@@ -11,7 +11,11 @@ sub-rectangle), and it is taken only when it looks like an inset: a clear part o
 more active than its surroundings, and with activity jumping across each of its inner sides along
 the whole side. A moving person in front of a still background (a talking head) is active in a
 blob, not up to straight sides, and is left alone: cropping it would only zoom in on the person,
-and would cost a second pass on a very common kind of video."""
+and would cost a second pass on a very common kind of video.
+
+A background that moves almost as much as the inset (a fast colour drift) leaves the activity
+contrast too low and the rectangle loose; then the inset's sides, straight edges that stay in place
+in every frame while both pictures change, fix the rectangle, which is taken at a lower contrast."""
 
 from __future__ import annotations
 
@@ -30,6 +34,19 @@ SIDE_CELLS = 2  # cells on each side of an edge compared
 MAX_ELONGATION = 4.0  # height share / width share (or the inverse): a thin band is a caption, not a picture
 STILL = 1.0  # mean activity below which the surroundings do not move at all
 MARGIN = 0.01  # the crop is pulled in this share of the frame on each side, off the inset's frame
+# The second cue, for an inset over a background that moves almost as much: its sides are edges that
+# stay in place while the pictures on both sides change. An edge's strength at a grid line is the
+# median over frames of the absolute luma difference across it (a passing contour is not there in
+# most frames). In the development set only the two inset copies have four such sides (each side's
+# cover 0.65-1.0); letterbox bars, logo boxes, banners and intro cards have two or three at most.
+EDGE_SNAP = 8  # cells each side of the activity rectangle is moved at most to the strongest edge line
+EDGE_NEAR = range(2, 6)  # offsets (cells) of the parallel lines an edge is compared with, on both sides
+EDGE_CONTRAST = 3.0  # a side's cell is on an edge when its strength is this many times the nearby lines' median
+EDGE_MIN_LEVEL = 1.0  # luma steps: the nearby lines' level counted at least (a flat background has none)
+EDGE_COVER = 0.6  # share of each side's cells that must be on the edge
+EDGE_MIN_CONTRAST = 1.5  # activity inside / outside of a rectangle with four edges (the set's insets: 1.9 and 3.1)
+EDGE_MIN_SIDE_CONTRAST = 1.3  # across each of its inner sides (the set's insets: 1.4 at least, over a gradient)
+EDGE_GAP = 1  # cells on each side of an edge left out of the inner-side check: the inset's own frame
 
 
 class Region(NamedTuple):
@@ -76,31 +93,94 @@ def _max_sum_rectangle(values: np.ndarray) -> tuple[int, int, int, int]:
     return int(tops[band]), int(bottoms[band]), left, int(right) + 1
 
 
-def _side_ok(inside: np.ndarray, outside: np.ndarray | None, active_level: float) -> bool:
+def _side_ok(inside: np.ndarray, outside: np.ndarray | None, active_level: float, contrast: float) -> bool:
     """An inner side is an inset's edge: active all along, and much more than just across it."""
     if (inside > active_level).mean() < MIN_SIDE_ACTIVE:
         return False
-    return outside is None or inside.mean() >= MIN_SIDE_CONTRAST * max(outside.mean(), 1e-3)
+    return outside is None or inside.mean() >= contrast * max(outside.mean(), 1e-3)
 
 
-def _sides_ok(cells: np.ndarray, box: tuple[int, int, int, int], active_level: float) -> bool:
+def _sides_ok(cells: np.ndarray, box: tuple[int, int, int, int], active_level: float, contrast: float,
+              gap: int) -> bool:
+    """Each inner side passes _side_ok, comparing SIDE_CELLS cells each side of it, gap cells away."""
     top, bottom, left, right = box
     size = cells.shape[0]
-    k = SIDE_CELLS
-    band_rows, band_cols = slice(top, bottom), slice(left, right)
+    k, g = SIDE_CELLS, gap
+    band_rows, band_cols = slice(top + g, bottom - g), slice(left + g, right - g)
     sides = [
-        (cells[top:top + k, band_cols], cells[max(0, top - k):top, band_cols] if top > 0 else None),
-        (cells[bottom - k:bottom, band_cols], cells[bottom:bottom + k, band_cols] if bottom < size else None),
-        (cells[band_rows, left:left + k], cells[band_rows, max(0, left - k):left] if left > 0 else None),
-        (cells[band_rows, right - k:right], cells[band_rows, right:right + k] if right < size else None),
+        (cells[top + g:top + g + k, band_cols], cells[max(0, top - g - k):top - g, band_cols] if top - g > 0 else None),
+        (cells[bottom - g - k:bottom - g, band_cols], cells[bottom + g:bottom + g + k, band_cols] if bottom + g < size else None),
+        (cells[band_rows, left + g:left + g + k], cells[band_rows, max(0, left - g - k):left - g] if left - g > 0 else None),
+        (cells[band_rows, right - g - k:right - g], cells[band_rows, right + g:right + g + k] if right + g < size else None),
     ]
-    return all(_side_ok(inside, outside, active_level) for inside, outside in sides)
+    return all(_side_ok(inside, outside, active_level, contrast) for inside, outside in sides)
+
+
+def edge_strength(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(across vertical lines, across horizontal lines), both [GRID along the line, GRID - 1 lines]:
+    the median over frames of the absolute luma difference between the cells either side of each
+    grid line (uint8 [N, GRID, GRID] grids)."""
+    values = grids.astype(np.float32)
+    vertical = np.median(np.abs(np.diff(values, axis=2)), axis=0)
+    horizontal = np.median(np.abs(np.diff(values, axis=1)), axis=0).T
+    return vertical, horizontal
+
+
+def _edge_cover(strength: np.ndarray, line: int, start: int, stop: int) -> float:
+    """The share of cells start..stop along a side at line (0 < line < GRID: between cells line - 1
+    and line) that stand out from the parallel lines nearby: how much of the side is an edge."""
+    if not 0 < line < GRID or stop <= start:
+        return 0.0
+    column = line - 1
+    near = [column + sign * offset for offset in EDGE_NEAR for sign in (-1, 1) if 0 <= column + sign * offset < GRID - 1]
+    level = np.maximum(np.median(strength[start:stop][:, near], axis=1), EDGE_MIN_LEVEL)
+    return float((strength[start:stop, column] >= EDGE_CONTRAST * level).mean())
+
+
+def _snap(strength: np.ndarray, line: int, start: int, stop: int) -> int:
+    """The line within EDGE_SNAP of line that is most of an edge along start..stop."""
+    lines = range(max(1, line - EDGE_SNAP), min(GRID - 1, line + EDGE_SNAP) + 1)
+    return max(lines, key=lambda candidate: _edge_cover(strength, candidate, start, stop))
+
+
+def _edge_box(grids: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The activity rectangle's sides moved onto the persistent edges nearby, or None unless all four
+    sides are such edges inside the frame (a frame's own border is no edge: bars are bars.py's)."""
+    vertical, horizontal = edge_strength(grids)
+    top, bottom, left, right = box
+    left, right = _snap(vertical, left, top, bottom), _snap(vertical, right, top, bottom)
+    top, bottom = _snap(horizontal, top, left, right), _snap(horizontal, bottom, left, right)
+    covers = (_edge_cover(vertical, left, top, bottom), _edge_cover(vertical, right, top, bottom),
+              _edge_cover(horizontal, top, left, right), _edge_cover(horizontal, bottom, left, right))
+    return (top, bottom, left, right) if min(covers) >= EDGE_COVER else None
+
+
+def _inset(cells: np.ndarray, box: tuple[int, int, int, int], contrast: float, side_contrast: float,
+           gap: int) -> bool:
+    """The rectangle looks like an inset: a clear part of the frame, contrast times as active as its
+    surroundings, and side_contrast times across each inner side."""
+    top, bottom, left, right = box
+    height, width = bottom - top, right - left
+    if height <= 0 or width <= 0:
+        return False
+    area = height * width / cells.size
+    if not MIN_AREA <= area <= MAX_AREA or max(height / width, width / height) > MAX_ELONGATION:
+        return False
+    inside = np.zeros(cells.shape, bool)
+    inside[top:bottom, left:right] = True
+    outside = float(cells[~inside].mean())
+    if cells[inside].mean() < contrast * max(outside, 1e-3):
+        return False
+    if (height == GRID or width == GRID) and outside < STILL:
+        return False  # a picture between still bars: streams.media.bars crops those from every frame
+    return _sides_ok(cells, box, float(cells.mean()), side_contrast, gap)
 
 
 def active_region(grids: np.ndarray) -> Region | None:
     """The inset where the picture changes (see the module's docstring), from the whole frames'
     luma grids (uint8 [N, GRID, GRID], luma_grid), or None: too few frames, nothing moves, it
-    moves everywhere, or not up to a rectangle's sides."""
+    moves everywhere, or not up to a rectangle's sides. An inset over a background that moves
+    almost as much is taken at a lower contrast when its four sides are persistent edges."""
     if len(grids) < MIN_FRAMES:
         return None
     cells = activity(grids)
@@ -108,20 +188,11 @@ def active_region(grids: np.ndarray) -> Region | None:
     if typical <= 0:
         return None
     box = _max_sum_rectangle(cells - typical)
+    if not _inset(cells, box, MIN_CONTRAST, MIN_SIDE_CONTRAST, gap=0):
+        box = _edge_box(grids, box)
+        if box is None or not _inset(cells, box, EDGE_MIN_CONTRAST, EDGE_MIN_SIDE_CONTRAST, gap=EDGE_GAP):
+            return None
     top, bottom, left, right = box
-    area = (bottom - top) * (right - left) / cells.size
-    height, width = bottom - top, right - left
-    if not MIN_AREA <= area <= MAX_AREA or max(height / width, width / height) > MAX_ELONGATION:
-        return None
-    inside = np.zeros(cells.shape, bool)
-    inside[top:bottom, left:right] = True
-    outside = float(cells[~inside].mean())
-    if cells[inside].mean() < MIN_CONTRAST * max(outside, 1e-3):
-        return None
-    if (height == GRID or width == GRID) and outside < STILL:
-        return None  # a picture between still bars: streams.media.bars crops those from every frame
-    if not _sides_ok(cells, box, active_level=typical):
-        return None
     return Region(
         top=min(1.0, top / GRID + MARGIN), bottom=max(0.0, bottom / GRID - MARGIN),
         left=min(1.0, left / GRID + MARGIN), right=max(0.0, right / GRID - MARGIN),
