@@ -40,6 +40,10 @@ test-fast: $(STAMP)
 	$(VENV)/bin/pytest -ra -m "not integration"
 
 # The full development set through the stream and the PDQ baseline (docs/evaluation.md).
+bench: setup
+	$(VENV)/bin/dupstream bench triton
+	$(VENV)/bin/dupstream bench frames
+
 eval: setup
 	$(VENV)/bin/dupstream devset build .cache/devset
 	$(VENV)/bin/dupstream eval .cache/devset/manifest.json --json .cache/devset/report.json
