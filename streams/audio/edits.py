@@ -12,12 +12,11 @@ from streams.devset.samples import ffmpeg
 
 # Excerpts are resampled to this rate first, so that asetrate's factor is exact.
 EXCERPT_RATE = 44100
-OTHER = "{other}"  # stands for a second, unrelated recording in an edit's arguments
 
 
 class Edit(NamedTuple):
     name: str
-    args: tuple[str, ...]  # ffmpeg output options (OTHER: the path of another recording)
+    args: tuple[str, ...]  # ffmpeg output options ([1:a]: the second, unrelated recording)
     suffix: str
     offset: float  # seconds, expected
     speed: float  # expected
@@ -61,7 +60,7 @@ def excerpt(source: Path, out: Path, start: float, seconds: float) -> Path:
 
 def mixes_other(edit: Edit) -> bool:
     """Whether the edit brings in the second recording (its copy then partly is that recording)."""
-    return any(OTHER in arg or "[1:a]" in arg for arg in edit.args)
+    return any("[1:a]" in arg for arg in edit.args)
 
 
 def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
@@ -69,5 +68,5 @@ def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
     out = directory / f"{base.stem}.{edit.name}{edit.suffix}"
     if not out.exists():
         inputs = ["-i", str(base), *(["-i", str(other)] if mixes_other(edit) else [])]
-        ffmpeg(*inputs, *(arg.replace(OTHER, str(other)) for arg in edit.args), str(out))
+        ffmpeg(*inputs, *edit.args, str(out))
     return out
