@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from streams.bench.triton_bench import REPO, triton_url
+from streams.bench.triton_bench import triton_url
+from streams.devset.packaged import CHECKOUT_CACHE
 from streams.config import Settings
 
 DEFAULT_CLIPS = ["trailer_bbb.mp4", "world.mp4", "a.mp4"]
@@ -53,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     from streams.media.video import drop_blank_frames, sample_frames
     from streams.stages.frames import describe_frames
 
-    paths = packaged_media(REPO / ".cache", args.clips)
-    settings = Settings(media_roots=[REPO / ".cache"])
+    paths = packaged_media(CHECKOUT_CACHE, args.clips)
+    settings = Settings(media_roots=[CHECKOUT_CACHE])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; sample_fps {settings.sample_fps}, "
           f"frames {settings.frame_size}², mirrored {settings.match_mirrored}; best of {args.repeats}", flush=True)
     rows = []

@@ -16,8 +16,8 @@ import uuid
 from pathlib import Path
 
 from streams.config import Settings
+from streams.devset.packaged import CHECKOUT_CACHE
 
-REPO = Path(__file__).resolve().parents[2]
 COLUMNS = ("publish_to_verdict", "stage_work", "fixed", "ingest", "frames", "audio", "join", "match")
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from streams.kafka.topics import internal_topic
 
     work_dir = Path(tempfile.mkdtemp(prefix="dupstream-hops-"))
-    samples = [s for s in build_samples(work_dir / "samples", REPO / ".cache") if s.expected_verdict != "failed"]
+    samples = [s for s in build_samples(work_dir / "samples", CHECKOUT_CACHE) if s.expected_verdict != "failed"]
     settings, env = private_stack(work_dir / "data", [str(work_dir / "samples")])
     topics = {"published": settings.topic_published, "accepted": internal_topic(settings, "accepted"),
               "features": internal_topic(settings, "features"), "joined": internal_topic(settings, "joined"),

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from streams.config import Settings
+from streams.devset.packaged import CHECKOUT_CACHE
 
-REPO = Path(__file__).resolve().parents[2]
 
 
-def real_frames(count: int, size: int, cache: Path = REPO / ".cache") -> np.ndarray:
+def real_frames(count: int, size: int, cache: Path = CHECKOUT_CACHE) -> np.ndarray:
     import av
 
     from streams.devset.packaged import packaged_media

@@ -69,6 +69,10 @@ def _extract(archive: Path, member: str, target: Path) -> None:
     partial.replace(target)
 
 
+# Where a source checkout keeps what its setup fetched (git-ignored): the benchmarks read it.
+CHECKOUT_CACHE = Path(__file__).resolve().parents[2] / ".cache"
+
+
 def packaged_media(cache_dir: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Paths of the named media files (all of PACKAGED_MEDIA by default), fetched on first use."""
     cache_dir = Path(cache_dir)
