@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import Outcome, Scores, false_positive_rate, scores
+from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores
 from streams.values import VisualMatch
 
 VISUAL_MATCH_SCORES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -163,15 +163,11 @@ def ranked(rows: list[SweepRow], defaults: Thresholds) -> list[SweepRow]:
     return sorted(rows, key=lambda row: _preference(row, defaults))
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def _row(row: SweepRow, label: str = "") -> str:
     t, s = row.thresholds, row.scores
     return (f"| {t.visual_match_score:.2f} | {t.visual_min_aligned_frames} | {t.audio_same_max_ber:.2f} | "
-            f"{_number(s.f1)} | {_number(s.precision)} | {_number(s.recall)} | "
-            f"{_number(row.hard_negative_false_positive_rate)} | {s.true_positives} | {s.false_positives} | "
+            f"{cell(s.f1)} | {cell(s.precision)} | {cell(s.recall)} | "
+            f"{cell(row.hard_negative_false_positive_rate)} | {s.true_positives} | {s.false_positives} | "
             f"{s.false_negatives} | {label} |")
 
 

@@ -58,6 +58,11 @@ def is_correct(outcome: Outcome) -> bool:
     return outcome.verdict == outcome.expected_verdict
 
 
+def cell(value: float | None, digits: int = 2) -> str:
+    """A figure for a report's table: '-' where there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.devset.devset import DUPLICATE, HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import (Outcome, Scores, confusion, false_positive_rate, scores, scores_per_kind,
+from streams.evaluation.metrics import (Outcome, Scores, cell, confusion, false_positive_rate, scores, scores_per_kind,
                                         seconds_per_video_minute, stage_totals, worst_misses)
 
 VERDICT_TIMEOUT_S = 600.0  # one video's verdict; the first waits for models to warm up
@@ -153,10 +153,6 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> di
     }
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def format_report(report: dict[str, Any]) -> str:
     """The report as Markdown tables: scores side by side, confusion, misses, speed, memory."""
     ours, theirs = report["dupstream"], report["baseline"]
@@ -164,10 +160,10 @@ def format_report(report: dict[str, Any]) -> str:
              "by the stream", "",
              "| | dupstream P | R | F1 | baseline P | R | F1 |", "| --- | --- | --- | --- | --- | --- | --- |"]
     o, t = ours["overall"], theirs["overall"]
-    lines.append(f"| overall | {_number(o['precision'])} | {_number(o['recall'])} | {_number(o['f1'])} | "
-                 f"{_number(t['precision'])} | {_number(t['recall'])} | {_number(t['f1'])} |")
-    lines.append(f"| false positives on hard negatives | {_number(ours['hard_negative_false_positive_rate'])} | | | "
-                 f"{_number(theirs['hard_negative_false_positive_rate'])} | | |")
+    lines.append(f"| overall | {cell(o['precision'])} | {cell(o['recall'])} | {cell(o['f1'])} | "
+                 f"{cell(t['precision'])} | {cell(t['recall'])} | {cell(t['f1'])} |")
+    lines.append(f"| false positives on hard negatives | {cell(ours['hard_negative_false_positive_rate'])} | | | "
+                 f"{cell(theirs['hard_negative_false_positive_rate'])} | | |")
     lines += ["", "| kind | n | expected | dupstream right | recall | baseline right | recall |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     expected_of = {}
@@ -176,7 +172,7 @@ def format_report(report: dict[str, Any]) -> str:
     for kind, mine in ours["per_kind"].items():
         other = theirs["per_kind"][kind]
         lines.append(f"| {kind} | {mine['count']} | {', '.join(sorted(expected_of[kind]))} | {mine['correct']} | "
-                     f"{_number(mine['recall'])} | {other['correct']} | {_number(other['recall'])} |")
+                     f"{cell(mine['recall'])} | {other['correct']} | {cell(other['recall'])} |")
     for name, system in (("dupstream", ours), ("baseline", theirs)):
         given = sorted({g for row in system["confusion"].values() for g in row})
         lines += ["", f"{name}: expected (rows) against given (columns)", "",
@@ -189,9 +185,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [] if ours["worst_misses"] else ["none: every video got its expected verdict"]
     lines += ["", "| seconds per video-minute | " + " | ".join(ours["seconds_per_video_minute"]) + " |",
               "| --- |" + " --- |" * len(ours["seconds_per_video_minute"]),
-              "| dupstream | " + " | ".join(_number(v, 3) for v in ours["seconds_per_video_minute"].values()) + " |",
+              "| dupstream | " + " | ".join(cell(v, 3) for v in ours["seconds_per_video_minute"].values()) + " |",
               "| baseline (one process) | " + " | ".join(
-                  _number(theirs["seconds_per_video_minute"]["end_to_end"], 3) if name == "end_to_end" else ""
+                  cell(theirs["seconds_per_video_minute"]["end_to_end"], 3) if name == "end_to_end" else ""
                   for name in ours["seconds_per_video_minute"]) + " |",
               "", "peak resident memory (MiB): " + ", ".join(f"{name} {mib:.0f}"
                                                             for name, mib in report["peak_memory_mib"].items())]
