@@ -69,12 +69,16 @@ def admin_client(settings: Settings):
     return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
 
 
-def existing_topics(settings: Settings, timeout: float = 10.0) -> dict[str, int]:
+def _topics(admin, settings: Settings, timeout: float) -> dict:
+    """The broker's topics' metadata by name."""
     try:
-        metadata = admin_client(settings).list_topics(timeout=timeout)
+        return admin.list_topics(timeout=timeout).topics
     except Exception as error:  # confluent-kafka raises KafkaException with a cause code
         raise KafkaError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {error}") from error
-    return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
+
+
+def existing_topics(settings: Settings, timeout: float = 10.0) -> dict[str, int]:
+    return {name: len(topic.partitions) for name, topic in _topics(admin_client(settings), settings, timeout).items()}
 
 
 def _wait_all(futures: dict, what: str, timeout: float, tolerated: str | None = None) -> dict:
@@ -113,10 +117,7 @@ def describe_topics(settings: Settings, timeout: float = 10.0) -> list[TopicStat
     from confluent_kafka.admin import ConfigResource, ResourceType
 
     admin = admin_client(settings)
-    try:
-        metadata = admin.list_topics(timeout=timeout).topics
-    except Exception as error:
-        raise KafkaError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {error}") from error
+    metadata = _topics(admin, settings, timeout)
     specs = topic_specs(settings)
     resources = [ConfigResource(ResourceType.TOPIC, spec.name) for spec in specs if spec.name in metadata]
     configs = {resource.name: entries for resource, entries in
