@@ -25,6 +25,7 @@ class FrameHit(NamedTuple):
     score: float  # cosine similarity
     mirrored: bool = False  # the query frame was flipped horizontally before searching
     region: bool = False  # the query frame was cropped to its video's active region (streams.media.region)
+    rotation: int = 0  # degrees the query frame was turned clockwise before searching (0, 90, 180, 270)
 
 
 class Segment(NamedTuple):
@@ -46,3 +47,4 @@ class VisualMatch(NamedTuple):
     coverage: float = 0.0  # query_segment's share of the query's duration, 0..1
     weighted_frames: float = 0.0  # aligned_frames with common frames discounted (0: not computed)
     region: bool = False  # the query's frames were cropped to their active region to match
+    rotation: int = 0  # degrees the query's frames were turned clockwise to match
