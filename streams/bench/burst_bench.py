@@ -1,0 +1,148 @@
+"""End to end against the decode floor: a burst of short clips and one long 720p clip through
+`dupstream up`, and the bare 1-fps decode of the same files, in one run.
+
+    dupstream bench burst [--clips 24] [--model sscd|sscd_distilled] [--seed 1]
+
+The short clips (4-20 s) are cut from real packaged footage at its own resolutions (270p to
+720p, some turned into 1080x1920 vertical re-posts); the long clip is the 720p trailer played
+four times (220 s). Burst: every short clip is published at once, and the figure is the wall time
+from the first publish to the last verdict, per minute of video. Long: published alone, on the
+same stack, after the burst (the model is warm). The floor is `ffmpeg -skip_frame nonref
+-vf fps=1 -f null` over the same files, one after the other, with FFmpeg's own threads: what
+decoding alone costs on this machine when, like the frame stage, it skips the frames nothing
+refers to. The ratio of the two is what the speed target is stated in; absolute times vary with
+what else the machine is doing, ratios measured in one run much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from streams.devset.packaged import CHECKOUT_CACHE
+
+SOURCES = ["trailer_bbb.mp4", "world.mp4", "bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4"]
+SHORTEST, LONGEST = 4.0, 20.0
+VERTICAL_SHARE = 0.25  # of the clips re-posted as 1080x1920 (a landscape picture, blurred fill)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _duration(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        return container.duration / 1_000_000
+
+
+def make_clips(directory: Path, count: int, seed: int) -> tuple[list[Path], Path]:
+    """`count` short clips and the long clip, made once per directory."""
+    from streams.devset.packaged import packaged_media
+
+    directory.mkdir(parents=True, exist_ok=True)
+    media = packaged_media(CHECKOUT_CACHE, SOURCES)
+    lengths = {name: _duration(path) for name, path in media.items()}
+    rng = random.Random(seed)
+    clips = []
+    for number in range(count):
+        name = SOURCES[number % len(SOURCES)]
+        seconds = min(lengths[name], rng.uniform(SHORTEST, LONGEST))
+        start = rng.uniform(0, max(0.0, lengths[name] - seconds))
+        vertical = rng.random() < VERTICAL_SHARE
+        target = directory / f"clip{number:03d}.mp4"
+        picture = (["-vf", "split[a][b];[a]scale=1080:1920,boxblur=20[bg];[b]scale=1080:-2[fg];"
+                    "[bg][fg]overlay=(W-w)/2:(H-h)/2"] if vertical else [])
+        loop = ["-stream_loop", "-1"] if seconds > lengths[name] - start else []
+        _ffmpeg(*loop, "-ss", f"{start:.2f}", "-i", str(media[name]), "-t", f"{seconds:.2f}", *picture,
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(target))
+        clips.append(target)
+    long_clip = directory / "long_720p.mp4"
+    _ffmpeg("-stream_loop", "3", "-i", str(media["trailer_bbb.mp4"]), "-c", "copy", str(long_clip))
+    return clips, long_clip
+
+
+def decode_floor(paths: list[Path]) -> float:
+    """Seconds to decode the files at 1 frame per second with FFmpeg, one after the other."""
+    started = time.perf_counter()
+    for path in paths:
+        _ffmpeg("-skip_frame", "nonref", "-i", str(path), "-vf", "fps=1", "-an", "-f", "null", "-")
+    return time.perf_counter() - started
+
+
+def through_stack(settings, env, burst: list[Path], long_clip: Path) -> tuple[float, float, int]:
+    """Wall seconds for the burst (all published at once) and for the long clip alone; failed verdicts."""
+    from schemas.events import VideoPublished
+    from streams.demo import RunningStack
+    from streams.kafka.clients import producer, publish, read_verdicts
+
+    failed = 0
+    with RunningStack(settings, env):
+        verdicts = read_verdicts(settings, from_beginning=True, timeout=3600)
+        upload_service = producer(settings)
+        # One warm-up video first: model load and the first group joins are not per-video costs.
+        publish(settings, [VideoPublished(video_id="warm-up", uri=str(burst[0]))], client=upload_service)
+        next(v for v in verdicts if v.video_id == "warm-up")
+        started = time.monotonic()
+        publish(settings, [VideoPublished(video_id=path.stem, uri=str(path)) for path in burst],
+                client=upload_service)
+        waiting = {path.stem for path in burst}
+        for verdict in verdicts:
+            if verdict.video_id in waiting:
+                waiting.discard(verdict.video_id)
+                failed += verdict.status != "ok"
+                if not waiting:
+                    break
+        burst_seconds = time.monotonic() - started
+        started = time.monotonic()
+        publish(settings, [VideoPublished(video_id="long", uri=str(long_clip))], client=upload_service)
+        failed += next(v for v in verdicts if v.video_id == "long").status != "ok"
+        long_seconds = time.monotonic() - started
+        verdicts.close()
+        del upload_service
+    return burst_seconds, long_seconds, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dupstream bench burst", description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", type=int, default=24, help="short clips in the burst")
+    parser.add_argument("--model", default=None, help="frame model (default: the configured one)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if shutil.which("ffmpeg") is None:
+        raise SystemExit("the ffmpeg command is needed (make setup)")
+
+    from streams.demo import private_stack
+
+    work_dir = Path(tempfile.mkdtemp(prefix="dupstream-burst-"))
+    burst, long_clip = make_clips(CHECKOUT_CACHE / "bench-burst" / f"seed{args.seed}-n{args.clips}", args.clips,
+                                  args.seed)
+    settings, env = private_stack(work_dir / "data", [str(long_clip.parent)])
+    if args.model:
+        env["DUPSTREAM_FRAME_MODEL"] = args.model
+    burst_minutes = sum(_duration(path) for path in burst) / 60
+    long_minutes = _duration(long_clip) / 60
+    floor_burst = decode_floor(burst)
+    floor_long = decode_floor([long_clip])
+    burst_seconds, long_seconds, failed = through_stack(settings, env, burst, long_clip)
+    shutil.rmtree(work_dir, ignore_errors=True)
+
+    print(f"frame model {args.model or settings.frame_model}; {len(burst)} short clips "
+          f"({burst_minutes * 60 / len(burst):.1f} s on average, {burst_minutes:.2f} video-minutes) and "
+          f"{long_minutes * 60:.0f} s of 720p; {failed} failed verdicts")
+    print("| seconds per video-minute | end to end | 1-fps decode (ffmpeg) | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, seconds, floor, minutes in (("burst of short clips", burst_seconds, floor_burst, burst_minutes),
+                                          ("long 720p clip", long_seconds, floor_long, long_minutes)):
+        print(f"| {name} | {seconds / minutes:.2f} | {floor / minutes:.2f} | {seconds / floor:.2f}x |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
