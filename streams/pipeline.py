@@ -138,16 +138,23 @@ def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None =
     return compare(query, stored, legacy_settings(params))
 
 
-def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, params: MatchParams,
-          compare: Callable[..., Any] = compare_sound) -> Decision:
-    """The decision for one video from what the index returned. stored: the stored videos by id
-    (their soundtracks, audio states and clusters); compare: compare_sound or a stand-in with
-    its signature (calibration memoises it)."""
-    from streams.audio.windows import audio_candidates
+def align_hits(found: Found, query_duration: float, params: MatchParams) -> list[VisualMatch]:
+    """The frame hits aligned in time (streams.matching.alignment.align), best first."""
     from streams.matching.alignment import align
 
+    return align(found.frame_hits, query_duration=query_duration, settings=legacy_settings(params))
+
+
+def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, params: MatchParams,
+          compare: Callable[..., Any] = compare_sound,
+          align: Callable[[Found, float, MatchParams], list[VisualMatch]] = align_hits) -> Decision:
+    """The decision for one video from what the index returned. stored: the stored videos by id
+    (their soundtracks, audio states and clusters); compare, align: compare_sound and align_hits
+    or stand-ins with their signatures (calibration memoises them)."""
+    from streams.audio.windows import audio_candidates
+
     video_id = joined.accepted.video_id
-    visual = align(found.frame_hits, query_duration=joined.frames.duration, settings=legacy_settings(params))
+    visual = align(found, joined.frames.duration, params)
     by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, exclude=video_id)]
     candidates = soundtrack_candidates(visual, by_audio, params)
     query = query_fingerprint(joined.audio)
