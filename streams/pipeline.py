@@ -28,7 +28,7 @@ import numpy as np
 from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
 from schemas.internal import AudioHalf, JoinedVideo, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.decision import ClusterOf, Decision, decide
+from streams.matching.decision import ClusterOf, Decision, decide, time_maps_agree
 from streams.params import MatchParams
 from streams.values import FrameHit, VisualMatch
 
@@ -131,11 +131,19 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params
 
 def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
     """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
-    this stored video, for a comparison restricted to it once streams.audio offers one; the
-    decision checks the time lines agree (decision.time_maps_agree) meanwhile."""
+    this stored video. When the free comparison's best alignment is not on that line (a copy
+    sped up beyond the sound's own speed grid, a loop that repeats), the sound is compared again
+    at the frames' speed: one more hypothesis, kept only if it lands on the frames' line
+    (decision.time_maps_agree). A comparison restricted to the line, from streams.audio, will
+    take this function's place."""
     from streams.audio.match import compare
 
-    return compare(query, stored, legacy_settings(params))
+    flat = legacy_settings(params)
+    free = compare(query, stored, flat)
+    if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
+        return free
+    on_line = compare(query, stored, flat, speeds=(round(near.speed, 3),))
+    return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
 
 
 def align_hits(found: Found, query_duration: float, params: MatchParams) -> list[VisualMatch]:
