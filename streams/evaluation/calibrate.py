@@ -50,10 +50,11 @@ from streams.pipeline import Found, align_hits, compare_sound, judge, linked_clu
 # What is swept, (section, field) -> values; the current value is always added.
 GRID: dict[tuple[str, str], tuple[float, ...]] = {
     ("search", "frame_score_floor"): (0.5, 0.6),
-    ("align", "visual_match_score"): (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8),
+    ("align", "visual_match_score"): (0.5, 0.55, 0.6, 0.65, 0.7, 0.75),
     ("align", "visual_min_aligned_frames"): (2, 3, 4, 5),
     ("audio", "same_max_ber"): (0.25, 0.3, 0.35),
     ("decision", "co_located_offset_seconds"): (1.0, 1.5, 2.5),
+    ("decision", "co_located_speed_share"): (0.05, 0.1, 0.2),
 }
 MAX_HARD_NEGATIVE_RATE = 0.02  # the product's promise: hard negatives called duplicate at most this often
 SHOWN_ROWS = 12
