@@ -96,6 +96,10 @@ class AudioEvidence(BaseModel):
     speed: float
     query_segment: Segment | None = None
     reference_segment: Segment | None = None
+    agrees_with_frames: bool | None = Field(None, description=(
+        "Whether the sound's time line (offset, speed) is the frames' within the stated tolerance "
+        "(thresholds decision.co_located_*): a duplicate needs both on one time line; null when there is no "
+        "frame match or the recordings differ."))
 
 
 class ErrorInfo(BaseModel):
@@ -127,7 +131,11 @@ class Verdict(BaseModel):
     visual: VisualEvidence | None = None
     audio: AudioEvidence | None = None
     audio_state: AudioState | None = Field(None, description="Whether this video's soundtrack could be used.")
-    thresholds: dict[str, float] = Field(default_factory=dict)
+    thresholds: dict[str, float] = Field(default_factory=dict, description=(
+        "The parameters that decided, as 'section.field' (streams.params.MatchParams)."))
+    params_digest: str = Field("", description=(
+        "12 hex digits naming every matching parameter that applied: verdicts with the same digest used the "
+        "same rules."))
     error: ErrorInfo | None = None
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds spent per stage.")
     models: ModelInfo | None = None

@@ -136,7 +136,7 @@ def _calibrate(args, settings: Settings) -> int:
     from streams.demo import progress
     from streams.evaluation.calibrate import run_calibration
 
-    return run_calibration(args.manifest, args.json, progress)
+    return run_calibration(args.manifest, args.json, progress, split=args.split or None, write=args.write)
 
 
 def _devset(args, settings: Settings) -> int:
@@ -179,9 +179,12 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the stream and the PDQ baseline on a development set")
     evaluate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
     evaluate.add_argument("--json", type=Path, help="also write the full report here as JSON")
-    calibrate = commands.add_parser("calibrate", help="sweep the decision thresholds on a development set, "
-                                    "print the best settings and the recommended values")
+    calibrate = commands.add_parser("calibrate", help="sweep the matching parameters on the calibration half of a "
+                                    "development set, print the best settings and the chosen values")
     calibrate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
+    calibrate.add_argument("--split", default="calibration",
+                           help="the half to calibrate on (default: calibration; '' for the whole set)")
+    calibrate.add_argument("--write", type=Path, help="write the chosen values here (a DUPSTREAM_MATCH_PARAMS file)")
     calibrate.add_argument("--json", type=Path, help="also write every setting's scores here as JSON")
     devset = commands.add_parser("devset", help="build the development set from packaged clips")
     devset.add_argument("action", choices=["build"])

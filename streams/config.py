@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     audio_same_max_ber: float = Field(
         0.30, ge=0, le=1, description="Aligned fingerprints with a bit error rate at most this are the same recording."
     )
+    match_params: str = Field(
+        "", description="A JSON file of matching parameters, nested like streams.params.MatchParams.as_dict (what "
+        "`dupstream calibrate --write` makes): it overrides the defaults as a whole; variables set explicitly win.",
+    )
 
     # --- Input limits (hostile input) ------------------------------------------------------
     media_roots: list[Path] = Field(

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -114,6 +116,24 @@ class DecisionParams:
     """How frames and sound combine into a verdict (streams.matching.decision)."""
 
     audio_checked_candidates: int = 5  # visual candidates (and as many audio ones) whose sound is compared
+    # Sound and frames are one copy when their time lines agree (decision.time_maps_agree):
+    co_located_offset_seconds: float = 1.5  # reference times apart at most this over the stretch both cover
+    co_located_speed_share: float = 0.1  # speeds apart at most this share (a speed fitted on a few frames is uncertain by several %)
+    co_located_min_overlap: float = 0.5  # the stretch both cover, as a share of the shorter of the two
+    equal_evidence_share: float = 0.9  # candidates this close to the best count as equal: the earliest root wins
+
+
+# MatchParams field -> the Settings field (DUPSTREAM_* variable) that sets it.
+SETTINGS_FIELDS = {
+    ("search", "frame_neighbours"): "frame_neighbours",
+    ("search", "frame_score_floor"): "frame_score_floor",
+    ("align", "visual_match_score"): "visual_match_score",
+    ("align", "visual_min_aligned_frames"): "visual_min_aligned_frames",
+    ("align", "sample_fps"): "sample_fps",
+    ("align", "max_frames"): "max_frames",
+    ("audio", "min_audio_seconds"): "min_audio_seconds",
+    ("audio", "same_max_ber"): "audio_same_max_ber",
+}
 
 
 @dataclass(frozen=True)
@@ -127,16 +147,37 @@ class MatchParams:
 
     @classmethod
     def from_settings(cls, settings: Any) -> MatchParams:
-        """The defaults, with the values the Settings name (DUPSTREAM_* variables) put in."""
-        return cls(
-            search=SearchParams(frame_neighbours=settings.frame_neighbours,
-                                frame_score_floor=settings.frame_score_floor),
-            align=AlignParams(visual_match_score=settings.visual_match_score,
-                              visual_min_aligned_frames=settings.visual_min_aligned_frames,
-                              sample_fps=settings.sample_fps, max_frames=settings.max_frames),
-            audio=AudioParams(min_audio_seconds=settings.min_audio_seconds,
-                              same_max_ber=settings.audio_same_max_ber),
-        )
+        """The defaults, then the overrides of the file DUPSTREAM_MATCH_PARAMS names (what
+        `dupstream calibrate` writes), then the values set explicitly by DUPSTREAM_* variables
+        (the Settings fields in SETTINGS_FIELDS); the frame stage's sampling always comes from
+        the Settings, since it describes what that stage did."""
+        params = cls()
+        for (section, name), setting in SETTINGS_FIELDS.items():
+            params = params.updated(section, **{name: getattr(settings, setting)})
+        path = getattr(settings, "match_params", None)
+        if not path:
+            return params
+        explicit = set(getattr(settings, "model_fields_set", ())) | {"sample_fps", "max_frames"}
+        kept = {(section, name) for (section, name), setting in SETTINGS_FIELDS.items() if setting in explicit}
+        overrides = json.loads(Path(path).read_text())
+        return params.overridden({section: {name: value for name, value in values.items()
+                                            if (section, name) not in kept}
+                                  for section, values in overrides.items()})
+
+    def overridden(self, overrides: Mapping[str, Mapping[str, Any]]) -> MatchParams:
+        """A copy with the values of a nested mapping like as_dict's (sections, then fields);
+        an unknown section or field is an error, not silently ignored."""
+        params = self
+        for section, values in overrides.items():
+            if section not in self.as_dict():
+                raise ValueError(f"unknown parameter section {section!r}")
+            known = self.as_dict()[section]
+            unknown = set(values) - set(known)
+            if unknown:
+                raise ValueError(f"unknown {section} parameters: {sorted(unknown)}")
+            params = params.updated(section, **{name: tuple(value) if isinstance(known[name], tuple) else value
+                                                for name, value in values.items()})
+        return params
 
     def updated(self, section: str, **values: Any) -> MatchParams:
         """A copy with some values of one section changed (what calibration sweeps)."""

@@ -115,7 +115,7 @@ def test_a_resampled_re_upload_is_found_from_the_stages_wire_form_against_the_st
     from schemas.internal import AcceptedVideo, AudioHalf
     from streams.index import StoredVideo
     from streams.stages.audio import audio_half
-    from streams.stages.match import query_fingerprint, stored_fingerprint
+    from streams.pipeline import query_fingerprint, stored_fingerprint
 
     directory, base, other, _ = music
     settings = Settings(media_roots=[directory])

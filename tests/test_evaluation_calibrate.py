@@ -1,25 +1,30 @@
-"""The threshold sweep, on constructed evidence (pure); and the command on the small development set."""
+"""The parameter sweep on constructed evidence (pure: the stream's judge with stand-in alignment
+and soundtrack comparison); and the command on the small development set."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
+from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 from streams.audio.match import AudioMatch
-from streams.config import Settings
 from streams.devset.devset import DevItem
+from streams.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_report, grid_settings,
+                                          half_of, loosest_search, overrides, sweep, trimmed)
 from streams.evaluation.metrics import Scores
-from streams.evaluation.calibrate import (QueryEvidence, SweepRow, Thresholds, compared_candidates, decide_at,
-                                          format_report, frames_match, given_verdicts, permissive, ranked, sweep,
-                                          threshold_grid)
-from streams.values import Segment, VisualMatch
+from streams.index import StoredVideo
+from streams.matching.decision import frames_match
+from streams.params import MatchParams
+from streams.pipeline import Found
+from streams.values import FrameHit, Segment, VisualMatch
 
-SETTINGS = Settings()
-DEFAULTS = Thresholds(0.6, 3, 0.3)
-BERS = (0.2, 0.3, 0.4)
+DEFAULTS = MatchParams()
+SMALL_GRID = {("align", "visual_match_score"): (0.55, 0.65), ("align", "visual_min_aligned_frames"): (2, 5),
+              ("audio", "same_max_ber"): (0.2, 0.4)}
 
 
 def visual(video_id: str, score: float, frames: int, weighted: float | None = None) -> VisualMatch:
@@ -27,126 +32,148 @@ def visual(video_id: str, score: float, frames: int, weighted: float | None = No
                        weighted_frames=frames if weighted is None else weighted)
 
 
-def sound(ber: float) -> dict[float, AudioMatch]:
-    """One candidate's comparison at each grid value: the same recording when ber <= the threshold."""
-    return {threshold: AudioMatch(ber <= threshold, ber, 0.0, 1.0, Segment(0, 8), Segment(0, 8)) for threshold in BERS}
-
-
-def evidence(video_id: str, matches=(), audio: dict[str, float] | None = None, state: str = "ok",
-             by_audio=()) -> QueryEvidence:
-    audio = audio or {}
-    per_ber = {threshold: {video: sound(ber)[threshold] for video, ber in audio.items()} for threshold in BERS}
-    return QueryEvidence(video_id, list(matches), list(by_audio), per_ber, state, {video: "ok" for video in audio})
-
-
 def item(order: int, video_id: str, kind: str, expected: str, duplicate_of: str | None = None) -> DevItem:
     return DevItem(video_id, f"/set/{video_id}.mp4", order, expected, duplicate_of, duplicate_of, kind, "", 10.0)
 
 
+def joined(video_id: str, order: int, state: str) -> JoinedVideo:
+    accepted = AcceptedVideo(video_id=video_id, uri=f"/set/{video_id}.mp4", raw_event="", accepted_at=datetime.now(UTC))
+    return JoinedVideo(accepted=accepted, frames=FrameHalf(duration=10.0),
+                       audio=AudioHalf(state=state, items="AAAAAAAAAAA=" if state == "ok" else "", items_per_second=8.0,
+                                       duration=float(order), usable_seconds=10.0 if state == "ok" else 0.0))
+
+
+def stored(video_id: str, order: int, state: str) -> StoredVideo:
+    return StoredVideo(video_id, video_id, order, None, float(order), state, "AAAAAAAAAAA=" if state == "ok" else "", 8.0,
+                       "{}")
+
+
 # "a" and its copies; a hard negative of each kind that fails only under loose thresholds.
-ITEMS = [
-    item(1, "a", "original", "unique"),
-    item(2, "a_copy", "reencode", "duplicate", "a"),
-    item(3, "a_copy_of_copy", "downscale", "duplicate", "a"),
-    item(4, "a_blurred", "blur", "duplicate", "a"),
-    item(5, "a_other_scene", "same_film_other_scene", "unique"),
-    item(6, "a_other_talk", "same_visuals_different_audio", "visual_match_different_audio"),
-]
-EVIDENCE = [
-    evidence("a"),
-    evidence("a_copy", [visual("a", 0.9, 10)], {"a": 0.1}),
-    evidence("a_copy_of_copy", [visual("a_copy", 0.85, 10), visual("a", 0.7, 6)], {"a_copy": 0.12, "a": 0.15}),
-    evidence("a_blurred", [visual("a", 0.62, 4)], state="no_audio"),  # a frame match only down to 0.6
-    evidence("a_other_scene", [visual("a", 0.57, 2)], state="no_audio"),  # a false match below 0.6, 3 frames
-    evidence("a_other_talk", [visual("a", 0.95, 10)], {"a": 0.33}),  # "same recording" from 0.35
-]
-GRID = threshold_grid(DEFAULTS, (0.55, 0.65), (2, 5), BERS)
+# video id -> (kind, expected, duplicate_of, audio state, matches, bit error rate per candidate)
+CASES = {
+    "a": ("original", "unique", None, "ok", [], {}),
+    "a_copy": ("reencode", "duplicate", "a", "ok", [visual("a", 0.9, 10)], {"a": 0.1}),
+    "a_copy_of_copy": ("downscale", "duplicate", "a", "ok", [visual("a_copy", 0.85, 10), visual("a", 0.7, 6)],
+                       {"a_copy": 0.12, "a": 0.15}),
+    "a_blurred": ("blur", "duplicate", "a", "no_audio", [visual("a", 0.62, 4)], {}),  # a frame match down to 0.6
+    "a_other_scene": ("same_film_other_scene", "unique", None, "no_audio", [visual("a", 0.57, 2)], {}),
+    "a_other_talk": ("same_visuals_different_audio", "visual_match_different_audio", None, "ok",
+                     [visual("a", 0.95, 10)], {"a": 0.33}),  # "same recording" from 0.35
+}
+ITEMS = [item(order, video_id, kind, expected, duplicate_of)
+         for order, (video_id, (kind, expected, duplicate_of, *_)) in enumerate(CASES.items(), 1)]
+
+
+def stand_in_align(found: Found, duration: float, params: MatchParams) -> list[VisualMatch]:
+    """What alignment.align returns: the recorded matches that pass rule 5 under params (the
+    constructed hits name the query)."""
+    query = found.frame_hits[0].video_id if found.frame_hits else ""
+    return [match for match in CASES[query][4] if frames_match(match, params)] if query else []
+
+
+def stand_in_compare(query, stored_print, params: MatchParams, near=None) -> AudioMatch:
+    """The recorded bit error rate of the pair; the fingerprints' durations are the videos' orders."""
+    query_id, candidate = ITEMS[int(query.duration) - 1].video_id, ITEMS[int(stored_print.duration) - 1].video_id
+    ber = CASES[query_id][5].get(candidate, 0.5)
+    return AudioMatch(ber <= params.audio.same_max_ber, ber, 0.0, 1.0, Segment(0, 8), Segment(0, 8))
+
+
+def recorded_judge() -> Judge:
+    recorded = [Recorded(dev, joined(dev.video_id, dev.order, CASES[dev.video_id][3]),
+                         Found([FrameHit(0.0, dev.video_id, 0.0, 0.9)], [])) for dev in ITEMS]
+    store = {dev.video_id: stored(dev.video_id, dev.order, CASES[dev.video_id][3]) for dev in ITEMS}
+    return Judge(recorded, store, align=stand_in_align, compare=stand_in_compare)
 
 
 def test_the_grid_holds_every_combination_and_the_defaults():
-    assert len(GRID) == 3 * 3 * 3
-    assert DEFAULTS in GRID
-    assert permissive(GRID) == Thresholds(0.55, 2, 0.4)
+    settings = grid_settings(DEFAULTS, SMALL_GRID)
+    assert len(settings) == 3 * 3 * 3 and DEFAULTS in settings
+    assert len(grid_settings(DEFAULTS)) == 2 * 6 * 4 * 3 * 3 * 3  # each default is among its values
+    loose = loosest_search(grid_settings(DEFAULTS))
+    assert loose.search.frame_score_floor == 0.5 and loose.search.frame_neighbours == 10
 
 
-def test_a_recorded_match_passes_as_the_alignment_would_judge_it():
-    assert frames_match(visual("a", 0.6, 3), DEFAULTS)
-    assert not frames_match(visual("a", 0.59, 3), DEFAULTS)
-    assert not frames_match(visual("a", 0.9, 2), DEFAULTS)
-    assert not frames_match(visual("a", 0.9, 4, weighted=2.5), DEFAULTS)  # common frames discounted
+def test_trimming_the_hits_gives_what_a_stricter_search_returns():
+    hits = [FrameHit(0.0, f"v{rank}", 0.0, 0.95 - 0.05 * rank) for rank in range(6)]
+    hits += [FrameHit(0.0, "m", 0.0, 0.99, mirrored=True), FrameHit(1.0, "v0", 1.0, 0.55)]
+    found = Found(hits, [])
+    strict = DEFAULTS.updated("search", frame_neighbours=2, frame_score_floor=0.6)
+    assert sorted((h.query_time, h.video_id, h.mirrored) for h in trimmed(found, strict).frame_hits) == [
+        (0.0, "m", True), (0.0, "v0", False), (0.0, "v1", False)]
+    assert len(trimmed(found, DEFAULTS).frame_hits) == len(hits)
 
 
-def test_the_decision_at_the_defaults_follows_the_evidence():
-    verdicts = {query.video_id: decide_at(query, DEFAULTS, SETTINGS).verdict.value for query in EVIDENCE}
-    assert verdicts == {"a": "unique", "a_copy": "duplicate", "a_copy_of_copy": "duplicate", "a_blurred": "duplicate",
-                        "a_other_scene": "unique", "a_other_talk": "visual_match_different_audio"}
-    loose = Thresholds(0.55, 2, 0.4)
-    assert decide_at(EVIDENCE[5], loose, SETTINGS.model_copy(update=loose._asdict())).is_duplicate
-
-
-def test_a_copy_of_a_copy_points_at_the_original_of_the_cluster():
-    given = given_verdicts(EVIDENCE, DEFAULTS, SETTINGS)
-    assert given["a_copy_of_copy"][:2] == ("duplicate", "a")
-    assert given["a_copy"][:2] == ("duplicate", "a")
+def test_the_stream_s_judge_follows_the_evidence_and_links_clusters_in_order():
+    given = recorded_judge().verdicts(DEFAULTS)
+    assert {video: verdict for video, (verdict, _, _) in given.items()} == {
+        "a": "unique", "a_copy": "duplicate", "a_copy_of_copy": "duplicate", "a_blurred": "duplicate",
+        "a_other_scene": "unique", "a_other_talk": "visual_match_different_audio"}
+    assert given["a_copy_of_copy"][1] == "a"  # a copy of a copy points at the root of its cluster
     assert "visual_match_score 0.60" in given["a_copy"][2]
+    loose = DEFAULTS.updated("align", visual_match_score=0.55, visual_min_aligned_frames=2).updated(
+        "audio", same_max_ber=0.4)
+    given = recorded_judge().verdicts(loose)
+    assert given["a_other_talk"][0] == "duplicate" and given["a_other_scene"][0] == "duplicate"
 
 
-def test_the_sweep_scores_each_setting_and_recommends_the_defaults_on_a_tie():
-    rows = {row.thresholds: row for row in sweep(ITEMS, EVIDENCE, GRID, SETTINGS)}
-    assert (rows[DEFAULTS].scores.f1, rows[DEFAULTS].hard_negative_false_positive_rate) == (1.0, 0.0)
-    too_strict = rows[Thresholds(0.65, 3, 0.3)]  # misses a_blurred
-    assert too_strict.scores.false_negatives == 1 and too_strict.scores.recall == pytest.approx(2 / 3)
-    too_loose = rows[Thresholds(0.55, 2, 0.4)]  # both hard negatives become duplicates
-    assert too_loose.scores.false_positives == 2 and too_loose.hard_negative_false_positive_rate == 1.0
-    best = ranked(list(rows.values()), DEFAULTS)
-    assert best[0].thresholds == DEFAULTS  # 0.6 / 2 / 0.2 ties with it
+def test_the_sweep_chooses_the_best_f1_within_the_hard_negative_rate():
+    settings = grid_settings(DEFAULTS, SMALL_GRID)
+    rows = {(p.align.visual_match_score, p.align.visual_min_aligned_frames, p.audio.same_max_ber): row
+            for p, row in ((row.params, row) for row in sweep(recorded_judge(), settings, progress=lambda _: None))}
+    assert (rows[0.6, 3, 0.3].scores.f1, rows[0.6, 3, 0.3].hard_negative_false_positive_rate) == (1.0, 0.0)
+    assert rows[0.65, 3, 0.3].scores.false_negatives == 1  # misses a_blurred
+    assert rows[0.55, 2, 0.4].hard_negative_false_positive_rate == 1.0  # both hard negatives become duplicates
+    best = chosen(list(rows.values()), DEFAULTS)
+    assert best[0].params == DEFAULTS  # 0.6 / 3 / 0.2 ties with it on F1 and rate: fewer changes win
 
 
-def test_ties_on_f1_go_to_the_lower_hard_negative_false_positive_rate_then_to_the_defaults():
-    def row(thresholds: Thresholds, f1: float | None, fp_rate: float | None) -> SweepRow:
-        return SweepRow(thresholds, Scores(10, 4, 1, 1, 8, 0.8, 0.8, f1), fp_rate)
+def test_a_setting_over_the_hard_negative_rate_loses_to_a_lower_f1():
+    def row(params: MatchParams, f1: float, rate: float) -> SweepRow:
+        return SweepRow(params, Scores(10, 4, 1, 1, 8, 0.8, 0.8, f1), rate)
 
-    rows = [row(Thresholds(0.5, 1, 0.2), 0.8, 0.5), row(Thresholds(0.7, 4, 0.3), 0.8, 0.0), row(DEFAULTS, 0.8, 0.0),
-            row(Thresholds(0.9, 8, 0.4), None, None), row(Thresholds(0.55, 2, 0.3), 0.75, 0.0)]
-    assert [r.thresholds for r in ranked(rows, DEFAULTS)] == [
-        DEFAULTS, Thresholds(0.7, 4, 0.3), Thresholds(0.5, 1, 0.2), Thresholds(0.55, 2, 0.3), Thresholds(0.9, 8, 0.4)]
-
-
-def test_soundtracks_are_compared_for_every_candidate_some_setting_would_compare():
-    matches = [visual(f"v{rank}", 0.9, 10) for rank in range(5)] + [visual("weak", 0.56, 3), visual("short", 0.9, 2)]
-    at_defaults = compared_candidates(matches, ["heard"], [DEFAULTS])
-    assert at_defaults == ["v0", "v1", "v2", "v3", "v4", "heard"]
-    everywhere = compared_candidates(matches, ["heard"], GRID)
-    assert set(everywhere) == {"v0", "v1", "v2", "v3", "v4", "heard"}  # the top five stay the top five
-    fewer = [visual("weak", 0.56, 3), visual("short", 0.9, 2)]
-    assert set(compared_candidates(fewer, ["heard"], GRID)) == {"weak", "short", "heard"}
+    loose = DEFAULTS.updated("align", visual_match_score=0.5)
+    strict = DEFAULTS.updated("align", visual_match_score=0.7)
+    ranked = chosen([row(loose, 0.95, 0.1), row(strict, 0.8, 0.0), row(DEFAULTS, 0.8, 0.02)], DEFAULTS)
+    assert [r.params for r in ranked] == [strict, DEFAULTS, loose]
 
 
-def test_the_report_shows_the_best_rows_the_defaults_and_the_recommendation():
-    rows = sweep(ITEMS, EVIDENCE, GRID, SETTINGS)
+def test_the_chosen_values_are_written_nested_like_the_params():
+    written = overrides(DEFAULTS.updated("decision", co_located_offset_seconds=2.5))
+    assert written["decision"] == {"co_located_offset_seconds": 2.5, "co_located_speed_share": 0.1}
+    assert MatchParams().overridden(written).decision.co_located_offset_seconds == 2.5
+    assert set(written) == {section for section, _ in GRID}
+
+
+def test_only_the_calibration_half_is_read():
+    halves = [item._replace(video_id=f"v{n}") for n, item in enumerate(ITEMS)]
+    with_split = [type("Split", (), {"split": "calibration" if n % 2 else "validation", "order": 10 - n})()
+                  for n in range(4)]
+    chosen_half, which = half_of(with_split, "calibration")
+    assert [x.order for x in chosen_half] == [7, 9] and which == "the calibration half"
+    assert half_of(halves, "calibration")[1].startswith("the whole set")
+
+
+def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():
+    rows = sweep(recorded_judge(), grid_settings(DEFAULTS), progress=lambda _: None)
     text = format_report(rows, DEFAULTS, shown=2)
-    first = text.split("\n\n")[1]
-    assert first.count("\n| 0.") == 2 and "| defaults |" in first
-    assert "visual_min_aligned_frames alone (the others at their defaults):" in text
-    assert text.count("| 0.60 | 3 | 0.30 |") == 4  # the best rows and each threshold's slice
-    assert "recommended (the current defaults): DUPSTREAM_VISUAL_MATCH_SCORE=0.6" in text
-    worse = format_report([row for row in rows if row.thresholds != Thresholds(0.6, 2, 0.2)], Thresholds(0.65, 5, 0.4),
-                          shown=1)
-    assert "defaults (rank " in worse and "differs from the defaults" in worse
+    assert "| align.visual_match_score |" in text and "| defaults |" in text
+    assert "decision.co_located_offset_seconds alone (the others at their defaults):" in text
+    assert "chosen (the current defaults; F1 1.00" in text and "params digest " + DEFAULTS.digest() in text
 
 
 @pytest.mark.integration
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_the_command_calibrates_on_the_small_development_set(tmp_path):
     from streams.devset.devset import build_devset
     from tests.conftest import CACHE, REPO
 
     manifest = build_devset(tmp_path / "devset", CACHE, small=True)
-    report = tmp_path / "calibration.json"
-    done = subprocess.run([sys.executable, "-m", "streams.evaluation.calibrate", str(manifest), "--json", str(report)],
-                          capture_output=True, text=True, timeout=170, cwd=REPO)
+    report, written = tmp_path / "calibration.json", tmp_path / "params.json"
+    done = subprocess.run([sys.executable, "-m", "streams.evaluation.calibrate", str(manifest), "--json", str(report),
+                           "--write", str(written)], capture_output=True, text=True, timeout=290, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "| defaults" in done.stdout and "recommended (" in done.stdout
-    written = json.loads(report.read_text())
-    assert written["defaults"] == {"visual_match_score": 0.6, "visual_min_aligned_frames": 3, "audio_same_max_ber": 0.3}
-    assert all(row["count"] == 12 for row in written["rows"])
+    assert "| defaults" in done.stdout and "chosen (" in done.stdout
+    result = json.loads(report.read_text())
+    assert result["defaults"]["align"] == {"visual_match_score": 0.6, "visual_min_aligned_frames": 3}
+    assert all(row["count"] == result["videos"] for row in result["rows"])
+    assert MatchParams().overridden(json.loads(written.read_text())).digest() == result["chosen_digest"]

@@ -7,12 +7,12 @@ from typing import NamedTuple
 import pytest
 
 from schemas.events import AudioState, VerdictClass
-from streams.config import Settings
 from streams.audio.match import AudioMatch
-from streams.matching.decision import AudioResult, Decision, VerdictKind, decide
+from streams.matching.decision import AudioResult, ClusterOf, Decision, VerdictKind, decide, time_maps_agree
+from streams.params import MatchParams
 from streams.values import Segment, VisualMatch
 
-SETTINGS = Settings()
+SETTINGS = MatchParams()
 
 
 def visual(video_id: str, score: float = 0.85, frames: int = 40, start: float = 0.0) -> VisualMatch:
@@ -21,9 +21,12 @@ def visual(video_id: str, score: float = 0.85, frames: int = 40, start: float = 
                        aligned_frames=frames, coverage=frames / 60, weighted_frames=float(frames))
 
 
-def sound(same: bool, ber: float | None = None) -> AudioMatch:
+def sound(same: bool, ber: float | None = None, offset: float = 0.0, speed: float = 1.0,
+          query: tuple[float, float] = (0, 30)) -> AudioMatch:
+    """A soundtrack comparison; by default on the time line of visual()'s matches starting at 0."""
     return AudioMatch(same_recording=same, ber=ber if ber is not None else (0.1 if same else 0.45),
-                           offset=0.0, speed=1.0, query_segment=Segment(0, 30), reference_segment=Segment(0, 30))
+                      offset=offset, speed=speed, query_segment=Segment(*query),
+                      reference_segment=Segment(speed * query[0] + offset, speed * query[1] + offset))
 
 
 def check(decision: Decision, verdict: str, duplicate: bool, video: str | None) -> None:
@@ -40,13 +43,13 @@ def test_frames_and_same_recording_is_a_duplicate():
     d = decide([visual("A")], {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "duplicate", True, "A")
     assert d.audio.same_recording and d.visual.video_id == "A"
-    assert "audio_same_max_ber 0.30" in d.reason and "visual_match_score 0.60" in d.reason
+    assert "audio.same_max_ber 0.30" in d.reason and "visual_match_score 0.60" in d.reason
 
 
 def test_frames_match_but_the_soundtracks_differ():
     d = decide([visual("A")], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "visual_match_different_audio", False, "A")
-    assert d.audio.ber == 0.45 and "0.45 > audio_same_max_ber" in d.reason
+    assert d.audio.ber == 0.45 and "0.45 > audio.same_max_ber" in d.reason
 
 
 def test_same_recording_but_frames_differ():
@@ -97,7 +100,7 @@ def test_matches_below_the_thresholds_are_not_frame_matches():
     too_few = visual("A", frames=2)
     too_weak = visual("B", score=0.59)
     check(decide([too_few, too_weak], {}, "no_audio", {}, SETTINGS), "unique", False, None)
-    check(decide([too_few], {}, "no_audio", {}, Settings(visual_min_aligned_frames=2)), "duplicate", True, "A")
+    check(decide([too_few], {}, "no_audio", {}, SETTINGS.updated("align", visual_min_aligned_frames=2)), "duplicate", True, "A")
 
 
 def test_tie_break_audio_confirmed_beats_a_better_visual_match():
@@ -136,7 +139,7 @@ def test_without_confirmation_the_best_visual_match_decides():
 
 def test_several_segments_of_one_video_count_once():
     segments = [visual("A", frames=10, start=0), visual("A", frames=30, start=20)]
-    d = decide(segments, {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
+    d = decide(segments, {"A": sound(True, offset=-20.0, query=(20, 50))}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "duplicate", True, "A")
     assert d.visual.aligned_frames == 30
 
@@ -146,12 +149,85 @@ def test_visual_evidence_wins_over_audio_only_evidence():
     check(d, "visual_match_different_audio", False, "A")
 
 
-def test_thresholds_are_reported():
-    d = decide([], {}, "ok", {}, Settings(visual_match_score=0.7, audio_same_max_ber=0.25))
-    assert d.thresholds["visual_match_score"] == 0.7 and d.thresholds["audio_same_max_ber"] == 0.25
-    assert set(d.thresholds) >= {"frame_score_floor", "frame_neighbours", "visual_min_aligned_frames",
-                                 "common_frame_videos"}
+def test_the_parameters_that_decided_are_reported_with_their_digest():
+    params = SETTINGS.updated("align", visual_match_score=0.7).updated("audio", same_max_ber=0.25)
+    d = decide([], {}, "ok", {}, params)
+    assert d.thresholds["align.visual_match_score"] == 0.7 and d.thresholds["audio.same_max_ber"] == 0.25
+    assert set(d.thresholds) >= {"search.frame_score_floor", "search.frame_neighbours",
+                                 "align.visual_min_aligned_frames", "align.common_frame_videos",
+                                 "decision.co_located_offset_seconds", "decision.co_located_speed_share"}
     assert all(isinstance(value, float) for value in d.thresholds.values())
+    assert d.params_digest == params.digest() != SETTINGS.digest()
+
+
+# Issue 12, point 2: sound and frames must agree on one time line.
+@pytest.mark.parametrize("frames, heard, agree", [
+    ((0.0, 1.0, (0, 30)), (0.3, 1.0, (0, 30)), True),  # A/V desync of 300 ms
+    ((8.0, 1.0, (0, 20)), (8.1, 1.0, (0, 20)), True),  # a trimmed copy: both lines shift together
+    ((2.0, 1.05, (0, 20)), (2.2, 1.04, (0, 20)), True),  # sped up by resampling: both speeds near 1.05
+    ((0.0, 1.0, (3, 20)), (0.0, 1.0, (0, 20)), True),  # an added intro the frames do not match
+    ((0.0, 1.0, (0, 30)), (0.0, 1.0, (0, 5)), True),  # sound only in the first seconds
+    ((12.4, 0.75, (0, 20)), (4.0, 1.0, (0, 20)), False),  # the issue's case: two coincidences
+    ((0.0, 1.0, (0, 20)), (3.0, 1.0, (0, 20)), False),  # same speed, 3 s apart: a loop or a repeat
+    ((0.0, 1.0, (20, 40)), (0.0, 1.0, (0, 5)), False),  # the sound matches where the frames do not
+    ((0.0, 0.8, (0, 6)), (0.0, 1.0, (0, 6)), False),  # speeds 20 % apart
+])
+def test_time_maps_agree(frames, heard, agree):
+    offset, speed, (start, end) = frames
+    match = VisualMatch("A", 0.9, Segment(start, end), Segment(speed * start + offset, speed * end + offset), offset,
+                        speed, int(end - start))
+    assert time_maps_agree(match, sound(True, offset=heard[0], speed=heard[1], query=heard[2]),
+                           SETTINGS.decision) == agree
+
+
+def test_same_sound_on_another_time_line_is_two_findings_not_a_duplicate():
+    frames = visual("A")._replace(offset=12.4, speed=0.75)
+    d = decide([frames], {"A": sound(True, 0.2, offset=4.0)}, "ok", {"A": "ok"}, SETTINGS)
+    check(d, "visual_match_different_audio", False, "A")
+    assert d.sound_agrees is False and d.audio.offset == 4.0
+    assert "another time line" in d.reason and "offset +4.0 s, speed 1.00" in d.reason
+    assert "offset +12.4 s, speed 0.75" in d.reason
+
+
+def test_a_candidate_whose_sound_agrees_on_the_time_line_wins():
+    shifted = sound(True, 0.1, offset=6.0)  # A's sound is the same recording, elsewhere
+    d = decide([visual("A", frames=60), visual("B", frames=30)], {"A": shifted, "B": sound(True, 0.15)}, "ok",
+               {"A": "ok", "B": "ok"}, SETTINGS)
+    check(d, "duplicate", True, "B")
+    assert d.sound_agrees is True
+
+
+# Issue 12, point 7: candidate choice.
+def test_among_equal_candidates_the_earliest_cluster_root_is_named():
+    """A hard negative H (R's pictures, other sound) matches as well as R: without sound to tell,
+    the original R is named, not H."""
+    matches = [visual("H", score=0.86), visual("R", score=0.85)]
+    clusters = {"H": ClusterOf("H", 7), "R": ClusterOf("R", 2)}
+    d = decide(matches, {}, "too_little_audio", {}, SETTINGS, clusters=clusters)
+    check(d, "duplicate", True, "R")
+    d = decide(matches, {"H": sound(False), "R": sound(True)}, "ok", {}, SETTINGS, clusters=clusters)
+    check(d, "duplicate", True, "R")
+
+
+def test_a_copy_found_both_directly_and_through_its_copy_names_the_root():
+    matches = [visual("C", score=0.9), visual("R", score=0.86)]  # C: an indexed copy of R
+    clusters = {"C": ClusterOf("R", 1), "R": ClusterOf("R", 1)}
+    d = decide(matches, {"C": sound(True), "R": sound(True)}, "ok", {}, SETTINGS, clusters=clusters)
+    check(d, "duplicate", True, "R")
+
+
+def test_a_much_better_match_is_not_given_up_for_an_older_root():
+    matches = [visual("N", frames=60), visual("R", frames=10)]
+    clusters = {"N": ClusterOf("N", 9), "R": ClusterOf("R", 1)}
+    check(decide(matches, {}, "no_audio", {}, SETTINGS, clusters=clusters), "duplicate", True, "N")
+
+
+# Issue 12, point 5: too little sound is said, with how much there was.
+def test_too_little_sound_says_how_much_there_was():
+    d = decide([visual("A")], {}, "too_little_audio", {}, SETTINGS, query_audio_seconds=2.4)
+    check(d, "duplicate", True, "A")
+    assert "2.4 s of sound, under audio.min_audio_seconds 8 s" in d.reason
+    assert "could not confirm" in d.reason
 
 
 def test_any_object_with_the_audio_fields_is_accepted():

@@ -43,7 +43,9 @@ def test_duplicate_verdict_explains_itself(verdicts):
     assert visual.reference_segment.start == pytest.approx(8.0, abs=1.5)
     assert verdict.audio is not None and verdict.audio.same_recording
     assert verdict.audio.offset == pytest.approx(8.0, abs=0.5)
-    assert verdict.thresholds and {"frames", "audio", "match", "total"} <= set(verdict.timings)
+    assert verdict.audio.agrees_with_frames is True  # one copy: sound and frames on one time line
+    assert verdict.thresholds["align.visual_match_score"] == 0.6 and len(verdict.params_digest) == 12
+    assert {"frames", "audio", "match", "total"} <= set(verdict.timings)
     assert verdict.models.frame_model == "sscd"
 
 
@@ -57,6 +59,14 @@ def test_hard_cases_name_the_video_they_resemble(verdicts, video_id):
 def test_video_without_sound_is_judged_on_frames(verdicts):
     assert verdicts["bikes_silent"].audio_state.value == "no_audio"
     assert verdicts["earth"].audio_state.value == "too_little_audio"
+
+
+def test_every_verdict_of_one_worker_names_the_same_parameters(verdicts):
+    """The worker builds its matching parameters once: one digest for all its verdicts."""
+    from streams.params import MatchParams
+
+    digests = {verdict.params_digest for verdict in verdicts.values() if verdict.status == "ok"}
+    assert digests == {MatchParams().digest()}
 
 
 @pytest.mark.parametrize("video_id, code", [("missing_file", "media_not_found"), ("not_a_video", "media_unreadable")])

@@ -1,312 +1,377 @@
-"""Calibrate the decision thresholds on the development set:
-`python -m streams.evaluation.calibrate MANIFEST [--json OUT]` (or `dupstream calibrate`).
+"""Calibrate the matching parameters on the calibration half of a development set:
+`dupstream calibrate MANIFEST [--split calibration] [--write PARAMS.json] [--json REPORT.json]`.
 
-The videos are taken in publish order. Each one's features are computed once with the stages'
-own functions (frames with SSCD in ONNX Runtime, Chromaprint), then, as the match stage does, its
-frames are searched in a temporary Qdrant Edge index, aligned, its soundtrack compared with its
-candidates', and it is indexed. What is recorded per video is the evidence: the aligned matches
-and the soundtrack comparisons. A grid of the three decision thresholds (visual_match_score,
-visual_min_aligned_frames, audio_same_max_ber) is then swept by applying the pure
-`streams.matching.decision.decide` to that evidence, and each setting is scored with
-`streams.evaluation.metrics` (F1, precision, recall, false positives on hard negatives).
+1. Features. Each video's frames and sound, computed once by the stages' own functions (frames
+   with SSCD in ONNX Runtime, Chromaprint) and cached in .cache/features/, keyed by the file's
+   content, the frame model and everything else that shapes the features (FEATURES_VERSION, the
+   feature settings, the region and bars parameters, the feature schemas).
+2. Search once. In publish order, each video of the half searches a temporary Qdrant Edge index
+   holding the half's earlier videos (streams.pipeline.search, with the grid's loosest search
+   parameters: the most neighbours, the lowest floor) and is then indexed.
+3. Sweep. Every setting of the grid (MatchParams.updated over the search, align, audio and
+   decision sections) judges every video with streams.pipeline.judge, the stream's own function,
+   from those hits trimmed to the setting's search parameters (the `frame_neighbours` best per
+   query frame and view, none below `frame_score_floor`: what a search with them returns); a
+   duplicate joins its match's cluster as the stage links it (streams.pipeline.linked_cluster),
+   in publish order. Alignments and soundtrack comparisons are memoised on the parameters they
+   depend on, so a sweep of hundreds of settings takes seconds to minutes.
+4. Choose. The setting with the highest F1 among those whose false-positive rate on the hard
+   negatives is at most MAX_HARD_NEGATIVE_RATE (with `duplicate_of` checked: naming a video
+   outside the copy's cluster is a miss); ties go to the lower hard-negative rate, then to the
+   fewest values changed from the defaults. `--write` stores the swept values of the choice as
+   a DUPSTREAM_MATCH_PARAMS file (nested like MatchParams.as_dict); the choice is printed.
 
-The approximation: the alignment runs once, with the grid's most permissive visual thresholds,
-and a stricter setting keeps the recorded matches that pass it (mean similarity, aligned and
-weighted frames, as alignment.align's rule 5 does). The real alignment with a stricter setting
-may find slightly different segments (a rejected chain frees its hits for the next peak; a kept
-one takes its whole query span). The frame search itself (frame_neighbours, frame_score_floor)
-is as configured. Soundtracks, whose judgement depends on audio_same_max_ber beyond comparing the
-bit error rate (the matching stretch is found with it), are compared once per grid value, with
-every candidate some grid setting would compare (streams.stages.match.soundtrack_candidates), so
-each setting sees exactly the comparisons the match stage would make on those matches.
-`duplicate_of` is the cluster of the matched video as decided in the same setting, as the match
-stage links a duplicate to its match's cluster.
+Only the calibration half is read (the items whose `split` is the one asked; a manifest without
+splits is used whole, and the report says so): the validation half is for `dupstream eval`.
 """
 
 from __future__ import annotations
 
-import argparse
+import hashlib
+import itertools
 import json
+import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores
-from streams.values import VisualMatch
+from streams.index import StoredVideo
+from streams.params import MatchParams
+from streams.pipeline import Found, align_hits, compare_sound, judge, linked_cluster
 
-VISUAL_MATCH_SCORES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
-VISUAL_MIN_ALIGNED_FRAMES = (1, 2, 3, 4, 5, 6, 8)
-AUDIO_SAME_MAX_BERS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
-SHOWN_ROWS = 15
+# What is swept, (section, field) -> values; the current value is always added.
+GRID: dict[tuple[str, str], tuple[float, ...]] = {
+    ("search", "frame_score_floor"): (0.5, 0.6),
+    ("align", "visual_match_score"): (0.5, 0.55, 0.6, 0.65, 0.7, 0.75),
+    ("align", "visual_min_aligned_frames"): (2, 3, 4, 5),
+    ("audio", "same_max_ber"): (0.25, 0.3, 0.35),
+    ("decision", "co_located_offset_seconds"): (1.0, 1.5, 2.5),
+    ("decision", "co_located_speed_share"): (0.05, 0.1, 0.2),
+}
+MAX_HARD_NEGATIVE_RATE = 0.02  # the product's promise: hard negatives called duplicate at most this often
+SHOWN_ROWS = 12
+FEATURES_VERSION = "1"  # bump when the frame or audio stage changes what it computes
+FEATURE_SETTINGS = ("frame_model", "frame_size", "sample_fps", "max_frames", "match_mirrored", "match_region",
+                    "blank_frame_std", "min_audio_seconds")
 
-
-class Thresholds(NamedTuple):
-    visual_match_score: float
-    visual_min_aligned_frames: int
-    audio_same_max_ber: float
-
-
-class QueryEvidence(NamedTuple):
-    """What the match stage saw for one video, under the permissive thresholds."""
-
-    video_id: str
-    visual: list[VisualMatch]  # alignment.align's matches, best first
-    by_audio: list[str]  # the audio stage's own candidates, best first (match.audio_candidates)
-    audio: Mapping[float, Mapping[str, Any]]  # audio_same_max_ber -> candidate -> its AudioMatch
-    audio_state: str  # the video's own
-    reference_states: Mapping[str, str]  # each compared candidate's audio state
+Field = tuple[str, str]
 
 
 class SweepRow(NamedTuple):
-    thresholds: Thresholds
+    params: MatchParams
     scores: Scores
     hard_negative_false_positive_rate: float | None
 
 
-def threshold_grid(defaults: Thresholds, visual_match_scores: Iterable[float] = VISUAL_MATCH_SCORES,
-                   min_aligned_frames: Iterable[int] = VISUAL_MIN_ALIGNED_FRAMES,
-                   audio_max_bers: Iterable[float] = AUDIO_SAME_MAX_BERS) -> list[Thresholds]:
-    """Every combination of the values, the defaults' values included."""
-    scores_ = sorted({*visual_match_scores, defaults.visual_match_score})
-    frames = sorted({*min_aligned_frames, defaults.visual_min_aligned_frames})
-    bers = sorted({*audio_max_bers, defaults.audio_same_max_ber})
-    return [Thresholds(score, count, ber) for score in scores_ for count in frames for ber in bers]
+def grid_settings(base: MatchParams, grid: Mapping[Field, Iterable[Any]] = GRID) -> list[MatchParams]:
+    """Every combination of the grid's values (each field's current value among them)."""
+    fields = list(grid)
+    values = [sorted({*grid[field], getattr(getattr(base, field[0]), field[1])}) for field in fields]
+    settings = []
+    for combination in itertools.product(*values):
+        params = base
+        for (section, name), value in zip(fields, combination):
+            params = params.updated(section, **{name: value})
+        settings.append(params)
+    return settings
 
 
-def permissive(grid: list[Thresholds]) -> Thresholds:
-    """The loosest visual thresholds of the grid (the audio one is swept by comparing again)."""
-    return Thresholds(min(t.visual_match_score for t in grid), min(t.visual_min_aligned_frames for t in grid),
-                      max(t.audio_same_max_ber for t in grid))
+def loosest_search(settings: list[MatchParams]) -> MatchParams:
+    """Search parameters that return every hit any setting's search would."""
+    return settings[0].updated("search", frame_neighbours=max(p.search.frame_neighbours for p in settings),
+                               frame_score_floor=min(p.search.frame_score_floor for p in settings))
 
 
-def frames_match(match: VisualMatch, thresholds: Thresholds) -> bool:
-    """As alignment.align's rule 5: mean similarity, aligned frames and weighted frames."""
-    weighted = match.weighted_frames or match.aligned_frames
-    return (match.score >= thresholds.visual_match_score
-            and match.aligned_frames >= thresholds.visual_min_aligned_frames
-            and weighted >= thresholds.visual_min_aligned_frames - 1e-9)
+def trimmed(found: Found, params: MatchParams) -> Found:
+    """The hits a search with params.search returns: per query frame and view, the
+    frame_neighbours best at or above frame_score_floor."""
+    kept: dict[tuple, list] = {}
+    for hit in sorted(found.frame_hits, key=lambda hit: -hit.score):
+        if hit.score < params.search.frame_score_floor:
+            break
+        view = kept.setdefault((hit.query_time, hit.mirrored, hit.region, hit.rotation), [])
+        if len(view) < params.search.frame_neighbours:
+            view.append(hit)
+    return Found([hit for view in kept.values() for hit in view], found.audio_hits)
 
 
-def compared_candidates(visual: list[VisualMatch], by_audio: list[str], grid: Iterable[Thresholds]) -> list[str]:
-    """Every stored video whose soundtrack the match stage would compare under some setting."""
-    from streams.stages.match import soundtrack_candidates
-
-    compared: dict[str, None] = {}
-    for visual_thresholds in {(t.visual_match_score, t.visual_min_aligned_frames) for t in grid}:
-        kept = [m for m in visual if frames_match(m, Thresholds(*visual_thresholds, 0.0))]
-        compared.update(dict.fromkeys(soundtrack_candidates(kept, by_audio)))
-    return list(compared)
+def changed_fields(params: MatchParams, defaults: MatchParams, grid: Mapping[Field, Any] = GRID) -> int:
+    return sum(getattr(getattr(params, s), f) != getattr(getattr(defaults, s), f) for s, f in grid)
 
 
-def decide_at(evidence: QueryEvidence, thresholds: Thresholds, settings: Settings):
-    """The decision the match stage would reach under these thresholds (settings: the same with
-    them applied)."""
-    from streams.matching.decision import decide
-    from streams.stages.match import soundtrack_candidates
+def chosen(rows: list[SweepRow], defaults: MatchParams, max_rate: float = MAX_HARD_NEGATIVE_RATE) -> list[SweepRow]:
+    """Best first: the settings within the hard-negative rate by F1, then the others; ties go
+    to the lower hard-negative rate, then to the fewest changes from the defaults."""
+    def key(row: SweepRow) -> tuple:
+        rate = row.hard_negative_false_positive_rate or 0.0
+        f1 = row.scores.f1 if row.scores.f1 is not None else -1.0
+        return rate > max_rate + 1e-12, -f1, rate, changed_fields(row.params, defaults)
 
-    visual = [m for m in evidence.visual if frames_match(m, thresholds)]
-    candidates = soundtrack_candidates(visual, evidence.by_audio)
-    compared = evidence.audio.get(thresholds.audio_same_max_ber, {})
-    audio = {video: compared[video] for video in candidates if video in compared}
-    states = {video: evidence.reference_states[video] for video in candidates if video in evidence.reference_states}
-    return decide(visual, audio, evidence.audio_state, states, settings)
+    return sorted(rows, key=key)
 
 
-def with_thresholds(settings: Settings, thresholds: Thresholds) -> Settings:
-    return settings.model_copy(update=thresholds._asdict())
+def overrides(params: MatchParams, grid: Mapping[Field, Any] = GRID) -> dict[str, dict[str, Any]]:
+    """The swept values of params, nested like MatchParams.as_dict (a DUPSTREAM_MATCH_PARAMS file)."""
+    nested: dict[str, dict[str, Any]] = {}
+    for section, name in grid:
+        nested.setdefault(section, {})[name] = getattr(getattr(params, section), name)
+    return nested
 
 
-def linked_cluster(decision, cluster: Mapping[str, str]) -> str | None:
-    """duplicate_of: the cluster of the matched video, as the match stage links a duplicate."""
-    return cluster.get(decision.matched_video, decision.matched_video) if decision.is_duplicate else None
+# --- judging every video under one setting ------------------------------------------------------
 
 
-def given_verdicts(evidence: list[QueryEvidence], thresholds: Thresholds,
-                   settings: Settings) -> dict[str, tuple[str, str | None, str]]:
-    """video id -> (verdict class, duplicate_of, reason), in publish order; a duplicate joins its
-    match's cluster."""
-    applied = with_thresholds(settings, thresholds)
-    cluster: dict[str, str] = {}
-    given = {}
-    for query in evidence:
-        decision = decide_at(query, thresholds, applied)
-        duplicate_of = linked_cluster(decision, cluster)
-        cluster[query.video_id] = duplicate_of or query.video_id
-        given[query.video_id] = (decision.verdict.value, duplicate_of, decision.reason)
-    return given
+class Recorded(NamedTuple):
+    """One video of the half, as the sweep needs it."""
+
+    item: DevItem
+    joined: Any  # schemas.internal.JoinedVideo
+    found: Found  # under loosest_search
 
 
-def sweep(items: list[DevItem], evidence: list[QueryEvidence], grid: list[Thresholds],
-          settings: Settings) -> list[SweepRow]:
+class Judge:
+    """streams.pipeline.judge over the recorded videos, with its alignments and soundtrack
+    comparisons memoised on the parameters they depend on."""
+
+    def __init__(self, recorded: list[Recorded], stored: Mapping[str, StoredVideo],
+                 align: Callable[..., list] = align_hits, compare: Callable[..., Any] = compare_sound):
+        self.recorded = recorded
+        self.stored = stored
+        self._align_hits = align
+        self._compare = compare
+        self._alignments: dict[tuple, list] = {}
+        self._comparisons: dict[tuple, Any] = {}
+
+    def _align(self, video: Recorded) -> Callable[..., list]:
+        def memoised(found: Found, duration: float, params: MatchParams) -> list:
+            key = (video.item.video_id, params.search, params.align)
+            if key not in self._alignments:
+                self._alignments[key] = self._align_hits(found, duration, params)
+            return self._alignments[key]
+
+        return memoised
+
+    def _compared(self, query_id: str) -> Callable[..., Any]:
+        def memoised(query, stored, params: MatchParams, near=None):
+            line = (round(near.speed, 3), round(near.offset, 2)) if near is not None else None
+            key = (query_id, stored.items.tobytes(), params.audio, line)
+            if key not in self._comparisons:
+                self._comparisons[key] = self._compare(query, stored, params, near)
+            return self._comparisons[key]
+
+        return memoised
+
+    def verdicts(self, params: MatchParams) -> dict[str, tuple[str, str | None, str]]:
+        """video id -> (verdict class, duplicate_of, reason), judged in publish order."""
+        cluster: dict[str, str] = {}
+
+        def stored(video_id: str) -> StoredVideo | None:
+            video = self.stored.get(video_id)
+            return video._replace(cluster_id=cluster.get(video_id, video_id)) if video is not None else None
+
+        given = {}
+        for video in self.recorded:
+            video_id = video.item.video_id
+            decision = judge(video.joined, trimmed(video.found, params), stored, params,
+                             compare=self._compared(video_id), align=self._align(video))
+            duplicate_of = linked_cluster(decision, stored)
+            cluster[video_id] = duplicate_of or video_id
+            given[video_id] = (decision.verdict.value, duplicate_of, decision.reason)
+        return given
+
+
+def sweep(judge: Judge, settings: list[MatchParams], progress=print) -> list[SweepRow]:
     from streams.evaluation.runner import outcomes
 
+    items = [video.item for video in judge.recorded]
     rows = []
-    for thresholds in grid:
-        scored: list[Outcome] = outcomes(items, given_verdicts(evidence, thresholds, settings))
-        rows.append(SweepRow(thresholds, scores(scored), false_positive_rate(scored, HARD_NEGATIVE_KINDS)))
+    started = time.perf_counter()
+    for number, params in enumerate(settings, 1):
+        scored: list[Outcome] = outcomes(items, judge.verdicts(params))
+        rows.append(SweepRow(params, scores(scored), false_positive_rate(scored, HARD_NEGATIVE_KINDS)))
+        if number % 100 == 0:
+            progress(f"{number}/{len(settings)} settings swept ({time.perf_counter() - started:.0f} s)")
     return rows
 
 
-def _preference(row: SweepRow, defaults: Thresholds) -> tuple[float, float, bool]:
-    f1 = row.scores.f1 if row.scores.f1 is not None else -1.0
-    fp = row.hard_negative_false_positive_rate or 0.0
-    return (-f1, fp, row.thresholds != defaults)
+# --- the report ---------------------------------------------------------------------------------
 
 
-def ranked(rows: list[SweepRow], defaults: Thresholds) -> list[SweepRow]:
-    """Best first: highest F1, then lowest false-positive rate on hard negatives, then the defaults."""
-    return sorted(rows, key=lambda row: _preference(row, defaults))
+def _values(params: MatchParams, grid: Mapping[Field, Any] = GRID) -> list[str]:
+    return [f"{getattr(getattr(params, s), f):g}" for s, f in grid]
 
 
 def _row(row: SweepRow, label: str = "") -> str:
-    t, s = row.thresholds, row.scores
-    return (f"| {t.visual_match_score:.2f} | {t.visual_min_aligned_frames} | {t.audio_same_max_ber:.2f} | "
-            f"{cell(s.f1)} | {cell(s.precision)} | {cell(s.recall)} | "
+    s = row.scores
+    return (f"| {' | '.join(_values(row.params))} | {cell(s.f1)} | {cell(s.precision)} | {cell(s.recall)} | "
             f"{cell(row.hard_negative_false_positive_rate)} | {s.true_positives} | {s.false_positives} | "
             f"{s.false_negatives} | {label} |")
 
 
-TABLE_HEAD = ["| visual_match_score | visual_min_aligned_frames | audio_same_max_ber | F1 | precision | recall | "
-              "hard-negative FP rate | TP | FP | FN | |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def table_head(grid: Mapping[Field, Any] = GRID) -> list[str]:
+    names = [f"{s}.{f}" for s, f in grid]
+    return ["| " + " | ".join(names) + " | F1 | precision | recall | hard-negative FP rate | TP | FP | FN | |",
+            "| --- " * (len(names) + 8) + "| |"]
 
 
-def _label(row: SweepRow, defaults: Thresholds) -> str:
-    return "defaults" if row.thresholds == defaults else ""
-
-
-def format_report(rows: list[SweepRow], defaults: Thresholds, shown: int = SHOWN_ROWS) -> str:
-    """The best settings, the defaults' row, each threshold varied alone and the recommendation,
-    as Markdown."""
-    best = ranked(rows, defaults)
-    current = next(row for row in rows if row.thresholds == defaults)
-    level = _preference(best[0], defaults)[:2]
-    plateau = sum(_preference(row, defaults)[:2] == level for row in rows)
-    lines = [f"{plateau} of {len(rows)} settings reach the best F1 with the lowest hard-negative FP rate; "
-             f"the first {min(shown, len(rows))}:", "", *TABLE_HEAD]
-    lines += [_row(row, _label(row, defaults)) for row in best[:shown]]
+def format_report(rows: list[SweepRow], defaults: MatchParams, shown: int = SHOWN_ROWS) -> str:
+    """The best settings, the defaults' row, each swept field varied alone, and the choice."""
+    best = chosen(rows, defaults)
+    current = next(row for row in rows if row.params == defaults)
+    allowed = sum((row.hard_negative_false_positive_rate or 0.0) <= MAX_HARD_NEGATIVE_RATE + 1e-12 for row in rows)
+    lines = [f"{allowed} of {len(rows)} settings keep hard negatives called duplicate at or under "
+             f"{MAX_HARD_NEGATIVE_RATE:.0%}; the best {min(shown, len(rows))} by F1:", "", *table_head()]
+    lines += [_row(row, "defaults" if row.params == defaults else "") for row in best[:shown]]
     if current not in best[:shown]:
         lines.append(_row(current, f"defaults (rank {best.index(current) + 1} of {len(best)})"))
-    for name in Thresholds._fields:
-        others = [field for field in Thresholds._fields if field != name]
-        lines += ["", f"{name} alone (the others at their defaults):", "", *TABLE_HEAD]
-        lines += [_row(row, _label(row, defaults)) for row in rows
-                  if all(getattr(row.thresholds, field) == getattr(defaults, field) for field in others)]
-    choice = best[0].thresholds
-    same = "the current defaults" if choice == defaults else "differs from the defaults"
-    lines += ["", f"recommended ({same}): DUPSTREAM_VISUAL_MATCH_SCORE={choice.visual_match_score:g} "
-              f"DUPSTREAM_VISUAL_MIN_ALIGNED_FRAMES={choice.visual_min_aligned_frames} "
-              f"DUPSTREAM_AUDIO_SAME_MAX_BER={choice.audio_same_max_ber:g}"]
+    for section, name in GRID:
+        others = [field for field in GRID if field != (section, name)]
+        lines += ["", f"{section}.{name} alone (the others at their defaults):", "", *table_head()]
+        lines += [_row(row, "defaults" if row.params == defaults else "") for row in rows
+                  if all(getattr(getattr(row.params, s), f) == getattr(getattr(defaults, s), f) for s, f in others)]
+    choice = best[0]
+    same = "the current defaults" if choice.params == defaults else "differs from the defaults"
+    lines += ["", f"chosen ({same}; F1 {cell(choice.scores.f1)}, hard-negative FP rate "
+                  f"{cell(choice.hard_negative_false_positive_rate)}): {json.dumps(overrides(choice.params))}",
+              f"params digest {choice.params.digest()}"]
     return "\n".join(lines)
 
 
-def report_json(rows: list[SweepRow], defaults: Thresholds) -> dict[str, Any]:
+def report_json(rows: list[SweepRow], defaults: MatchParams, half: dict[str, Any]) -> dict[str, Any]:
     def row_json(row: SweepRow) -> dict[str, Any]:
-        return {**row.thresholds._asdict(), **row.scores._asdict(),
+        return {**{f"{s}.{f}": getattr(getattr(row.params, s), f) for s, f in GRID}, **row.scores._asdict(),
                 "hard_negative_false_positive_rate": row.hard_negative_false_positive_rate}
 
-    best = ranked(rows, defaults)
-    return {"recommended": best[0].thresholds._asdict(), "defaults": defaults._asdict(),
-            "rows": [row_json(row) for row in best]}
+    best = chosen(rows, defaults)
+    return {**half, "criterion": f"max F1 with hard-negative FP rate <= {MAX_HARD_NEGATIVE_RATE}",
+            "chosen": overrides(best[0].params), "chosen_digest": best[0].params.digest(),
+            "defaults": overrides(defaults), "rows": [row_json(row) for row in best]}
 
 
-# --- the adapter: features, the temporary index, the recorded evidence ---------------------------
+# --- the adapter: features (cached), the temporary index, the recorded hits ----------------------
 
 
-def joined_video(item: DevItem, embedder, settings: Settings):
-    """Both halves of one video's features, computed by the stages' functions."""
-    from schemas.internal import AcceptedVideo, JoinedVideo
+def features_key(path: Path, settings: Settings, params: MatchParams) -> str:
+    """The cache key of one file's features: its content and what shapes them."""
+    from schemas.internal import AudioHalf, FrameHalf
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as media:
+        for block in iter(lambda: media.read(1 << 20), b""):
+            digest.update(block)
+    shape = json.dumps([FEATURES_VERSION, [getattr(settings, name) for name in FEATURE_SETTINGS],
+                        asdict(params.region), asdict(params.bars), FrameHalf.model_json_schema(),
+                        AudioHalf.model_json_schema()], sort_keys=True, default=str)
+    return f"{digest.hexdigest()[:24]}-{settings.frame_model}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+
+
+def cached_features(item: DevItem, embedder_of: Callable[[], Any], settings: Settings, params: MatchParams,
+                    cache: Path):
+    """Both halves of one video's features (schemas.internal.JoinedVideo), from the cache or
+    computed by the stages' functions and cached."""
+    from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
+
+    accepted = AcceptedVideo(video_id=item.video_id, uri=item.file, raw_event="", accepted_at=datetime.now(UTC))
+    path = cache / f"{features_key(Path(item.file), settings, params)}.json"
+    if path.exists():
+        halves = json.loads(path.read_text())
+        return JoinedVideo(accepted=accepted, frames=FrameHalf.model_validate(halves["frames"]),
+                           audio=AudioHalf.model_validate(halves["audio"]))
     from streams.stages.audio import fingerprint_audio
     from streams.stages.frames import describe_frames
 
-    accepted = AcceptedVideo(video_id=item.video_id, uri=item.file, raw_event="", accepted_at=datetime.now(UTC))
-    return JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder, settings),
-                       audio=fingerprint_audio(accepted, settings))
+    joined = JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder_of(), settings),
+                         audio=fingerprint_audio(accepted, settings))
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps({"frames": joined.frames.model_dump(mode="json"),
+                                   "audio": joined.audio.model_dump(mode="json")}))
+    partial.replace(path)
+    return joined
 
 
-def record(joined, index, grid: list[Thresholds], settings: Settings) -> QueryEvidence:
-    """The match stage's evidence for one video, under the grid's permissive thresholds."""
-    from streams.matching.alignment import align
-    from streams.stages.match import audio_candidates, compare_soundtracks, frame_hits
-
-    loose = with_thresholds(settings, permissive(grid))
-    visual = align(frame_hits(joined, index, loose), query_duration=joined.frames.duration, settings=loose)
-    by_audio = audio_candidates(joined, index)
-    candidates = compared_candidates(visual, by_audio, grid)
-    audio, states = {}, {}
-    for ber in sorted({t.audio_same_max_ber for t in grid}):
-        audio[ber], states = compare_soundtracks(joined, candidates, index,
-                                                 settings.model_copy(update={"audio_same_max_ber": ber}))
-    return QueryEvidence(joined.accepted.video_id, visual, by_audio, audio, str(joined.audio.state.value),
-                         {video: str(getattr(state, "value", state)) for video, state in states.items()})
-
-
-def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresholds, settings: Settings,
-                  progress=print) -> list[QueryEvidence]:
-    """Every video's evidence, in publish order, each indexed after it is recorded (linked to
-    its cluster as decided with the defaults) in a temporary Qdrant Edge index."""
-    from streams.embedding import open_embedder
+def record_half(items: list[DevItem], search_params: MatchParams, settings: Settings, cache: Path,
+                progress=print) -> tuple[list[Recorded], dict[str, StoredVideo]]:
+    """Every video's hits, in publish order, each indexed after its search in a temporary Qdrant
+    Edge index; and the stored videos as the index holds them."""
+    from schemas.events import Verdict
     from streams.index import open_index
-    from streams.stages.match import build_verdict, index_video
+    from streams.pipeline import index_video, search
 
-    embedder = open_embedder(settings.model_copy(update={"triton_url": "onnx"}))
-    evidence: list[QueryEvidence] = []
-    cluster: dict[str, str] = {}
-    applied = with_thresholds(settings, defaults)
+    @lru_cache(maxsize=1)
+    def embedder():
+        from streams.embedding import open_embedder
+
+        return open_embedder(settings.model_copy(update={"triton_url": "onnx"}))
+
+    recorded: list[Recorded] = []
     with tempfile.TemporaryDirectory(prefix="dupstream-calibrate-") as scratch:
         index = open_index(settings.model_copy(update={"qdrant_location": scratch}))
         try:
-            for item in items:
+            for number, item in enumerate(items, 1):
                 started = time.perf_counter()
-                joined = joined_video(item, embedder, settings)
-                query = record(joined, index, grid, settings)
-                decision = decide_at(query, defaults, applied)
-                duplicate_of = linked_cluster(decision, cluster)
-                cluster[item.video_id] = duplicate_of or item.video_id
-                index_video(joined, index, cluster[item.video_id], build_verdict(joined, decision, duplicate_of, {}))
-                evidence.append(query)
-                progress(f"[{item.order}/{len(items)}] {item.video_id}: {len(query.visual)} aligned matches, "
-                         f"{len(query.audio[defaults.audio_same_max_ber])} soundtracks compared "
-                         f"({time.perf_counter() - started:.1f} s)")
+                joined = cached_features(item, embedder, settings, search_params, cache)
+                found = search(joined, index, search_params)
+                # The cluster each setting links it to is the sweep's; the index keeps its own.
+                placeholder = Verdict(video_id=item.video_id, status="ok", is_duplicate=False, duplicate_of=None,
+                                      duplicate_for="", verdict="unique", reason="", decided_at=datetime.now(UTC))
+                index_video(joined, index, item.video_id, placeholder)
+                recorded.append(Recorded(item, joined, found))
+                progress(f"[{number}/{len(items)}] {item.video_id}: {len(found.frame_hits)} frame hits, "
+                         f"{len(found.audio_hits)} sound-window hits ({time.perf_counter() - started:.1f} s)")
+            stored = {video.item.video_id: index.get_video(video.item.video_id) for video in recorded}
         finally:
             index.close()
-            embedder.close()
-    return evidence
+            if embedder.cache_info().currsize:
+                embedder().close()
+    return recorded, stored
 
 
-def defaults_of(settings: Settings) -> Thresholds:
-    return Thresholds(settings.visual_match_score, settings.visual_min_aligned_frames, settings.audio_same_max_ber)
+def half_of(items: list[DevItem], split: str | None) -> tuple[list[DevItem], str]:
+    """The items of one split, in publish order; all of them when the manifest has no splits."""
+    if split is None or all(getattr(item, "split", None) is None for item in items):
+        return sorted(items, key=lambda item: item.order), "the whole set (the manifest names no splits)"
+    half = [item for item in items if getattr(item, "split", None) == split]
+    return sorted(half, key=lambda item: item.order), f"the {split} half"
 
 
-def run_calibration(manifest: Path, json_out: Path | None = None, progress=print) -> int:
-    items = read_manifest(manifest)
-    base = Settings(triton_url="onnx", media_roots=sorted({str(Path(item.file).parent) for item in items}))
-    defaults = defaults_of(base)
-    grid = threshold_grid(defaults)
+def run_calibration(manifest: Path, json_out: Path | None = None, progress=print, split: str | None = "calibration",
+                    write: Path | None = None, cache: Path = Path(".cache/features")) -> int:
+    every = read_manifest(manifest)
+    items, which = half_of(every, split)
+    settings = Settings(triton_url="onnx", media_roots=sorted({str(Path(item.file).parent) for item in every}))
+    defaults = MatchParams.from_settings(settings)
+    grid = grid_settings(defaults)
     started = time.perf_counter()
-    evidence = record_devset(items, grid, defaults, base, progress)
-    rows = sweep(items, evidence, grid, base)
-    progress(f"{len(items)} videos recorded, {len(grid)} settings swept in {time.perf_counter() - started:.0f} s")
+    progress(f"calibrating on {which}: {len(items)} of {len(every)} videos, {len(grid)} settings")
+    recorded, stored = record_half(items, loosest_search(grid), settings, cache, progress)
+    rows = sweep(Judge(recorded, stored), grid, progress)
+    progress(f"{len(items)} videos, {len(grid)} settings in {time.perf_counter() - started:.0f} s")
     progress("")
     print(format_report(rows, defaults))
+    best = chosen(rows, defaults)[0]
+    if write is not None:
+        write.write_text(json.dumps(overrides(best.params), indent=1) + "\n")
+        print(f"\nwritten: {write} (use it with DUPSTREAM_MATCH_PARAMS={write})")
     if json_out is not None:
-        json_out.write_text(json.dumps({"manifest": str(manifest), **report_json(rows, defaults)}, indent=1))
+        half = {"manifest": str(manifest), "split": which, "videos": len(items)}
+        json_out.write_text(json.dumps(report_json(rows, defaults, half), indent=1))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.evaluation.calibrate", description=__doc__.split("\n")[0])
-    parser.add_argument("manifest", type=Path, help="manifest.json of a development set")
-    parser.add_argument("--json", type=Path, help="also write every setting's scores here as JSON")
-    args = parser.parse_args(argv)
-    from streams.demo import progress
+    """`python -m streams.evaluation.calibrate ...`: the same as `dupstream calibrate ...`."""
+    from streams.cli import main as cli
 
-    return run_calibration(args.manifest, args.json, progress)
+    return cli(["calibrate", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

@@ -2,34 +2,50 @@
 
 Policy, per candidate video (a stored video whose frames align, see alignment.align):
 
-- frames match and the soundtracks are the same recording            -> duplicate
-- frames match, either side has no usable audio (or audio not compared) -> duplicate, on frames
+- frames match, and the sound is the same recording on the same time line -> duplicate
+- frames match, the sound is the same recording but on another time line  -> visual_match_different_audio
+  (two separate findings, both reported: not one copy)
 - frames match, both sides have usable audio, the recordings differ     -> visual_match_different_audio
                                                                            (same person and set, another talk)
+- frames match, either side has no usable audio (or audio not compared) -> duplicate, on frames alone
+                                                                           (the reason says which side and why)
 - the soundtrack is the same recording but no frames match             -> audio_match_different_visuals
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
 
-"Frames match": VisualMatch.score >= visual_match_score and aligned_frames >=
-visual_min_aligned_frames (align only returns such matches; they are checked again here so that
-the decision stands on its own). "Same recording": the audio result's same_recording (decided by
-the audio matcher with audio_same_max_ber).
+"Frames match": VisualMatch.score >= align.visual_match_score and aligned frames (and weighted
+frames) >= align.visual_min_aligned_frames: the one definition (`frames_match`), used by the
+alignment's rule 5 and by calibration too. "Same recording": the audio result's same_recording.
 
-Choice among candidates (matched_video): the frame-matching candidates whose soundtrack is the
-same recording come first, then the others in alignment.rank_key order (aligned evidence, then
-score). The chosen candidate's audio category gives the verdict: a better visual match whose
-soundtrack differs is not overridden by a weaker one without usable audio, and vice versa.
-Without any frame match, a same-recording soundtrack (best = lowest bit error rate) gives
-audio_match_different_visuals; otherwise the video is unique.
+"The same time line" (`time_maps_agree`): both matches state reference_time = speed * query_time +
+offset. They are one copy when, over the query stretch both cover, the two lines put it at the
+same reference times within decision.co_located_offset_seconds (an A/V desync of a few hundred ms,
+the frames' one-second sampling), their speeds differ by at most decision.co_located_speed_share
+(a speed fitted on a few frames is known to a few percent), and the stretch they share is at least
+decision.co_located_min_overlap of the shorter of the two. A trimmed copy shifts both lines
+together; a sped-up copy (audio resampled too) has both speeds near the same value; an added
+intro or outro leaves the stretch both cover unchanged. Frames at 12 s and speed 0.75 with sound
+at 4 s and speed 1.0 are two coincidences, not one copy.
+
+Choice among candidates (matched_video): the frame-matching candidates whose sound agrees (same
+recording, same time line) come first, then the others; within that group, the candidates whose
+visual evidence is at least decision.equal_evidence_share of the group's best count as equal, and
+among those the earliest cluster root wins (a copy found both directly and through one of its
+indexed copies names the root: "clusters" gives each candidate's root and the root's position in
+the index order), then alignment.rank_key order (aligned evidence, then score). The chosen
+candidate's audio category gives the verdict. Without any frame match, a same-recording
+soundtrack (best = lowest bit error rate) gives audio_match_different_visuals; otherwise unique.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from streams.matching.alignment import COMMON_FRAME_VIDEOS, rank_key
+from streams.matching.alignment import evidence, rank_key
+from streams.params import DecisionParams, MatchParams
 from streams.values import Segment, VisualMatch
 
 
@@ -63,6 +79,13 @@ class AudioResult(Protocol):
     def reference_segment(self) -> Segment: ...
 
 
+class ClusterOf(NamedTuple):
+    """Where a candidate stands in the index: its cluster's root and the root's position."""
+
+    root: str
+    root_sequence: int
+
+
 class Decision(NamedTuple):
     verdict: VerdictKind
     is_duplicate: bool
@@ -70,7 +93,9 @@ class Decision(NamedTuple):
     visual: VisualMatch | None  # the frame evidence for matched_video
     audio: AudioResult | None  # the soundtrack evidence for matched_video (None: not compared)
     reason: str  # one sentence: which threshold decided
-    thresholds: dict[str, float]
+    thresholds: dict[str, float]  # the decision-relevant parameters (decision_values)
+    params_digest: str = ""  # MatchParams.digest() of every parameter that applied
+    sound_agrees: bool | None = None  # the sound's time line is the frames' (None: no frames or no same sound)
 
 
 def _state(value: Any) -> str:
@@ -80,32 +105,89 @@ def _state(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def thresholds_of(settings: Any) -> dict[str, float]:
-    return {
-        "frame_score_floor": float(settings.frame_score_floor),
-        "frame_neighbours": float(settings.frame_neighbours),
-        "visual_match_score": float(settings.visual_match_score),
-        "visual_min_aligned_frames": float(settings.visual_min_aligned_frames),
-        "common_frame_videos": float(getattr(settings, "common_frame_videos", COMMON_FRAME_VIDEOS)),
-        "audio_same_max_ber": float(settings.audio_same_max_ber),
-    }
+# The values a reader needs to check a verdict by hand; the digest names all the others.
+DECISION_FIELDS = {
+    "search": ("frame_score_floor", "frame_neighbours"),
+    "align": ("visual_match_score", "visual_min_aligned_frames", "common_frame_videos"),
+    "audio": ("same_max_ber", "min_audio_seconds"),
+}
+
+
+def decision_values(params: MatchParams) -> dict[str, float]:
+    """'section.field' -> value, for the fields that decide (every numeric one of `decision`)."""
+    values = {f"{section}.{name}": float(getattr(getattr(params, section), name))
+              for section, names in DECISION_FIELDS.items() for name in names}
+    values.update({f"decision.{name}": float(value) for name, value in asdict(params.decision).items()})
+    return values
 
 
 _STATE_WORDS = {AUDIO_NONE: "has no audio", AUDIO_TOO_LITTLE: "has too little audio", "failed": "has unreadable audio"}
 
 
-def _frames_phrase(match: VisualMatch, settings: Any) -> str:
+def frames_match(match: VisualMatch, params: MatchParams) -> bool:
+    """The one definition: mean similarity, aligned frames and weighted frames (common frames discounted)."""
+    weighted = match.weighted_frames or match.aligned_frames
+    needed = params.align.visual_min_aligned_frames
+    return (match.score >= params.align.visual_match_score and match.aligned_frames >= needed
+            and weighted >= needed - 1e-9)
+
+
+def time_maps_agree(visual: VisualMatch, audio: AudioResult, params: DecisionParams) -> bool:
+    """Whether the sound match lies on the frames' time line (see the module's docstring)."""
+    if visual.speed <= 0 or abs(audio.speed / visual.speed - 1.0) > params.co_located_speed_share:
+        return False
+    start = max(visual.query_segment.start, audio.query_segment.start)
+    end = min(visual.query_segment.end, audio.query_segment.end)
+    shorter = min(visual.query_segment.end - visual.query_segment.start,
+                  audio.query_segment.end - audio.query_segment.start)
+    if shorter <= 0 or end - start < params.co_located_min_overlap * shorter:
+        return False
+    apart = max(abs((visual.speed * t + visual.offset) - (audio.speed * t + audio.offset)) for t in (start, end))
+    return apart <= params.co_located_offset_seconds
+
+
+def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
     q = match.query_segment
-    view = (", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
+    view = ((", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
+            + (f", turned {match.rotation} degrees" if match.rotation else ""))
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
-            f"{settings.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
-            f"{settings.visual_min_aligned_frames})")
+            f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
+            f"{params.align.visual_min_aligned_frames})")
 
 
-def _frames_match(match: VisualMatch, settings: Any) -> bool:
-    return match.score >= settings.visual_match_score and match.aligned_frames >= settings.visual_min_aligned_frames
+def _line(match: VisualMatch | AudioResult) -> str:
+    return f"offset {match.offset:+.1f} s, speed {match.speed:.2f}"
+
+
+def _chosen(candidates: list[VisualMatch], clusters: Mapping[str, ClusterOf], share: float) -> VisualMatch:
+    """Among candidates (rank_key order) as good as the first, the earliest cluster root's."""
+    floor = share * evidence(candidates[0])
+    equal = [match for match in candidates if evidence(match) >= floor - 1e-9]
+
+    def root_first(position: int) -> tuple[float, bool, int]:
+        video_id = equal[position].video_id
+        cluster = clusters.get(video_id)
+        if cluster is None:
+            return float("inf"), True, position
+        return float(cluster.root_sequence), cluster.root != video_id, position
+
+    return equal[min(range(len(equal)), key=root_first)]
+
+
+def _no_audio_why(video_id: str, query_state: str, reference_state: str, query_audio_seconds: float | None,
+                  params: MatchParams) -> str:
+    needed = f"audio.min_audio_seconds {params.audio.min_audio_seconds:g} s"
+    if query_state != AUDIO_OK:
+        heard = (f" ({query_audio_seconds:.1f} s of sound, under {needed})"
+                 if query_state == AUDIO_TOO_LITTLE and query_audio_seconds is not None
+                 else f" (under {needed})" if query_state == AUDIO_TOO_LITTLE else "")
+        return f"the query {_STATE_WORDS.get(query_state, 'has no usable audio')}{heard}, so the sound could not confirm it"
+    if reference_state and reference_state != AUDIO_OK:
+        heard = f" (under {needed})" if reference_state == AUDIO_TOO_LITTLE else ""
+        return f"{video_id} {_STATE_WORDS.get(reference_state, 'has no usable audio')}{heard}, so the sound could not confirm it"
+    return "the soundtracks were not compared"
 
 
 def decide(
@@ -113,51 +195,69 @@ def decide(
     audio: Mapping[str, AudioResult],
     query_audio_state: Any,
     reference_audio_states: Mapping[str, Any] | None,
-    settings: Any,
+    params: MatchParams,
+    *,
+    clusters: Mapping[str, ClusterOf] | None = None,
+    query_audio_seconds: float | None = None,
 ) -> Decision:
     """The verdict for a query video.
 
     visual: alignment.align's matches. audio: soundtrack comparisons by stored video id (only for
     candidates where both sides had usable audio). query_audio_state: 'ok' / 'no_audio' /
     'too_little_audio' (or the AudioState enum). reference_audio_states: each candidate's state
-    from the index payload; a missing candidate with an audio result counts as 'ok'."""
-    thresholds = thresholds_of(settings)
-    max_ber = settings.audio_same_max_ber
+    from the index payload; a missing candidate with an audio result counts as 'ok'. clusters:
+    each candidate's cluster root (the candidate choice prefers the earliest); query_audio_seconds:
+    the query's seconds of sound, for the reason when it has too little."""
+    thresholds = decision_values(params)
+    digest = params.digest()
+    max_ber = params.audio.same_max_ber
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
+    clusters = clusters or {}
     query_state = _state(query_audio_state)
 
-    matches = sorted((m for m in visual if _frames_match(m, settings)), key=rank_key)
+    def made(kind: VerdictKind, video_id: str | None, match: VisualMatch | None, result: AudioResult | None,
+             reason: str, agrees: bool | None = None) -> Decision:
+        return Decision(kind, kind == VerdictKind.DUPLICATE, video_id, match, result, reason, thresholds, digest,
+                        agrees)
+
+    matches = sorted((m for m in visual if frames_match(m, params)), key=rank_key)
     best_per_video: dict[str, VisualMatch] = {}
     for match in matches:
         best_per_video.setdefault(match.video_id, match)
     candidates = list(best_per_video.values())
 
-    confirmed = [m for m in candidates if m.video_id in audio and audio[m.video_id].same_recording]
-    chosen = confirmed[0] if confirmed else (candidates[0] if candidates else None)
+    def agrees(match: VisualMatch) -> bool:
+        result = audio.get(match.video_id)
+        return result is not None and result.same_recording and time_maps_agree(match, result, params.decision)
 
-    if chosen is not None:
+    confirmed = [m for m in candidates if agrees(m)]
+    pool = confirmed or candidates
+    if pool:
+        chosen = _chosen(pool, clusters, params.decision.equal_evidence_share)
         video_id = chosen.video_id
-        frames = _frames_phrase(chosen, settings)
+        frames = _frames_phrase(chosen, params)
         result = audio.get(video_id)
+        if chosen in confirmed:
+            reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line (bit "
+                      f"error rate {result.ber:.2f} <= audio.same_max_ber {max_ber:.2f}; sound at {_line(result)}, "
+                      f"frames at {_line(chosen)}).")
+            return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
-            reason = (f"Duplicate: {frames}, and the soundtracks are the same recording (bit error rate "
-                      f"{result.ber:.2f} <= audio_same_max_ber {max_ber:.2f}).")
-            return Decision(VerdictKind.DUPLICATE, True, video_id, chosen, result, reason, thresholds)
+            reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording (bit error rate "
+                      f"{result.ber:.2f}) but on another time line (sound at {_line(result)}, frames at "
+                      f"{_line(chosen)}; they must agree within decision.co_located_offset_seconds "
+                      f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
+                      f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
+            return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
         if result is not None:
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (bit error rate {result.ber:.2f} > "
-                      f"audio_same_max_ber {max_ber:.2f}): same scene, different recording.")
-            return Decision(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, False, video_id, chosen, result, reason,
-                            thresholds)
-        reference_state = _state(reference_audio_states.get(video_id))
-        if query_state != AUDIO_OK:
-            why = f"the query {_STATE_WORDS.get(query_state, 'has no usable audio')}"
-        elif reference_state and reference_state != AUDIO_OK:
-            why = f"{video_id} {_STATE_WORDS.get(reference_state, 'has no usable audio')}"
-        else:
-            why = "the soundtracks were not compared"
+                      f"audio.same_max_ber {max_ber:.2f}): same scene, different recording.")
+            return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
+        why = _no_audio_why(video_id, query_state, _state(reference_audio_states.get(video_id)),
+                            query_audio_seconds, params)
         reason = f"Duplicate on frames alone: {frames}; {why}."
-        return Decision(VerdictKind.DUPLICATE, True, video_id, chosen, None, reason, thresholds)
+        return made(VerdictKind.DUPLICATE, video_id, chosen, None, reason)
 
     same_audio = sorted(((result.ber, video_id) for video_id, result in audio.items() if result.same_recording))
     if same_audio:
@@ -166,17 +266,16 @@ def decide(
         weak = next((m for m in sorted(visual, key=rank_key) if m.video_id == video_id), None)
         if weak is not None:
             frames = (f"its frames do not match (best aligned segment: mean similarity {weak.score:.2f} over "
-                      f"{weak.aligned_frames} frames; needs visual_match_score {settings.visual_match_score:.2f} "
-                      f"and visual_min_aligned_frames {settings.visual_min_aligned_frames})")
+                      f"{weak.aligned_frames} frames; needs visual_match_score {params.align.visual_match_score:.2f} "
+                      f"and visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
         else:
-            frames = (f"no frames align (visual_match_score {settings.visual_match_score:.2f}, "
-                      f"visual_min_aligned_frames {settings.visual_min_aligned_frames})")
+            frames = (f"no frames align (visual_match_score {params.align.visual_match_score:.2f}, "
+                      f"visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
         reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s (bit error rate "
-                  f"{ber:.2f} <= audio_same_max_ber {max_ber:.2f}) but {frames}: different visuals on one track.")
-        return Decision(VerdictKind.AUDIO_MATCH_DIFFERENT_VISUALS, False, video_id, weak, result, reason,
-                        thresholds)
+                  f"{ber:.2f} <= audio.same_max_ber {max_ber:.2f}) but {frames}: different visuals on one track.")
+        return made(VerdictKind.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
-    reason = (f"Unique: no stored video has {settings.visual_min_aligned_frames} or more aligned frames with mean "
-              f"similarity >= visual_match_score {settings.visual_match_score:.2f}, and no soundtrack is the same "
-              f"recording (audio_same_max_ber {max_ber:.2f}).")
-    return Decision(VerdictKind.UNIQUE, False, None, None, None, reason, thresholds)
+    reason = (f"Unique: no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with "
+              f"mean similarity >= visual_match_score {params.align.visual_match_score:.2f}, and no soundtrack is "
+              f"the same recording (audio.same_max_ber {max_ber:.2f}).")
+    return made(VerdictKind.UNIQUE, None, None, None, reason)

@@ -1,0 +1,258 @@
+"""One video matched against the index: the per-video work of the match stage, as the stream
+(streams.stages.match), `dupstream calibrate` and the tests run it. Knows nothing of Kafka.
+
+- `search(joined, index, params)` -> Found: what the index returns for the video (the stored
+  frames nearest to each of its frames, in every view, and the stored soundtrack windows nearest
+  to its own), the video's own id left out: after a partial index write (frames stored, record
+  not) a replayed event must not find the video a duplicate of itself.
+- `judge(joined, found, stored, params)` -> Decision: the alignment of the frame hits, the
+  soundtrack comparisons with the candidates, the decision (streams.matching.decision). Pure
+  given `stored`, a lookup of the stored videos: calibration searches once and judges under many
+  parameter settings.
+- `match_features(joined, index, params)` -> Decision: both, as the stream runs them.
+- `linked_cluster`, `index_video`, `build_verdict`: what follows a decision.
+
+Every function takes the one MatchParams built from the Settings (streams.params), never a
+module constant or the global Settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
+from schemas.internal import AudioHalf, JoinedVideo, decode_array
+from streams.index import AudioHit, StoredVideo, VideoIndex
+from streams.matching.decision import ClusterOf, Decision, decide, time_maps_agree
+from streams.params import MatchParams
+from streams.values import FrameHit, VisualMatch
+
+StoredLookup = Callable[[str], StoredVideo | None]
+
+
+class Found(NamedTuple):
+    """What the index returned for one video, its own id left out."""
+
+    frame_hits: list[FrameHit]  # plain, mirrored and region views
+    audio_hits: list[AudioHit]  # soundtrack windows (none when the video has no usable sound)
+
+
+def _items(encoded: str) -> np.ndarray:
+    return decode_array(encoded, "uint32") if encoded else np.zeros(0, np.uint32)
+
+
+def _fingerprint(items: str, items_per_second: float, duration: float, usable_seconds: float, state: str,
+                 resampled=()):
+    from streams.audio import AudioFingerprint
+
+    return AudioFingerprint(
+        items=_items(items),
+        items_per_second=items_per_second,
+        duration=duration,
+        usable_seconds=usable_seconds,
+        state=state,
+        resampled=resampled,
+    )
+
+
+def query_fingerprint(audio: AudioHalf):
+    """The new video's fingerprint, with its resampled copies (only the query has them: the index
+    keeps the plain items)."""
+    from streams.audio import ResampledItems
+
+    resampled = tuple(ResampledItems(copy.speed, _items(copy.items)) for copy in audio.resampled)
+    return _fingerprint(audio.items, audio.items_per_second, audio.duration, audio.usable_seconds, audio.state,
+                        resampled)
+
+
+def stored_fingerprint(video: StoredVideo):
+    return _fingerprint(video.audio_items, video.audio_items_per_second, video.duration, video.duration,
+                        video.audio_state)
+
+
+def legacy_settings(params: MatchParams) -> SimpleNamespace:
+    """The flat names alignment.align and audio.match.compare still read, from params (until
+    they take MatchParams themselves)."""
+    return SimpleNamespace(frame_score_floor=params.search.frame_score_floor,
+                           visual_match_score=params.align.visual_match_score,
+                           visual_min_aligned_frames=params.align.visual_min_aligned_frames,
+                           common_frame_videos=params.align.common_frame_videos,
+                           sample_fps=params.align.sample_fps, max_frames=params.align.max_frames,
+                           audio_same_max_ber=params.audio.same_max_ber)
+
+
+def frame_hits(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> list[FrameHit]:
+    """The stored frames nearest to each query frame: plain, mirrored, and cropped to the video's
+    active region (a picture-in-picture inset) when it has one. Region hits are their own
+    candidates in the alignment (FrameHit.region): the verdict can say the inset matched."""
+    frames = joined.frames
+    timestamps = np.asarray(frames.timestamps, np.float32)
+    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
+             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
+    hits = []
+    for encoded, times, mirrored, region in views:
+        if encoded:
+            embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
+            found = index.search_frames(embeddings, times, limit=params.search.frame_neighbours,
+                                        score_floor=params.search.frame_score_floor, mirrored=mirrored)
+            hits += [hit._replace(region=True) for hit in found] if region else found
+    return hits
+
+
+def sound_window_hits(joined: JoinedVideo, index: VideoIndex) -> list[AudioHit]:
+    """The stored soundtrack windows nearest to the query's (streams.audio.windows)."""
+    from streams.audio.windows import WINDOW_NEIGHBOURS, query_windows, window_score_floor
+
+    query = query_fingerprint(joined.audio)
+    if query.state != AudioState.OK:
+        return []
+    return index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
+                              score_floor=window_score_floor())
+
+
+def search(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Found:
+    own = joined.accepted.video_id
+    return Found([hit for hit in frame_hits(joined, index, params) if hit.video_id != own],
+                 [hit for hit in sound_window_hits(joined, index) if hit.video_id != own])
+
+
+def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params: MatchParams) -> list[str]:
+    """The stored videos whose soundtrack is compared: the best visual matches, then the audio
+    windows' own candidates (streams.audio.windows.audio_candidates)."""
+    checked = params.decision.audio_checked_candidates
+    candidates = list(dict.fromkeys(match.video_id for match in visual))[:checked]
+    return candidates + [video for video in by_audio if video not in candidates][:checked]
+
+
+def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
+    """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
+    this stored video. When the free comparison's best alignment is not on that line (a copy
+    sped up beyond the sound's own speed grid, a loop that repeats), the sound is compared again
+    at the frames' speed: one more hypothesis, kept only if it lands on the frames' line
+    (decision.time_maps_agree). A comparison restricted to the line, from streams.audio, will
+    take this function's place."""
+    from streams.audio.match import compare
+
+    flat = legacy_settings(params)
+    free = compare(query, stored, flat)
+    if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
+        return free
+    on_line = compare(query, stored, flat, speeds=(round(near.speed, 3),))
+    return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
+
+
+def align_hits(found: Found, query_duration: float, params: MatchParams) -> list[VisualMatch]:
+    """The frame hits aligned in time (streams.matching.alignment.align), best first."""
+    from streams.matching.alignment import align
+
+    return align(found.frame_hits, query_duration=query_duration, settings=legacy_settings(params))
+
+
+def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, params: MatchParams,
+          compare: Callable[..., Any] = compare_sound,
+          align: Callable[[Found, float, MatchParams], list[VisualMatch]] = align_hits) -> Decision:
+    """The decision for one video from what the index returned. stored: the stored videos by id
+    (their soundtracks, audio states and clusters); compare, align: compare_sound and align_hits
+    or stand-ins with their signatures (calibration memoises them)."""
+    from streams.audio.windows import audio_candidates
+
+    video_id = joined.accepted.video_id
+    visual = align(found, joined.frames.duration, params)
+    by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, exclude=video_id)]
+    candidates = soundtrack_candidates(visual, by_audio, params)
+    query = query_fingerprint(joined.audio)
+    first_match = {}
+    for match in visual:
+        first_match.setdefault(match.video_id, match)
+    audio, states, clusters = {}, {}, {}
+    for candidate in dict.fromkeys([*candidates, *first_match]):
+        video = stored(candidate)
+        if video is None:
+            continue
+        root = stored(video.cluster_id) if video.cluster_id != candidate else video
+        clusters[candidate] = ClusterOf(video.cluster_id, root.sequence if root is not None else video.sequence)
+        if candidate not in candidates:
+            continue
+        states[candidate] = video.audio_state
+        if query.state == AudioState.OK and video.audio_state == AudioState.OK:
+            audio[candidate] = compare(query, stored_fingerprint(video), params, first_match.get(candidate))
+    return decide(visual, audio, joined.audio.state, states, params, clusters=clusters,
+                  query_audio_seconds=joined.audio.usable_seconds)
+
+
+def match_features(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Decision:
+    return judge(joined, search(joined, index, params), index.get_video, params)
+
+
+def linked_cluster(decision: Decision, stored: StoredLookup) -> str | None:
+    """duplicate_of: the cluster root of the matched video (a copy of a copy names the original)."""
+    if not decision.is_duplicate:
+        return None
+    matched = stored(decision.matched_video)
+    return matched.cluster_id if matched is not None else decision.matched_video
+
+
+def _segment(segment) -> Segment | None:
+    return Segment(start=round(segment.start, 2), end=round(segment.end, 2)) if segment is not None else None
+
+
+def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | None, timings: dict[str, float],
+                  models: ModelInfo | None) -> Verdict:
+    visual = decision.visual
+    audio = decision.audio
+    return Verdict(
+        video_id=joined.accepted.video_id,
+        status="ok",
+        is_duplicate=decision.is_duplicate,
+        duplicate_of=duplicate_of,
+        duplicate_for=duplicate_of or "",
+        verdict=VerdictClass(decision.verdict),
+        reason=decision.reason,
+        matched_video=decision.matched_video,
+        visual=VisualEvidence(
+            video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
+            reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
+            speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
+            region=visual.region,
+        ) if visual is not None else None,
+        audio=AudioEvidence(
+            video_id=decision.matched_video or "", same_recording=audio.same_recording, ber=round(audio.ber, 4),
+            offset=round(audio.offset, 3), speed=round(audio.speed, 4),
+            query_segment=_segment(audio.query_segment), reference_segment=_segment(audio.reference_segment),
+            agrees_with_frames=decision.sound_agrees,
+        ) if audio is not None else None,
+        audio_state=AudioState(joined.audio.state),
+        thresholds=dict(decision.thresholds),
+        params_digest=decision.params_digest,
+        timings=timings,
+        models=models,
+        decided_at=datetime.now(UTC),
+    )
+
+
+def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict) -> None:
+    """Store the video, its soundtrack windows and its frames, linked to its cluster."""
+    video_id = joined.accepted.video_id
+    stored = StoredVideo(
+        video_id=video_id,
+        cluster_id=cluster_id,
+        sequence=index.video_count() + 1,
+        published_at=joined.accepted.published_at.isoformat() if joined.accepted.published_at else None,
+        duration=joined.frames.duration,
+        audio_state=joined.audio.state,
+        audio_items=joined.audio.items,
+        audio_items_per_second=joined.audio.items_per_second,
+        verdict=verdict.model_dump_json(),
+    )
+    if joined.audio.state == AudioState.OK:
+        from streams.audio.windows import stored_windows
+
+        query = query_fingerprint(joined.audio)
+        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second))
+    embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
+    index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)
