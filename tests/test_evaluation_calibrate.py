@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -145,12 +146,12 @@ def test_the_chosen_values_are_written_nested_like_the_params():
 
 
 def test_only_the_calibration_half_is_read():
-    halves = [item._replace(video_id=f"v{n}") for n, item in enumerate(ITEMS)]
-    with_split = [type("Split", (), {"split": "calibration" if n % 2 else "validation", "order": 10 - n})()
-                  for n in range(4)]
-    chosen_half, which = half_of(with_split, "calibration")
-    assert [x.order for x in chosen_half] == [7, 9] and which == "the calibration half"
-    assert half_of(halves, "calibration")[1].startswith("the whole set")
+    def items(*splits):
+        return [SimpleNamespace(split=split, order=10 - n) for n, split in enumerate(splits)]
+
+    half, which = half_of(items("validation", "calibration", "validation", "calibration"), "calibration")
+    assert [x.order for x in half] == [7, 9] and which == "the calibration half"
+    assert half_of(items(None, None), "calibration")[1].startswith("the whole set")
 
 
 def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():

@@ -13,9 +13,9 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
 
-"Frames match": VisualMatch.score >= align.visual_match_score and aligned frames (and weighted
-frames) >= align.visual_min_aligned_frames: the one definition (`frames_match`), used by the
-alignment's rule 5 and by calibration too. "Same recording": the audio result's same_recording.
+"Frames match" (`frames_match`): VisualMatch.score >= align.visual_match_score and aligned frames
+(and weighted frames) >= align.visual_min_aligned_frames, the thresholds alignment.align's rule 5
+applies. "Same recording": the audio result's same_recording.
 
 "The same time line" (`time_maps_agree`): both matches state reference_time = speed * query_time +
 offset. They are one copy when, over the query stretch both cover, the two lines put it at the

@@ -1,0 +1,56 @@
+"""streams.pipeline on constructed features and both index engines (fast: no model, no media)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo, encode_array
+from streams.index import StoredVideo
+from streams.params import MatchParams
+from streams.pipeline import Found, judge, linked_cluster, match_features, search
+from streams.values import FrameHit
+from tests.test_index import open_edge, open_server, unit
+
+
+def features(video_id: str, vectors: np.ndarray) -> JoinedVideo:
+    accepted = AcceptedVideo(video_id=video_id, uri=f"/v/{video_id}.mp4", raw_event=base64.b64encode(b"{}").decode(),
+                             accepted_at=datetime.now(UTC))
+    frames = FrameHalf(timestamps=[float(t) for t in range(len(vectors))], embeddings=encode_array(vectors, "float16"),
+                       duration=float(len(vectors)))
+    return JoinedVideo(accepted=accepted, frames=frames, audio=AudioHalf(state="no_audio"))
+
+
+def record(video_id: str, cluster_id: str, sequence: int) -> StoredVideo:
+    return StoredVideo(video_id, cluster_id, sequence, None, 12.0, "no_audio", "", 0.0, "{}")
+
+
+@pytest.mark.parametrize("open_at", [open_edge, open_server], ids=["edge", "server"])
+def test_a_video_whose_frames_are_stored_without_its_record_does_not_find_itself(tmp_path, open_at):
+    """The partial write of a crash (frames stored, record not): a replay leaves its own frames out."""
+    own = unit(np.random.default_rng(0).normal(size=(12, 512)))
+    index = open_at(tmp_path)
+    index.add_video(record("me", "me", 1), np.arange(12, dtype=np.float32), own)  # the frames a crash left
+    joined = features("me", own)
+    assert search(joined, index, MatchParams()).frame_hits == []
+    decision = match_features(joined, index, MatchParams())
+    assert decision.verdict.value == "unique" and decision.matched_video is None
+    # the same frames under another id are found: the filter is on the id, not on the vectors
+    assert {hit.video_id for hit in search(features("other", own), index, MatchParams()).frame_hits} == {"me"}
+    index.close()
+
+
+def test_a_copy_of_a_copy_is_linked_to_the_root_and_names_it_when_it_matches_it_too():
+    """c is an indexed copy of r; the query aligns with both, with c a little better."""
+    base = unit(np.random.default_rng(1).normal(size=(12, 512)))
+    stored = {"r": record("r", "r", 1), "c": record("c", "r", 2)}
+    hits = [FrameHit(float(t), video, float(t), score) for t in range(12) for video, score in (("c", 0.95), ("r", 0.9))]
+    decision = judge(features("q", base), Found(hits, []), stored.get, MatchParams())
+    assert (decision.verdict.value, decision.matched_video, linked_cluster(decision, stored.get)) == (
+        "duplicate", "r", "r"), decision.reason
+    only_copy = judge(features("q", base), Found([h for h in hits if h.video_id == "c"], []), stored.get,
+                      MatchParams())
+    assert (only_copy.matched_video, linked_cluster(only_copy, stored.get)) == ("c", "r")
