@@ -85,11 +85,12 @@ def permissive(grid: list[Thresholds]) -> Thresholds:
 
 
 def frames_match(match: VisualMatch, thresholds: Thresholds) -> bool:
-    """As alignment.align's rule 5: mean similarity, aligned frames and weighted frames."""
-    weighted = match.weighted_frames or match.aligned_frames
-    return (match.score >= thresholds.visual_match_score
-            and match.aligned_frames >= thresholds.visual_min_aligned_frames
-            and weighted >= thresholds.visual_min_aligned_frames - 1e-9)
+    """alignment.frames_match (the one definition) with these thresholds."""
+    from streams.matching.alignment import frames_match as matches
+    from streams.params import AlignParams
+
+    return matches(match, AlignParams(visual_match_score=thresholds.visual_match_score,
+                                      visual_min_aligned_frames=thresholds.visual_min_aligned_frames))
 
 
 def compared_candidates(visual: list[VisualMatch], by_audio: list[str], grid: Iterable[Thresholds]) -> list[str]:
@@ -231,11 +232,13 @@ def joined_video(item: DevItem, embedder, settings: Settings):
 
 def record(joined, index, grid: list[Thresholds], settings: Settings) -> QueryEvidence:
     """The match stage's evidence for one video, under the grid's permissive thresholds."""
-    from streams.matching.alignment import align
-    from streams.stages.match import audio_candidates, compare_soundtracks, frame_hits
+    from streams.matching.visual import visual_matches
+    from streams.params import MatchParams
+    from streams.stages.match import audio_candidates, compare_soundtracks
 
     loose = with_thresholds(settings, permissive(grid))
-    visual = align(frame_hits(joined, index, loose), query_duration=joined.frames.duration, settings=loose)
+    visual = visual_matches(joined.frames, index, MatchParams.from_settings(loose),
+                            exclude_video_id=joined.accepted.video_id)
     by_audio = audio_candidates(joined, index)
     candidates = compared_candidates(visual, by_audio, grid)
     audio, states = {}, {}

@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from streams.matching.alignment import COMMON_FRAME_VIDEOS, rank_key
+from streams.matching.alignment import frames_match, rank_key
+from streams.params import MatchParams
 from streams.values import Segment, VisualMatch
 
 
@@ -86,7 +87,7 @@ def thresholds_of(settings: Any) -> dict[str, float]:
         "frame_neighbours": float(settings.frame_neighbours),
         "visual_match_score": float(settings.visual_match_score),
         "visual_min_aligned_frames": float(settings.visual_min_aligned_frames),
-        "common_frame_videos": float(getattr(settings, "common_frame_videos", COMMON_FRAME_VIDEOS)),
+        "common_frame_videos": float(MatchParams.from_settings(settings).align.common_frame_videos),
         "audio_same_max_ber": float(settings.audio_same_max_ber),
     }
 
@@ -105,7 +106,7 @@ def _frames_phrase(match: VisualMatch, settings: Any) -> str:
 
 
 def _frames_match(match: VisualMatch, settings: Any) -> bool:
-    return match.score >= settings.visual_match_score and match.aligned_frames >= settings.visual_min_aligned_frames
+    return frames_match(match, MatchParams.from_settings(settings).align)
 
 
 def decide(

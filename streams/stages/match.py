@@ -21,7 +21,7 @@ from streams.errors import IndexUnavailable, as_error
 from streams.index import StoredVideo, VideoIndex
 from streams.runtime import get_runtime
 from streams.stages.verdict import fail, model_info, send_verdict
-from streams.values import FrameHit, VisualMatch
+from streams.values import VisualMatch
 
 # How many visual candidates, and how many more audio candidates, get their soundtrack compared (best first).
 AUDIO_CHECKED_CANDIDATES = 5
@@ -58,24 +58,6 @@ def query_fingerprint(audio: AudioHalf):
 def stored_fingerprint(video: StoredVideo):
     return _fingerprint(video.audio_items, video.audio_items_per_second, video.duration, video.duration,
                         video.audio_state)
-
-
-def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> list[FrameHit]:
-    """The stored frames nearest to each query frame: plain, mirrored, and cropped to the video's
-    active region (a picture-in-picture inset) when it has one. Region hits are their own
-    candidates in the alignment (FrameHit.region): the verdict can say the inset matched."""
-    frames = joined.frames
-    timestamps = np.asarray(frames.timestamps, np.float32)
-    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
-             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
-    hits = []
-    for encoded, times, mirrored, region in views:
-        if encoded:
-            embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
-            found = index.search_frames(embeddings, times, limit=settings.frame_neighbours,
-                                        score_floor=settings.frame_score_floor, mirrored=mirrored)
-            hits += [hit._replace(region=True) for hit in found] if region else found
-    return hits
 
 
 def audio_candidates(joined: JoinedVideo, index: VideoIndex) -> list[str]:
@@ -152,8 +134,9 @@ def build_verdict(joined: JoinedVideo, decision, duplicate_of: str | None, timin
 
 
 def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> Verdict:
-    from streams.matching.alignment import align
     from streams.matching.decision import decide
+    from streams.matching.visual import visual_matches
+    from streams.params import MatchParams
 
     started = time.perf_counter()
     video_id = joined.accepted.video_id
@@ -164,7 +147,7 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
     if already is not None:
         return Verdict.model_validate_json(already.verdict)
 
-    visual = align(frame_hits(joined, index, settings), query_duration=joined.frames.duration, settings=settings)
+    visual = visual_matches(joined.frames, index, MatchParams.from_settings(settings), exclude_video_id=video_id)
     candidates = soundtrack_candidates(visual, audio_candidates(joined, index))
     audio, reference_states = compare_soundtracks(joined, candidates, index, settings)
     decision = decide(visual, audio, joined.audio.state, reference_states, settings)
