@@ -59,8 +59,10 @@ class AlignParams:
     # reference's frames away from the line, CSLS-style (as the VSC22 baseline's score normalisation).
     offline_window_steps: float = 3.0  # reference frames further than this many steps from the line are off-line
     offline_neighbour: int = 1  # the k-th most similar off-line frame is the background (1: the nearest)
-    offline_beta: float = 1.0  # distinctiveness = on-line similarity - beta x background similarity
-    min_distinctiveness: float = 0.05  # mean distinctiveness over the aligned frames a match needs
+    offline_beta: float = 1.0  # background = beta x the off-line similarity (VSC22's beta)
+    # distinctiveness = mean of (on-line - background) / (1 - background): the share of the gap
+    # between the background and identity that the on-line frame closes
+    min_distinctiveness: float = 0.1
 
 
 @dataclass(frozen=True)

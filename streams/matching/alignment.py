@@ -195,13 +195,17 @@ def _chain(q: list[float], r: list[float], value: list[float], step: float, para
 
 def _fit(q: np.ndarray, r: np.ndarray, weight: np.ndarray, speed: float, step: float,
          params: AlignParams) -> tuple[float, float]:
-    """Rule 4: weighted least squares for the speed, median residual for the offset."""
+    """Rule 4: the median slope between chain points half the chain apart (Theil-Sen on pairs
+    spanning half the chain: robust to the one-step picks that sampling makes and that pull a
+    least-squares slope of a short chain towards the grid's edge), median residual for the offset."""
     if len(q) >= 3 and q.max() - q.min() >= params.min_span_steps * step:
-        qm = np.average(q, weights=weight)
-        rm = np.average(r, weights=weight)
-        denominator = float(np.sum(weight * (q - qm) ** 2))
-        if denominator > 0:
-            speed = float(np.sum(weight * (q - qm) * (r - rm)) / denominator)
+        order = np.argsort(q, kind="stable")
+        qs, rs = q[order], r[order]
+        half = len(qs) // 2
+        dq = qs[half:2 * half] - qs[:half]
+        valid = dq > 0
+        if valid.any():
+            speed = float(np.median((rs[half:2 * half] - rs[:half])[valid] / dq[valid]))
             speed = min(1.0 / params.speed_min, max(params.speed_min, speed))
     return speed, float(np.median(r - speed * q))
 
