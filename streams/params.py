@@ -37,8 +37,10 @@ class AlignParams:
     visual_min_aligned_frames: int = 3  # aligned frames (and weighted frames) a match needs
     sample_fps: float = 1.0  # the frame stage's sampling rate: sets the time tolerance
     max_frames: int = 1200  # the frame stage's cap: long videos are sampled more sparsely
-    speed_min: float = 0.75  # slowest copy; the fastest is 1 / speed_min
-    speed_steps: int = 59  # log-spaced speeds on the grid, 1.0 among them
+    # The grid reaches a bit beyond the speeds a copy is expected at (0.75-1.33): its last ~2 %
+    # (speed_edge_share) is where lines through frames that match anywhere end up, and is refused.
+    speed_min: float = 0.73  # slowest speed on the grid; the fastest is 1 / speed_min
+    speed_steps: int = 63  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
     tolerance_steps: float = 1.5  # a hit lies on a line when within this many sampling steps
     gap_free_steps: float = 2.0  # a chain may skip this many steps for free
     gap_cost: float = 0.1  # evidence each further step of gap costs
@@ -51,6 +53,18 @@ class AlignParams:
     common_frame_videos: int = 3  # frames hitting at most this many videos weigh 1
     overlap_drop: float = 0.5  # same-video matches overlapping more than this are echoes
     secondary_min_share: float = 0.25  # a further segment needs this share of the best one's evidence
+    # Degenerate lines (streams.matching.alignment.frames_match): frames that look like every frame
+    # of the reference fit any line, and the fit then runs to the grid's edge or collapses.
+    speed_edge_share: float = 0.02  # a speed this close (relative) to the grid's edge is the clamp: no line
+    min_reference_span_share: float = 0.5  # the reference segment spans at least this share of speed x query span
+    # Temporal structure (streams.matching.visual): each aligned query frame against the same
+    # reference's frames away from the line, CSLS-style (as the VSC22 baseline's score normalisation).
+    offline_window_steps: float = 3.0  # reference frames further than this many steps from the line are off-line
+    offline_neighbour: int = 1  # the k-th most similar off-line frame is the background (1: the nearest)
+    offline_beta: float = 1.0  # background = beta x the off-line similarity (VSC22's beta)
+    # distinctiveness = mean of (on-line - background) / (1 - background): the share of the gap
+    # between the background and identity that the on-line frame closes
+    min_distinctiveness: float = 0.1
 
 
 @dataclass(frozen=True)

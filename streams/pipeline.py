@@ -26,9 +26,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
-from schemas.internal import AudioHalf, JoinedVideo, decode_array
+from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
 from streams.matching.decision import ClusterOf, Decision, decide, time_maps_agree
+from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
 from streams.values import FrameHit, VisualMatch
 
@@ -76,32 +77,8 @@ def stored_fingerprint(video: StoredVideo):
 
 
 def legacy_settings(params: MatchParams) -> SimpleNamespace:
-    """The flat names alignment.align and audio.match.compare still read, from params (until
-    they take MatchParams themselves)."""
-    return SimpleNamespace(frame_score_floor=params.search.frame_score_floor,
-                           visual_match_score=params.align.visual_match_score,
-                           visual_min_aligned_frames=params.align.visual_min_aligned_frames,
-                           common_frame_videos=params.align.common_frame_videos,
-                           sample_fps=params.align.sample_fps, max_frames=params.align.max_frames,
-                           audio_same_max_ber=params.audio.same_max_ber)
-
-
-def frame_hits(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> list[FrameHit]:
-    """The stored frames nearest to each query frame: plain, mirrored, and cropped to the video's
-    active region (a picture-in-picture inset) when it has one. Region hits are their own
-    candidates in the alignment (FrameHit.region): the verdict can say the inset matched."""
-    frames = joined.frames
-    timestamps = np.asarray(frames.timestamps, np.float32)
-    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
-             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
-    hits = []
-    for encoded, times, mirrored, region in views:
-        if encoded:
-            embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
-            found = index.search_frames(embeddings, times, limit=params.search.frame_neighbours,
-                                        score_floor=params.search.frame_score_floor, mirrored=mirrored)
-            hits += [hit._replace(region=True) for hit in found] if region else found
-    return hits
+    """The flat name audio.match.compare still reads, from params (until it takes AudioParams)."""
+    return SimpleNamespace(audio_same_max_ber=params.audio.same_max_ber)
 
 
 def sound_window_hits(joined: JoinedVideo, index: VideoIndex) -> list[AudioHit]:
@@ -116,8 +93,10 @@ def sound_window_hits(joined: JoinedVideo, index: VideoIndex) -> list[AudioHit]:
 
 
 def search(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Found:
+    from streams.matching.visual import query_views, search_views
+
     own = joined.accepted.video_id
-    return Found([hit for hit in frame_hits(joined, index, params) if hit.video_id != own],
+    return Found(search_views(query_views(joined.frames), index, params.search, exclude_video_id=own),
                  [hit for hit in sound_window_hits(joined, index) if hit.video_id != own])
 
 
@@ -146,23 +125,26 @@ def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None =
     return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
 
 
-def align_hits(found: Found, query_duration: float, params: MatchParams) -> list[VisualMatch]:
-    """The frame hits aligned in time (streams.matching.alignment.align), best first."""
-    from streams.matching.alignment import align
+def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams) -> list[VisualMatch]:
+    """The frame hits aligned in time, each line's temporal structure measured against the
+    reference's own frames (frames_of), and the lines that match, best first
+    (streams.matching.visual.distinctive_matches)."""
+    from streams.matching.visual import distinctive_matches, query_views
 
-    return align(found.frame_hits, query_duration=query_duration, settings=legacy_settings(params))
+    return distinctive_matches(found.frame_hits, query_views(frames), frames_of, frames.duration, params.align)
 
 
-def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, params: MatchParams,
+def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: FramesLookup, params: MatchParams,
           compare: Callable[..., Any] = compare_sound,
-          align: Callable[[Found, float, MatchParams], list[VisualMatch]] = align_hits) -> Decision:
+          align: Callable[[Found, FrameHalf, FramesLookup, MatchParams], list[VisualMatch]] = align_hits) -> Decision:
     """The decision for one video from what the index returned. stored: the stored videos by id
-    (their soundtracks, audio states and clusters); compare, align: compare_sound and align_hits
-    or stand-ins with their signatures (calibration memoises them)."""
+    (their soundtracks, audio states and clusters); frames_of: their frames (times, embeddings);
+    compare, align: compare_sound and align_hits or stand-ins with their signatures (calibration
+    memoises them)."""
     from streams.audio.windows import audio_candidates
 
     video_id = joined.accepted.video_id
-    visual = align(found, joined.frames.duration, params)
+    visual = align(found, joined.frames, frames_of, params)
     by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, exclude=video_id)]
     candidates = soundtrack_candidates(visual, by_audio, params)
     query = query_fingerprint(joined.audio)
@@ -186,7 +168,7 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, params: Match
 
 
 def match_features(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Decision:
-    return judge(joined, search(joined, index, params), index.get_video, params)
+    return judge(joined, search(joined, index, params), index.get_video, index.get_frames, params)
 
 
 def linked_cluster(decision: Decision, stored: StoredLookup) -> str | None:

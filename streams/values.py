@@ -48,3 +48,8 @@ class VisualMatch(NamedTuple):
     weighted_frames: float = 0.0  # aligned_frames with common frames discounted (0: not computed)
     region: bool = False  # the query's frames were cropped to their active region to match
     rotation: int = 0  # degrees the query's frames were turned clockwise to match
+    # Temporal structure (streams.matching.visual), None until measured: the mean similarity of the
+    # aligned query frames to the same reference's frames away from the line, and the mean of
+    # (on-line similarity - beta x that), which a static look (a fixed camera, a screen) keeps near 0.
+    offline_score: float | None = None
+    distinctiveness: float | None = None

@@ -18,7 +18,7 @@ from streams.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chose
                                           half_of, loosest_search, overrides, sweep, trimmed)
 from streams.evaluation.metrics import Scores
 from streams.index import StoredVideo
-from streams.matching.decision import frames_match
+from streams.matching.alignment import frames_match
 from streams.params import MatchParams
 from streams.pipeline import Found
 from streams.values import FrameHit, Segment, VisualMatch
@@ -65,11 +65,11 @@ ITEMS = [item(order, video_id, kind, expected, duplicate_of)
          for order, (video_id, (kind, expected, duplicate_of, *_)) in enumerate(CASES.items(), 1)]
 
 
-def stand_in_align(found: Found, duration: float, params: MatchParams) -> list[VisualMatch]:
+def stand_in_align(found: Found, frames, frames_of, params: MatchParams) -> list[VisualMatch]:
     """What alignment.align returns: the recorded matches that pass rule 5 under params (the
     constructed hits name the query)."""
     query = found.frame_hits[0].video_id if found.frame_hits else ""
-    return [match for match in CASES[query][4] if frames_match(match, params)] if query else []
+    return [match for match in CASES[query][4] if frames_match(match, params.align)] if query else []
 
 
 def stand_in_compare(query, stored_print, params: MatchParams, near=None) -> AudioMatch:

@@ -95,6 +95,23 @@ def test_neighbours_come_from_every_video_above_the_floor(tmp_path, open_at):
     assert index.video_count() == 2
 
 
+def test_a_stored_videos_frames_come_back_in_time_order_and_only_its_own(tmp_path, open_at):
+    """More frames than one scroll page of either engine, stored out of time order."""
+    count = 1000 + 37
+    vectors = unit(np.random.default_rng(6).normal(size=(count, 512)))
+    times = np.random.default_rng(7).permutation(count).astype(np.float32) * 0.5
+    index = open_at(tmp_path)
+    index.add_video(video("a"), times, vectors)
+    index.add_video(video("b"), np.arange(3, dtype=np.float32), vectors[:3])
+    got_times, got_vectors = index.get_frames("a")
+    order = np.argsort(times)
+    assert got_times.dtype == np.float32 and got_vectors.dtype == np.float32
+    assert np.array_equal(got_times, times[order])
+    assert np.allclose(got_vectors, vectors[order], atol=1e-5)
+    missing_times, missing_vectors = index.get_frames("nobody")
+    assert missing_times.shape == (0,) and missing_vectors.shape == (0, 512)
+
+
 def test_soundtrack_windows_are_found_at_their_offsets_and_stored_once(tmp_path, open_at):
     signs = np.where(np.random.default_rng(5).random((6, AUDIO_WINDOW_BITS)) < 0.5, -1.0, 1.0).astype(np.float32)
     index = open_at(tmp_path)

@@ -48,9 +48,13 @@ def test_a_copy_of_a_copy_is_linked_to_the_root_and_names_it_when_it_matches_it_
     base = unit(np.random.default_rng(1).normal(size=(12, 512)))
     stored = {"r": record("r", "r", 1), "c": record("c", "r", 2)}
     hits = [FrameHit(float(t), video, float(t), score) for t in range(12) for video, score in (("c", 0.95), ("r", 0.9))]
-    decision = judge(features("q", base), Found(hits, []), stored.get, MatchParams())
+
+    def frames_of(video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(12, dtype=np.float32), base
+
+    decision = judge(features("q", base), Found(hits, []), stored.get, frames_of, MatchParams())
     assert (decision.verdict.value, decision.matched_video, linked_cluster(decision, stored.get)) == (
         "duplicate", "r", "r"), decision.reason
-    only_copy = judge(features("q", base), Found([h for h in hits if h.video_id == "c"], []), stored.get,
+    only_copy = judge(features("q", base), Found([h for h in hits if h.video_id == "c"], []), stored.get, frames_of,
                       MatchParams())
     assert (only_copy.matched_video, linked_cluster(only_copy, stored.get)) == ("c", "r")

@@ -40,6 +40,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from schemas.internal import decode_array
 from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores
@@ -149,12 +152,21 @@ class Judge:
         self._compare = compare
         self._alignments: dict[tuple, list] = {}
         self._comparisons: dict[tuple, Any] = {}
+        self._frames = {video.item.video_id: video.joined.frames for video in recorded}
+
+    def frames_of(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """A recorded video's frames as the index stores them (the plain view), decoded once."""
+        frames = self._frames[video_id]
+        if not isinstance(frames, tuple):
+            embeddings = decode_array(frames.embeddings, "float16", frames.dim).astype(np.float32)
+            frames = self._frames[video_id] = (np.asarray(frames.timestamps, np.float32), embeddings)
+        return frames
 
     def _align(self, video: Recorded) -> Callable[..., list]:
-        def memoised(found: Found, duration: float, params: MatchParams) -> list:
+        def memoised(found: Found, frames, frames_of, params: MatchParams) -> list:
             key = (video.item.video_id, params.search, params.align)
             if key not in self._alignments:
-                self._alignments[key] = self._align_hits(found, duration, params)
+                self._alignments[key] = self._align_hits(found, frames, frames_of, params)
             return self._alignments[key]
 
         return memoised
@@ -180,7 +192,7 @@ class Judge:
         given = {}
         for video in self.recorded:
             video_id = video.item.video_id
-            decision = judge(video.joined, trimmed(video.found, params), stored, params,
+            decision = judge(video.joined, trimmed(video.found, params), stored, self.frames_of, params,
                              compare=self._compared(video_id), align=self._align(video))
             duplicate_of = linked_cluster(decision, stored)
             cluster[video_id] = duplicate_of or video_id

@@ -75,6 +75,12 @@ class VideoIndex(Protocol):
         """Store the video and its frames; storing the same video again changes nothing."""
         ...
 
+    def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """A stored video's frames in time order: timestamps (float32 [N], seconds) and their
+        unit-norm descriptors (float32 [N, dim]); N = 0 for a video the index does not hold. The
+        visual matcher compares a query with a candidate's frames away from the aligned line."""
+        ...
+
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         """Store a video's soundtrack windows (±1 float32 [N, AUDIO_WINDOW_BITS], start times in
         seconds) in the <prefix>_audio collection (Dot distance, binary quantization: a ±1
@@ -146,6 +152,14 @@ def audio_hits(offsets: np.ndarray, results: Iterable[Iterable]) -> list[AudioHi
     """The hits of a batched window search: one list of scored points per query window."""
     return [AudioHit(float(offset), point.payload["video_id"], point.payload["offset"], point.score)
             for offset, points in zip(offsets, results) for point in points]
+
+
+def sorted_frames(records: Iterable, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """get_frames' answer from the stored frame points (`.payload["t"]`, `.vector`), either engine's."""
+    records = sorted(records, key=lambda record: record.payload["t"])
+    times = np.array([record.payload["t"] for record in records], np.float32)
+    vectors = np.array([record.vector for record in records], np.float32).reshape(len(records), dim)
+    return times, vectors
 
 
 def mean_descriptor(embeddings: np.ndarray) -> list[float]:

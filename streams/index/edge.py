@@ -31,6 +31,7 @@ from streams.index import (
     frame_hits,
     frame_points,
     mean_descriptor,
+    sorted_frames,
     unavailable_on_error,
     video_from_payload,
     video_payload,
@@ -38,7 +39,8 @@ from streams.index import (
 )
 from streams.values import FrameHit
 
-MAX_SEGMENT_KB = 100_000  # merges stop at ~50k frames, so one build never rewrites the whole shard
+MAX_SEGMENT_KB = 100_000
+SCROLL_PAGE = 1000  # frame points read per request by get_frames  # merges stop at ~50k frames, so one build never rewrites the whole shard
 
 
 def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact: bool) -> list:
@@ -89,6 +91,7 @@ class EdgeIndex:
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
+        self.dim = dim
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
@@ -131,6 +134,20 @@ class EdgeIndex:
             if frames:
                 _write(self._frames, frames)
             _write(self._videos, [record])
+
+    def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        from qdrant_edge import FieldCondition, Filter, MatchValue, ScrollRequest
+
+        only = Filter(must=[FieldCondition(key="video_id", match=MatchValue(video_id))])
+        records, offset = [], None
+        with self._engine("read a video's frames"):
+            while True:
+                page, offset = self._frames.scroll(ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=only,
+                                                                 with_payload=True, with_vector=True))
+                records += page
+                if offset is None:
+                    break
+        return sorted_frames(records, self.dim)
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         from qdrant_edge import Point

@@ -16,12 +16,13 @@ import numpy as np
 from streams.config import Settings
 from streams.index import (AUDIO_WINDOW_BITS, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
                            INDEXING_THRESHOLD_KB, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
-                           frame_hits, frame_points, mean_descriptor, unavailable_on_error, video_from_payload,
-                           video_payload, video_point_id)
+                           frame_hits, frame_points, mean_descriptor, sorted_frames, unavailable_on_error,
+                           video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
 SEARCH_BATCH = 64  # query frames per query_batch_points request
+SCROLL_PAGE = 256  # frame points (with their vectors) read per scroll request by get_frames
 
 FRAMES_DESCRIPTION = (
     "dupstream: one point per sampled frame of every indexed video. Vector: the frame's SSCD copy-detection "
@@ -54,6 +55,7 @@ class ServerIndex:
         self.frames = f"{prefix}_frames"
         self.videos = f"{prefix}_videos"
         self.audio = f"{prefix}_audio"
+        self.dim = dim
         try:
             self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, keyword_fields=("video_id", "cluster_id"))
             self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, keyword_fields=("cluster_id",))
@@ -149,6 +151,20 @@ class ServerIndex:
         # The video record goes last: its presence is what marks the video as indexed.
         self._upsert(self.videos, [(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
                                     video_payload(video))])
+
+    def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        from qdrant_client import models
+
+        only = models.Filter(must=[models.FieldCondition(key="video_id", match=models.MatchValue(value=video_id))])
+        records, offset = [], None
+        with self._server("read a video's frames"):
+            while True:
+                page, offset = self.client.scroll(self.frames, scroll_filter=only, limit=SCROLL_PAGE, offset=offset,
+                                                  with_payload=["t"], with_vectors=True)
+                records += page
+                if offset is None:
+                    break
+        return sorted_frames(records, self.dim)
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         self._upsert(self.audio, audio_points(video_id, windows, offsets))

@@ -44,7 +44,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from streams.matching.alignment import evidence, rank_key
+from streams.matching.alignment import evidence, frames_match, rank_key
 from streams.params import DecisionParams, MatchParams
 from streams.values import Segment, VisualMatch
 
@@ -122,14 +122,6 @@ def decision_values(params: MatchParams) -> dict[str, float]:
 
 
 _STATE_WORDS = {AUDIO_NONE: "has no audio", AUDIO_TOO_LITTLE: "has too little audio", "failed": "has unreadable audio"}
-
-
-def frames_match(match: VisualMatch, params: MatchParams) -> bool:
-    """The one definition: mean similarity, aligned frames and weighted frames (common frames discounted)."""
-    weighted = match.weighted_frames or match.aligned_frames
-    needed = params.align.visual_min_aligned_frames
-    return (match.score >= params.align.visual_match_score and match.aligned_frames >= needed
-            and weighted >= needed - 1e-9)
 
 
 def time_maps_agree(visual: VisualMatch, audio: AudioResult, params: DecisionParams) -> bool:
@@ -221,7 +213,7 @@ def decide(
         return Decision(kind, kind == VerdictKind.DUPLICATE, video_id, match, result, reason, thresholds, digest,
                         agrees)
 
-    matches = sorted((m for m in visual if frames_match(m, params)), key=rank_key)
+    matches = sorted((m for m in visual if frames_match(m, params.align)), key=rank_key)
     best_per_video: dict[str, VisualMatch] = {}
     for match in matches:
         best_per_video.setdefault(match.video_id, match)

@@ -1,0 +1,158 @@
+"""The visual side of matching: search the index with every view of a video's frames, align the
+hits (streams.matching.alignment), and keep the matches that are distinctive.
+
+Distinctive: frames that look like every frame of a reference (a fixed camera, a screen recording,
+a static set) fit any time line through it, at a high similarity (0.8-0.9). What a copy has and
+such a look has not is temporal structure: each aligned query frame resembles the reference frame
+on the line more than the reference's frames away from it. This is the VSC22 baseline's score
+normalisation (CSLS, from the Image Similarity Challenge: sim(query, ref) - beta x sim(query,
+nearest background frame)) with the same reference's off-line frames as the background, and
+scaled by the background's distance to identity:
+
+    distinctiveness = mean over the aligned query frames of (on - b) / (1 - b),
+    b = offline_beta x the offline_neighbour-th most similar off-line frame
+
+where the on-line frames lie within the alignment's tolerance of the line and the off-line ones
+further than offline_window_steps sampling steps from it. It is the share of the gap between the
+background and identity that the on-line frame closes: a copy of moving footage ~0.5-1, a copy of
+a near-static shot still ~0.2-0.8 (its exact frame beats the reference's other frames of the same
+look, however alike), the same look at another moment ~0 (its on-line frame is one of many
+alike). The plain difference on - b (VSC22's form) puts near-static copies (0.01-0.05) among the
+static negatives; the scaled one separates them (`python -m streams.evaluation.visual_study`).
+
+Why the reference itself as the background, not a bank of unrelated frames nor the index's other
+videos: it exists as soon as the reference does (an empty index, the first videos); it is exactly
+the background a static look matches as well as the line; and it never holds another copy of the
+same original. The index's other videos do: normalised against them, every copy whose original is
+stored twice scores ~0 (measured: `index_norm` in the study). A bank of packaged footage would share
+its sources with the development set that judges it (VSC22 forbids normalising on the evaluated
+set) and would put model output at setup time.
+
+A match with fewer than visual_min_aligned_frames measurable frames (a reference too short to have
+off-line frames) keeps distinctiveness None: there the speed-edge and collapsed-line checks of
+alignment.frames_match remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from schemas.internal import FrameHalf, decode_array
+from streams.index import VideoIndex
+from streams.matching.alignment import align, frames_match, sampling_interval
+from streams.params import AlignParams, MatchParams, SearchParams
+from streams.values import FrameHit, VisualMatch
+
+# A stored video's frames by id: (times [M], unit embeddings [M, dim]), as VideoIndex.get_frames gives them.
+FramesLookup = Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+class QueryView(NamedTuple):
+    """One way of looking at the query's frames, searched on its own; its hits align on their own."""
+
+    embeddings: np.ndarray  # float32 [N, dim]
+    timestamps: np.ndarray  # float32 [N]
+    mirrored: bool = False
+    region: bool = False
+    rotation: int = 0
+
+    def key(self) -> tuple[bool, bool, int]:
+        return self.mirrored, self.region, self.rotation
+
+
+def query_views(frames: FrameHalf) -> list[QueryView]:
+    """The plain frames, the flipped ones, and the frames cropped to the video's active region (a
+    picture-in-picture inset) when it has one. Region hits are their own candidates in the
+    alignment (FrameHit.region): the verdict can say the inset matched."""
+    timestamps = np.asarray(frames.timestamps, np.float32)
+    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
+             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
+    return [QueryView(decode_array(encoded, "float16", frames.dim).astype(np.float32), times, mirrored, region)
+            for encoded, times, mirrored, region in views if encoded]
+
+
+def search_views(views: list[QueryView], index: VideoIndex, params: SearchParams,
+                 exclude_video_id: str | None = None) -> list[FrameHit]:
+    """The stored frames nearest to each query frame of every view, but for the query's own (a
+    replayed video whose frames were stored before its record must not match itself)."""
+    hits = []
+    for view in views:
+        found = index.search_frames(view.embeddings, view.timestamps, limit=params.frame_neighbours,
+                                    score_floor=params.frame_score_floor, mirrored=view.mirrored)
+        hits += [hit._replace(region=view.region, rotation=view.rotation) for hit in found
+                 if hit.video_id != exclude_video_id]
+    return hits
+
+
+def on_and_off_line(match: VisualMatch, view: QueryView, ref_times: np.ndarray, ref_embeddings: np.ndarray,
+                    query_duration: float, params: AlignParams) -> tuple[np.ndarray, np.ndarray]:
+    """For each query frame of the match that has both: its best similarity to the reference's
+    frames on the line (within the alignment's tolerance) and its offline_neighbour-th best to
+    those off the line (further than offline_window_steps sampling steps). Empty when none has."""
+    empty = np.zeros(0), np.zeros(0)
+    inside = (view.timestamps >= match.query_segment.start - 1e-6) & (view.timestamps < match.query_segment.end)
+    times, queries = view.timestamps[inside], view.embeddings[inside]
+    if len(times) == 0 or len(ref_times) < params.offline_neighbour:
+        return empty
+    r_step = float(np.median(np.diff(ref_times))) if len(ref_times) > 1 else 1.0 / params.sample_fps
+    step = max(sampling_interval(query_duration, params), r_step)
+    similarity = queries @ ref_embeddings.T  # [n, m]: both unit-norm, cosine
+    distance = np.abs(ref_times[None, :] - (match.speed * times[:, None] + match.offset))
+    on_line = np.where(distance <= params.tolerance_steps * step + 1e-6, similarity, -np.inf).max(axis=1)
+    off_line = np.where(distance > params.offline_window_steps * step, similarity, -np.inf)
+    k = params.offline_neighbour
+    background = -np.partition(-off_line, k - 1, axis=1)[:, k - 1]  # the k-th most similar off-line frame
+    usable = np.isfinite(on_line) & np.isfinite(background)
+    return on_line[usable], background[usable]
+
+
+def temporal_structure(match: VisualMatch, view: QueryView, ref_times: np.ndarray, ref_embeddings: np.ndarray,
+                       query_duration: float, params: AlignParams) -> tuple[float, float] | None:
+    """(mean off-line similarity, distinctiveness) of the match's query frames against the
+    reference's frames (see the module's docstring); None when fewer than visual_min_aligned_frames
+    of them have both on-line and off-line reference frames (a reference too short to tell)."""
+    on_line, background = on_and_off_line(match, view, ref_times, ref_embeddings, query_duration, params)
+    if len(on_line) < params.visual_min_aligned_frames:  # no more evidence than a match needs: not measured
+        return None
+    shifted = params.offline_beta * background
+    return float(background.mean()), float(np.mean((on_line - shifted) / np.maximum(1.0 - shifted, 1e-3)))
+
+
+def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], frames_of: FramesLookup,
+                            query_duration: float, params: AlignParams) -> list[VisualMatch]:
+    """Each match with its off-line score and distinctiveness (the reference's frames read once,
+    through frames_of: VideoIndex.get_frames, or what calibration recorded)."""
+    by_key = {view.key(): view for view in views}
+    references: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    measured = []
+    for match in matches:
+        if match.video_id not in references:
+            references[match.video_id] = frames_of(match.video_id)
+        view = by_key.get((match.mirrored, match.region, match.rotation))
+        structure = (temporal_structure(match, view, *references[match.video_id], query_duration, params)
+                     if view is not None else None)
+        if structure is not None:
+            match = match._replace(offline_score=structure[0], distinctiveness=structure[1])
+        measured.append(match)
+    return measured
+
+
+def distinctive_matches(hits: list[FrameHit], views: list[QueryView], frames_of: FramesLookup,
+                        query_duration: float, params: AlignParams) -> list[VisualMatch]:
+    """The hits aligned in time, each line's temporal structure measured, and the lines that
+    match (alignment.frames_match), best first."""
+    aligned = align(hits, query_duration=query_duration, params=params)
+    measured = with_temporal_structure(aligned, views, frames_of, query_duration, params)
+    return [match for match in measured if frames_match(match, params)]
+
+
+def visual_matches(frames: FrameHalf, index: VideoIndex, params: MatchParams,
+                   exclude_video_id: str | None = None) -> list[VisualMatch]:
+    """The stored videos whose frames match the query's, best first: search_views, then
+    distinctive_matches against the index's stored frames."""
+    views = query_views(frames)
+    hits = search_views(views, index, params.search, exclude_video_id)
+    return distinctive_matches(hits, views, index.get_frames, frames.duration, params.align)
