@@ -61,20 +61,24 @@ def stored_fingerprint(video: StoredVideo):
 
 
 def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> list[FrameHit]:
-    """The stored frames nearest to each query frame: plain, mirrored, and cropped to the video's
-    active region (a picture-in-picture inset) when it has one. Region hits are their own
-    candidates in the alignment (FrameHit.region): the verdict can say the inset matched."""
+    """The stored frames nearest to each query frame: plain, mirrored, cropped to the video's
+    regions (a picture-in-picture inset, split-screen halves) and turned (rotated re-posts). Region
+    and turned hits are their own candidates in the alignment (FrameHit.region, FrameHit.rotation):
+    the verdict can say the inset or the turned frames matched."""
     frames = joined.frames
     timestamps = np.asarray(frames.timestamps, np.float32)
-    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
-             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
+    views = [(frames.embeddings, timestamps, False, False, 0), (frames.mirrored_embeddings, timestamps, True, False, 0),
+             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True, 0)]
+    # Further regions and turned frames (streams.stages.frames): their hits name the view.
+    views += [(view.embeddings, np.asarray(view.timestamps, np.float32), False, bool(view.region), view.rotation)
+              for view in frames.views]
     hits = []
-    for encoded, times, mirrored, region in views:
+    for encoded, times, mirrored, region, rotation in views:
         if encoded:
             embeddings = decode_array(encoded, "float16", frames.dim).astype(np.float32)
             found = index.search_frames(embeddings, times, limit=settings.frame_neighbours,
                                         score_floor=settings.frame_score_floor, mirrored=mirrored)
-            hits += [hit._replace(region=True) for hit in found] if region else found
+            hits += [hit._replace(region=region, rotation=rotation) for hit in found]
     return hits
 
 
