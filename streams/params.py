@@ -105,7 +105,7 @@ class RegionParams:
     min_contrast: float = 2.0  # activity inside / outside that backs a one- or two-sided rectangle
     sharp_contrast: float = 1.5  # sharpness inside / outside that backs it (a blurred fill)
     max_regions: int = 3  # regions searched at most per video
-    max_overlap: float = 0.5  # share of the smaller rectangle inside the other above which the weaker repeats the stronger
+    max_overlap: float = 0.5  # share of the smaller of two rectangles inside the other: the weaker repeats the stronger
     margin: float = 0.01  # each side pulled in by this share of the frame, off the inset's frame
 
 

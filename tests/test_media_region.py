@@ -121,7 +121,8 @@ def test_bars_and_still_videos_have_no_region():
 
 
 def test_both_halves_of_two_films_side_by_side_are_found():
-    frames = np.concatenate([_scenes(12, SIZE, SIZE // 2, seed=5), _scenes(12, SIZE, SIZE // 2, seed=6)[:, :, ::-1]], axis=2)
+    left, right = _scenes(12, SIZE, SIZE // 2, seed=5), _scenes(12, SIZE, SIZE // 2, seed=6)[:, :, ::-1]
+    frames = np.concatenate([left, right], axis=2)
     found = active_regions(_grids(frames), PARAMS)
     assert sorted(round(region.left, 1) for region in found) == [0.0, 0.5]
     assert all(region.area == pytest.approx(0.5, abs=0.05) for region in found)
@@ -147,7 +148,8 @@ def study(tmp_path_factory) -> dict:
     names = ["cal_burrow", "cal_burrow_pip40", "cal_burrow_duet", "cal_burrow_blurfill", "cal_burrow_letterbox",
              "cal_earth_lower_third", "cal_bikes_banner", "cal_bikes"]
     manifest = build(tmp_path_factory.mktemp("study"), CACHE, names)
-    return {item["video_id"]: {**item, "path": manifest.parent / item["file"]} for item in json.loads(manifest.read_text())}
+    items = json.loads(manifest.read_text())
+    return {item["video_id"]: {**item, "path": manifest.parent / item["file"]} for item in items}
 
 
 def _found(item: dict) -> tuple[list[Region], KeptFrames]:

@@ -107,7 +107,8 @@ def cues(grids: np.ndarray, params: RegionParams) -> Cues:
     across_rows = np.abs(np.diff(values, axis=1))  # [N, G - 1, G]
     vertical = _edges(np.median(across_columns, axis=0), params)
     horizontal = _edges(np.median(across_rows, axis=0).T, params)
-    sharpness = (np.pad(across_columns, ((0, 0), (0, 0), (0, 1))) + np.pad(across_rows, ((0, 0), (0, 1), (0, 0)))).mean(axis=0)
+    sharpness = (np.pad(across_columns, ((0, 0), (0, 0), (0, 1)))
+                 + np.pad(across_rows, ((0, 0), (0, 1), (0, 0)))).mean(axis=0)
     return Cues(vertical, horizontal, activity(grids), sharpness)
 
 

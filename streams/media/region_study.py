@@ -96,7 +96,8 @@ def cases(paths: dict[str, Path]) -> list[Case]:
         for rotation, turn in turns.items():
             add(f"{fg[0].name}_rot{rotation}", "rotation", fg[0].name, None, rotation,
                 _filtered(fg[0], paths, f"scale=1280:720,setsar=1,{turn}"))
-        add(f"{fg[1].name}_rot90", "rotation", fg[1].name, None, 90, _filtered(fg[1], paths, f"scale=1280:720,setsar=1,{turns[90]}"))
+        add(f"{fg[1].name}_rot90", "rotation", fg[1].name, None, 90,
+            _filtered(fg[1], paths, f"scale=1280:720,setsar=1,{turns[90]}"))
         for rotation in (90, 270):
             add(f"{portrait}_rot{rotation}", "rotation", portrait, None, rotation,
                 _filtered(fg[1], paths, f"scale=-2:1280,crop=720:1280,setsar=1,{turns[rotation]}"))
@@ -193,10 +194,13 @@ def report(manifest: Path, split: str | None = None) -> None:
     items = [item for item in json.loads(manifest.read_text()) if split in (None, item["split"])]
     settings = Settings(media_roots=[manifest.parent])
     params = MatchParams.from_settings(settings)
+    # The stage without the further views (plain and mirrored frames only): what they cost is the difference.
+    plain_settings = settings.model_copy(update={"match_region": False})
+    plain = params.updated("views", portrait_rotations=(), landscape_rotations=(), sparse_rotations=())
     embedder = OnnxEmbedder(settings.frame_model)
     halves, rows = {}, []
     print(f"{'case':30} {'kind':24} {'regions':>7} {'IoU':>5} {'whole':>6} {'view':>6} {'best view':14} "
-          f"{'detect':>7} {'cpu':>6} {'views':>6}")
+          f"{'detect':>7} {'cpu':>6} {'extra':>6} {'views':>6}")
     try:
         for item in sorted(items, key=lambda item: item["kind"] != "original"):
             path = manifest.parent / item["file"]
@@ -205,6 +209,9 @@ def report(manifest: Path, split: str | None = None) -> None:
             started = time.process_time()  # CPU seconds of every thread: steadier than the clock on a busy machine
             half = describe_frames(accepted, embedder, settings, params)
             stage = time.process_time() - started
+            started = time.process_time()
+            describe_frames(accepted, embedder, plain_settings, plain)
+            baseline = time.process_time() - started
             luma = sample_frames(path, settings, params).luma
             started = time.perf_counter()
             regions = active_regions(luma, params.region)
@@ -215,7 +222,8 @@ def report(manifest: Path, split: str | None = None) -> None:
             if half.region:
                 views.insert(0, ("region", _embedded(half.region_embeddings, half.dim)))
             extra = sum(len(found) for _, found in views) / max(1, len(half.timestamps))
-            iou = max((Region(*item["region"]).iou(region) for region in regions), default=0.0) if item["region"] else None
+            truth = Region(*item["region"]) if item["region"] else None
+            iou = max((truth.iou(region) for region in regions), default=0.0) if truth else None
             whole = best = float("nan")
             best_view = ""
             if item["original"] in halves:
@@ -223,25 +231,25 @@ def report(manifest: Path, split: str | None = None) -> None:
                 whole = _similarity(_embedded(half.embeddings, half.dim), reference)
                 scored = [(_similarity(found, reference), name) for name, found in views]
                 best, best_view = max(scored, default=(float("nan"), ""))
-            rows.append((item, len(regions), iou, whole, best, best_view, extra))
+            rows.append((item, len(regions), iou, whole, best, best_view, extra, stage - baseline))
             print(f"{item['video_id']:30} {item['kind']:24} {len(regions):7d} "
                   f"{'' if iou is None else f'{iou:.2f}':>5} {whole:6.2f} {best:6.2f} {best_view:14} "
-                  f"{detect * 1000:5.0f}ms {stage:5.2f}s {extra:5.2f}x", flush=True)
+                  f"{detect * 1000:5.0f}ms {stage:5.2f}s {stage - baseline:+5.2f}s {extra:5.2f}x", flush=True)
     finally:
         embedder.close()
     print("\ncolumns: regions proposed; best IoU with the true region; SSCD similarity to the original "
           "(median over frames of the best match) of the whole frames and of the best further view; region "
-          "detection time; CPU seconds of the whole frame stage; frames described in further views (regions, "
-          "turns) per plain frame")
+          "detection time; CPU seconds of the whole frame stage, and its excess over the stage without further "
+          "views (plain and mirrored frames only); frames described in further views (regions, turns) per plain frame")
     print("\nper kind: cases, with a region (IoU >= 0.5 with the truth for copies), proposals per case, "
-          "median best-view similarity, further-view passes per case")
+          "median best-view similarity, further-view passes per case, their extra CPU seconds per case")
     for kind in sorted({item["kind"] for item, *_ in rows}):
         found = [row for row in rows if row[0]["kind"] == kind]
         hit = sum(1 for row in found if (row[2] is not None and row[2] >= 0.5) or (row[2] is None and row[1] > 0))
         similarities = [row[4] for row in found if row[4] == row[4]]
         median = f"{statistics.median(similarities):.2f}" if similarities else "-"
         print(f"  {kind:26} {len(found):3d}  {hit:3d}  {statistics.mean(row[1] for row in found):4.1f}  {median:>5}  "
-              f"{statistics.mean(row[6] for row in found):4.2f}x")
+              f"{statistics.mean(row[6] for row in found):4.2f}x  {statistics.mean(row[7] for row in found):+5.2f}s")
 
 
 def main(argv: list[str] | None = None) -> None:

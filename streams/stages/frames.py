@@ -71,7 +71,8 @@ def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Sett
 
 def _view(timestamps: np.ndarray, embeddings: np.ndarray, rotation: int = 0, region=()) -> FrameView:
     return FrameView(rotation=rotation, region=[round(share, 4) for share in region],
-                     timestamps=[round(float(t), 3) for t in timestamps], embeddings=encode_array(embeddings, "float16"))
+                     timestamps=[round(float(t), 3) for t in timestamps],
+                     embeddings=encode_array(embeddings, "float16"))
 
 
 def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: Settings,
