@@ -35,6 +35,16 @@ class AcceptedVideo(BaseModel):
     accepted_at: datetime
 
 
+class FrameView(BaseModel):
+    """A further view of the sampled frames, searched like the plain one."""
+
+    rotation: int = Field(0, description="Degrees the frames were turned clockwise (0, 90, 180, 270).")
+    region: list[float] = Field(default_factory=list, description=(
+        "The region the frames were cut to, [top, bottom, left, right] shares of the frame, or [] (whole frames)."))
+    timestamps: list[float] = Field(default_factory=list, description="Times of the view's frames.")
+    embeddings: str = Field("", description="float16 [len(timestamps), dim], base64.")
+
+
 class FrameHalf(BaseModel):
     timestamps: list[float] = Field(default_factory=list)
     embeddings: str = Field("", description="float16 [N, dim], base64.")
@@ -45,6 +55,9 @@ class FrameHalf(BaseModel):
     region_timestamps: list[float] = Field(default_factory=list, description="Times of the region's kept frames.")
     region_embeddings: str = Field("", description="Descriptors of the frames cropped to the region, float16 "
                                                    "[len(region_timestamps), dim], base64, or ''.")
+    views: list[FrameView] = Field(default_factory=list, description=(
+        "Further views: the frames cut to the other regions worth searching (split-screen halves; the first "
+        "region is `region`), and the frames turned for rotated re-posts (some on a subsample of the frames)."))
     dim: int = 512
     duration: float = 0.0
     sampled_frames: int = 0

@@ -7,8 +7,9 @@ of the development set, and every verdict reports the values that decided it (`a
 their digest (`digest`), so that two verdicts can be told to come from the same rules.
 
 Sections, one per concern: the frame search (`search`), the temporal alignment of frame hits
-(`align`), the soundtrack comparison (`audio`), the active-region (picture-in-picture) view
-(`region`), letterbox bars (`bars`) and the decision that combines them (`decision`).
+(`align`), the soundtrack comparison (`audio`), the regions searched on their own (`region`:
+picture-in-picture, split screens), letterbox bars (`bars`), the turned and cropped views searched
+(`views`) and the decision that combines them (`decision`).
 """
 
 from __future__ import annotations
@@ -91,38 +92,74 @@ class AudioParams:
 
 @dataclass(frozen=True)
 class RegionParams:
-    """The active region: a picture-in-picture inset found by what moves (streams.media.region)."""
+    """Regions searched on their own: picture-in-picture insets, split-screen halves, the sharp
+    centre of a blurred fill (streams.media.region)."""
 
-    grid: int = 56
-    min_frames: int = 4
-    min_area: float = 0.10
-    max_area: float = 0.70
-    min_contrast: float = 2.0
-    min_side_contrast: float = 2.0
-    min_side_active: float = 0.6
-    side_cells: int = 2
-    max_elongation: float = 4.0
-    still: float = 1.0
-    margin: float = 0.01
-    edge_snap: int = 8
+    grid: int = 112  # cells per side of the luma thumbnail the cues are read from
+    min_frames: int = 4  # fewer samples than this say too little about what stays in place
+    max_frames: int = 64  # the cues are read from at most this many samples, evenly spread
+    min_area: float = 0.05  # the region's share of the frame: an inset at 30 % size is 0.09
+    max_area: float = 0.70  # larger: it is the picture itself, with a still corner or a banner
+    max_elongation: float = 4.0  # longer side / shorter side in cells: a thin band is a caption
+    # A line is an edge where the median step across it is this many times that of the parallel
+    # lines nearby (at these offsets, in cells), counted at least edge_min_level luma steps.
     edge_near: tuple[int, ...] = (2, 3, 4, 5)
     edge_contrast: float = 3.0
     edge_min_level: float = 1.0
-    edge_cover: float = 0.6
-    edge_min_contrast: float = 1.5
-    edge_min_side_contrast: float = 1.3
-    edge_gap: int = 1
+    edge_cover: float = 0.6  # share of each inner side that must be edge (and of its ends on the frame's border)
+    side_end: float = 0.15  # the share of a side's length that makes one of its ends
+    min_side: float = 0.2  # lines with less edge than this share of the frame make no side
+    max_lines: int = 24  # candidate lines per direction, the most edge first
+    # A cell changing less than `still` luma steps between samples on average is still; a picture
+    # has at least min_moving_share of its cells moving (a slowly turning globe on black: 0.33).
+    still: float = 1.0
+    min_moving_share: float = 0.2
+    # A still cell with a mean step to its neighbours under `flat` is dead; an outside with
+    # bar_share of dead cells is bars, and the inside a picture between them.
+    flat: float = 2.0
+    bar_share: float = 0.8
+    min_contrast: float = 2.0  # activity inside / outside that backs a one- or two-sided rectangle
+    sharp_contrast: float = 1.5  # sharpness inside / outside that backs it (a blurred fill)
+    max_regions: int = 3  # regions searched at most per video
+    max_overlap: float = 0.5  # share of the smaller of two rectangles inside the other: the weaker repeats the stronger
+    margin: float = 0.01  # each side pulled in by this share of the frame, off the inset's frame
 
 
 @dataclass(frozen=True)
 class BarParams:
     """Letterbox and pillarbox bars cropped off before describing a frame (streams.media.bars)."""
 
+    # A border row or column is bar when its luma barely varies along it and stays within this
+    # distance (0..255) of the frame's outermost line.
     max_std: float = 4.0
     max_luma_distance: float = 10.0
-    seam: int = 3
+    seam: int = 3  # lines of a bar's inner edge that compression may smear
+    # Bars narrower than this share of the frame are left alone: cropping a few pixels gains nothing
+    # and would cut dark edges of ordinary footage.
     min_bar_share: float = 0.04
+    # The picture inside must keep at least this share of each side, or the "bars" are the picture
+    # (a black frame, a title card).
     min_picture_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class ViewParams:
+    """Views of a video's frames searched besides the plain and mirrored ones (streams.stages.frames):
+    turned (rotated re-posts) and cut to regions (streams.media.region)."""
+
+    # Turns (degrees clockwise) searched with every frame. A vertical upload is most often a
+    # landscape original turned on its side; the store holds the original's plain frames only.
+    portrait_rotations: tuple[int, ...] = (90, 270)
+    landscape_rotations: tuple[int, ...] = ()
+    # Every other turn is searched on a subsample: every sparse_step-th second, but never fewer
+    # than sparse_min_frames frames (a short clip is searched in full).
+    sparse_rotations: tuple[int, ...] = (90, 180, 270)
+    sparse_step: int = 3
+    sparse_min_frames: int = 4
+    # Whole frames kept while decoding for cutting regions out of them: at most 2 * region_frames,
+    # evenly spread, their shorter side region_scale times the working size.
+    region_frames: int = 32
+    region_scale: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +194,7 @@ class MatchParams:
     audio: AudioParams = field(default_factory=AudioParams)
     region: RegionParams = field(default_factory=RegionParams)
     bars: BarParams = field(default_factory=BarParams)
+    views: ViewParams = field(default_factory=ViewParams)
     decision: DecisionParams = field(default_factory=DecisionParams)
 
     @classmethod

@@ -7,6 +7,9 @@ import pytest
 from streams.config import Settings
 from streams.devset.samples import ffmpeg
 from streams.media.bars import picture_box
+from streams.params import BarParams
+
+BARS = BarParams()
 from streams.media.video import sample_frames
 
 
@@ -15,26 +18,26 @@ def _textured(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 
 def test_a_frame_without_bars_is_left_whole():
-    assert picture_box(_textured(100, 160)) == (0, 100, 0, 160)
+    assert picture_box(_textured(100, 160), BARS) == (0, 100, 0, 160)
 
 
 def test_letterbox_and_pillarbox_bars_are_found():
     frame = np.zeros((200, 300), np.uint8)
     frame[40:160, 60:240] = _textured(120, 180)
-    assert picture_box(frame) == (40, 160, 60, 240)
+    assert picture_box(frame, BARS) == (40, 160, 60, 240)
 
 
 def test_bars_of_any_flat_colour_are_found():
     frame = np.full((200, 200), 128, np.uint8)
     frame[50:150] = _textured(100, 200)
-    assert picture_box(frame) == (50, 150, 0, 200)
+    assert picture_box(frame, BARS) == (50, 150, 0, 200)
 
 
 def test_thin_borders_and_flat_frames_are_not_cropped():
     frame = np.zeros((200, 200), np.uint8)
-    frame[3:197] = _textured(194, 200)  # a 3-pixel border: under MIN_BAR_SHARE
-    assert picture_box(frame) == (0, 200, 0, 200)
-    assert picture_box(np.zeros((200, 200), np.uint8)) == (0, 200, 0, 200)  # all "bar": no picture
+    frame[3:197] = _textured(194, 200)  # a 3-pixel border: under BarParams.min_bar_share
+    assert picture_box(frame, BARS) == (0, 200, 0, 200)
+    assert picture_box(np.zeros((200, 200), np.uint8), BARS) == (0, 200, 0, 200)  # all "bar": no picture
 
 
 @pytest.fixture(scope="module")

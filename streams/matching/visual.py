@@ -64,14 +64,19 @@ class QueryView(NamedTuple):
 
 
 def query_views(frames: FrameHalf) -> list[QueryView]:
-    """The plain frames, the flipped ones, and the frames cropped to the video's active region (a
-    picture-in-picture inset) when it has one. Region hits are their own candidates in the
-    alignment (FrameHit.region): the verdict can say the inset matched."""
+    """The plain frames, the flipped ones, the frames cut to the video's regions (a
+    picture-in-picture inset, split-screen halves) and the turned frames (rotated re-posts), as
+    the frame stage made them (streams.stages.frames). Region and turned hits are their own
+    candidates in the alignment (FrameHit.region, FrameHit.rotation): the verdict can say the inset
+    or the turned frames matched."""
     timestamps = np.asarray(frames.timestamps, np.float32)
-    views = [(frames.embeddings, timestamps, False, False), (frames.mirrored_embeddings, timestamps, True, False),
-             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True)]
-    return [QueryView(decode_array(encoded, "float16", frames.dim).astype(np.float32), times, mirrored, region)
-            for encoded, times, mirrored, region in views if encoded]
+    views = [(frames.embeddings, timestamps, False, False, 0), (frames.mirrored_embeddings, timestamps, True, False, 0),
+             (frames.region_embeddings, np.asarray(frames.region_timestamps, np.float32), False, True, 0)]
+    views += [(view.embeddings, np.asarray(view.timestamps, np.float32), False, bool(view.region), view.rotation)
+              for view in frames.views]
+    return [QueryView(decode_array(encoded, "float16", frames.dim).astype(np.float32), times, mirrored, region,
+                      rotation)
+            for encoded, times, mirrored, region, rotation in views if encoded]
 
 
 def search_views(views: list[QueryView], index: VideoIndex, params: SearchParams,
@@ -125,15 +130,19 @@ def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], 
                             query_duration: float, params: AlignParams) -> list[VisualMatch]:
     """Each match with its off-line score and distinctiveness (the reference's frames read once,
     through frames_of: VideoIndex.get_frames, or what calibration recorded)."""
-    by_key = {view.key(): view for view in views}
+    # Several regions share a key (FrameHit says region, not which): the match is measured
+    # against each, and the one it came from is the most distinctive.
+    by_key: dict[tuple[bool, bool, int], list[QueryView]] = {}
+    for view in views:
+        by_key.setdefault(view.key(), []).append(view)
     references: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     measured = []
     for match in matches:
         if match.video_id not in references:
             references[match.video_id] = frames_of(match.video_id)
-        view = by_key.get((match.mirrored, match.region, match.rotation))
-        structure = (temporal_structure(match, view, *references[match.video_id], query_duration, params)
-                     if view is not None else None)
+        found = [temporal_structure(match, view, *references[match.video_id], query_duration, params)
+                 for view in by_key.get((match.mirrored, match.region, match.rotation), [])]
+        structure = max((one for one in found if one is not None), key=lambda one: one[1], default=None)
         if structure is not None:
             match = match._replace(offline_score=structure[0], distinctiveness=structure[1])
         measured.append(match)

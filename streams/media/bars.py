@@ -6,42 +6,33 @@ from __future__ import annotations
 
 import numpy as np
 
-# A border row or column is bar when its luma barely varies along it and stays within this
-# distance (0..255) of the frame's outermost line.
-BAR_MAX_STD = 4.0
-BAR_MAX_LUMA_DISTANCE = 10.0
-SEAM = 3
-# Bars narrower than this share of the frame are left alone: cropping a few pixels gains nothing
-# and would cut dark edges of ordinary footage.
-MIN_BAR_SHARE = 0.04
-# The picture inside must keep at least this share of each side, or the "bars" are the picture
-# (a black frame, a title card).
-MIN_PICTURE_SHARE = 0.2
+from streams.params import BarParams
 
 
-def _flat_run(lines: np.ndarray) -> int:
+def _flat_run(lines: np.ndarray, params: BarParams) -> int:
     """How many leading rows of `lines` (luma, [n, L]) are flat and of the first row's level."""
     level = lines[0].mean()
-    bar = (lines.std(axis=1) <= BAR_MAX_STD) & (np.abs(lines.mean(axis=1) - level) <= BAR_MAX_LUMA_DISTANCE)
+    bar = (lines.std(axis=1) <= params.max_std) & (np.abs(lines.mean(axis=1) - level) <= params.max_luma_distance)
     return len(bar) if bar.all() else int(np.argmin(bar))
 
 
-def _bar_depth(lines: np.ndarray) -> int:
+def _bar_depth(lines: np.ndarray, params: BarParams) -> int:
     """How many leading rows of `lines` are bar. Compression smears a bar's inner edge, and the
-    edge of a bar nested inside it, over a few lines: a run may start after up to SEAM of them."""
-    runs = (start + run for start in range(min(SEAM, len(lines))) if (run := _flat_run(lines[start:])) > SEAM)
+    edge of a bar nested inside it, over a few lines: a run may start after up to params.seam of them."""
+    seam = params.seam
+    runs = (start + run for start in range(min(seam, len(lines))) if (run := _flat_run(lines[start:], params)) > seam)
     return max(runs, default=0)
 
 
-def _trimmed(before: int, after: int, length: int) -> tuple[int, int]:
-    if length - before - after < MIN_PICTURE_SHARE * length:
+def _trimmed(before: int, after: int, length: int, params: BarParams) -> tuple[int, int]:
+    if length - before - after < params.min_picture_share * length:
         return 0, length
-    before = before if before >= MIN_BAR_SHARE * length else 0
-    after = after if after >= MIN_BAR_SHARE * length else 0
+    before = before if before >= params.min_bar_share * length else 0
+    after = after if after >= params.min_bar_share * length else 0
     return before, length - after
 
 
-def picture_box(luma: np.ndarray) -> tuple[int, int, int, int]:
+def picture_box(luma: np.ndarray, params: BarParams) -> tuple[int, int, int, int]:
     """(top, bottom, left, right): the bounds of the picture inside the flat bars of one frame
     (uint8 luma [H, W]); the whole frame when it has none.
 
@@ -53,8 +44,8 @@ def picture_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     while True:
         inside = pixels[top:bottom, left:right]
         height, width = inside.shape
-        cut_top, cut_bottom = _trimmed(_bar_depth(inside), _bar_depth(inside[::-1]), height)
-        cut_left, cut_right = _trimmed(_bar_depth(inside.T), _bar_depth(inside.T[::-1]), width)
+        cut_top, cut_bottom = _trimmed(_bar_depth(inside, params), _bar_depth(inside[::-1], params), height, params)
+        cut_left, cut_right = _trimmed(_bar_depth(inside.T, params), _bar_depth(inside.T[::-1], params), width, params)
         if (cut_top, cut_bottom, cut_left, cut_right) == (0, height, 0, width):
             return top, bottom, left, right
         top, bottom, left, right = top + cut_top, top + cut_bottom, left + cut_left, left + cut_right

@@ -1,21 +1,27 @@
-"""The active region of a video: the rectangle where the picture changes while the rest stays
-still or drifts slowly — a picture-in-picture inset over a background, a clip framed inside a
-template. A descriptor of the whole frame sees mostly background; the frames cropped to the region
-look like the inset's original again. Pure numpy.
+"""Regions worth describing on their own: a picture-in-picture inset over another video, each half
+of a split screen or side-by-side duet, the sharp centre of a vertical re-post filled with a
+blurred copy of itself. A descriptor of the whole frame sees mostly the other picture; the frames
+cropped to the region look like the original again. Pure numpy.
 
-Found from the sampled frames at once, on a coarse luma grid: each cell's activity is its mean
-absolute change between consecutive samples (scene cuts and motion inside an inset change every
-cell of it; a slowly moving background changes little between samples a second apart). The
-rectangle is the one with the most activity above the frame's typical level (a maximum-sum
-sub-rectangle), and it is taken only when it looks like an inset: a clear part of the frame, far
-more active than its surroundings, and with activity jumping across each of its inner sides along
-the whole side. A moving person in front of a still background (a talking head) is active in a
-blob, not up to straight sides, and is left alone: cropping it would only zoom in on the person,
-and would cost a second pass on a very common kind of video.
+Found from the sampled frames' luma thumbnails (luma_grid) by what makes two pictures laid side by
+side differ from one picture: their common border is a straight edge that stays in place in most
+frames while the pictures on both sides change (two unrelated pictures meet in a luma step almost
+everywhere along it; one picture has such a step only where an object is, and a moving camera moves
+it). An edge's strength at a line of the thumbnail is the median over frames of the absolute luma
+difference across it, and it is an edge where it stands well above the parallel lines nearby.
 
-A background that moves almost as much as the inset (a fast colour drift) leaves the activity
-contrast too low and the rectangle loose; then the inset's sides, straight edges that stay in place
-in every frame while both pictures change, fix the rectangle, which is taken at a lower contrast."""
+Candidate rectangles are built from the lines along which much is edge (and the frame's own
+borders), and kept when each side inside the frame is an edge along most of its length. Edges
+alone suffice for a rectangle with three or four such sides (an inset); with one or two (an inset in
+a corner, a half of a split screen, a horizontal band) they must be backed by a second cue across
+them: the inside changes much more than the outside (an inset over a still background), is much
+sharper (a blurred fill), or is another picture of the same kind next to it (a split line along
+the whole frame with both sides moving and equally sharp). A rectangle whose inside barely changes
+(a logo box, a caption banner, a lower third) is not a picture; one whose outside is flat and still
+is a picture between bars (streams.media.bars crops those from every frame).
+
+Several candidates may be proposed (both halves of a duet): searching a wrong crop costs one pass
+of the descriptor over the sampled frames but cannot make a match by itself."""
 
 from __future__ import annotations
 
@@ -23,30 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-GRID = 56  # cells per side of the coarse luma grid
-MIN_FRAMES = 4  # fewer samples than this say too little about what moves
-MIN_AREA = 0.10  # the region's share of the frame: smaller insets are too small to describe
-MAX_AREA = 0.70  # larger: it is the picture itself, with a still corner or a logo
-MIN_CONTRAST = 2.0  # mean activity inside / outside (a moving gradient background: 2.2-5 times less than its inset)
-MIN_SIDE_CONTRAST = 2.0  # along each inner side: activity just inside / just outside
-MIN_SIDE_ACTIVE = 0.6  # share of each inner side's cells that are active
-SIDE_CELLS = 2  # cells on each side of an edge compared
-MAX_ELONGATION = 4.0  # height share / width share (or the inverse): a thin band is a caption, not a picture
-STILL = 1.0  # mean activity below which the surroundings do not move at all
-MARGIN = 0.01  # the crop is pulled in this share of the frame on each side, off the inset's frame
-# The second cue, for an inset over a background that moves almost as much: its sides are edges that
-# stay in place while the pictures on both sides change. An edge's strength at a grid line is the
-# median over frames of the absolute luma difference across it (a passing contour is not there in
-# most frames). In the development set only the two inset copies have four such sides (each side's
-# cover 0.65-1.0); letterbox bars, logo boxes, banners and intro cards have two or three at most.
-EDGE_SNAP = 8  # cells each side of the activity rectangle is moved at most to the strongest edge line
-EDGE_NEAR = range(2, 6)  # offsets (cells) of the parallel lines an edge is compared with, on both sides
-EDGE_CONTRAST = 3.0  # a side's cell is on an edge when its strength is this many times the nearby lines' median
-EDGE_MIN_LEVEL = 1.0  # luma steps: the nearby lines' level counted at least (a flat background has none)
-EDGE_COVER = 0.6  # share of each side's cells that must be on the edge
-EDGE_MIN_CONTRAST = 1.5  # activity inside / outside of a rectangle with four edges (the set's insets: 1.9 and 3.1)
-EDGE_MIN_SIDE_CONTRAST = 1.3  # across each of its inner sides (the set's insets: 1.4 at least, over a gradient)
-EDGE_GAP = 1  # cells on each side of an edge left out of the inner-side check: the inset's own frame
+from streams.params import RegionParams
 
 
 class Region(NamedTuple):
@@ -61,139 +44,184 @@ class Region(NamedTuple):
     def area(self) -> float:
         return (self.bottom - self.top) * (self.right - self.left)
 
+    def common(self, other: Region) -> float:
+        """The area both rectangles cover."""
+        height = max(0.0, min(self.bottom, other.bottom) - max(self.top, other.top))
+        width = max(0.0, min(self.right, other.right) - max(self.left, other.left))
+        return height * width
 
-def luma_grid(luma: np.ndarray) -> np.ndarray:
-    """One frame's luma (uint8 [H, W], H and W >= GRID) as uint8 [GRID, GRID] block means."""
+    def iou(self, other: Region) -> float:
+        common = self.common(other)
+        return common / (self.area + other.area - common) if common > 0 else 0.0
+
+    def overlap(self, other: Region) -> float:
+        """The share of the smaller rectangle inside the other: 1 when one holds the other."""
+        return self.common(other) / max(min(self.area, other.area), 1e-9)
+
+
+def luma_grid(luma: np.ndarray, grid: int) -> np.ndarray:
+    """One frame's luma (uint8 [H, W], H and W >= grid) as uint8 [grid, grid] block means."""
     height, width = luma.shape
-    rows, cols = height // GRID, width // GRID
+    rows, cols = height // grid, width // grid
     if rows == 0 or cols == 0:
-        raise ValueError(f"a frame of {height}x{width} is smaller than the {GRID}-cell grid")
-    blocks = luma[:rows * GRID, :cols * GRID].reshape(GRID, rows, GRID, cols)
+        raise ValueError(f"a frame of {height}x{width} is smaller than the {grid}-cell grid")
+    blocks = luma[:rows * grid, :cols * grid].reshape(grid, rows, grid, cols)
     return blocks.mean(axis=(1, 3), dtype=np.float32).round().astype(np.uint8)
 
 
 def activity(grids: np.ndarray) -> np.ndarray:
-    """[GRID, GRID]: each cell's mean absolute luma change between consecutive frames' grids
-    (uint8 [N, GRID, GRID], N >= 2)."""
+    """[G, G]: each cell's mean absolute luma change between consecutive frames' grids
+    (uint8 [N, G, G], N >= 2)."""
     return np.abs(np.diff(grids.astype(np.float32), axis=0)).mean(axis=0)
 
 
-def _max_sum_rectangle(values: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right), exclusive ends: the sub-rectangle with the largest sum."""
-    height, width = values.shape
-    prefix = np.vstack([np.zeros((1, width)), np.cumsum(values, axis=0)])
-    tops, bottoms = np.triu_indices(height + 1, k=1)
-    columns = prefix[bottoms] - prefix[tops]  # [pairs, width]: column sums of each row band
-    # Kadane for all bands at once: the best sum ending at column j is C_j - min_{i<=j} C_{i-1}.
-    running = np.hstack([np.zeros((len(columns), 1)), np.cumsum(columns, axis=1)])
-    lowest = np.minimum.accumulate(running[:, :-1], axis=1)
-    gains = running[:, 1:] - lowest
-    band, right = np.unravel_index(int(np.argmax(gains)), gains.shape)
-    left = int(np.argmin(running[band, :right + 1]))
-    return int(tops[band]), int(bottoms[band]), left, int(right) + 1
+class Cues(NamedTuple):
+    """What the proposals are made from, all on the grid of G cells."""
+
+    vertical: np.ndarray  # bool [G rows, G + 1 lines]: the line left of column x is an edge at that row
+    horizontal: np.ndarray  # bool [G columns, G + 1 lines]: the line above row y is an edge at that column
+    activity: np.ndarray  # float [G, G]: mean absolute change between consecutive frames
+    sharpness: np.ndarray  # float [G, G]: mean absolute luma difference to the next cell right and below
 
 
-def _side_ok(inside: np.ndarray, outside: np.ndarray | None, active_level: float, contrast: float) -> bool:
-    """An inner side is an inset's edge: active all along, and much more than just across it."""
-    if (inside > active_level).mean() < MIN_SIDE_ACTIVE:
-        return False
-    return outside is None or inside.mean() >= contrast * max(outside.mean(), 1e-3)
+def _edges(strength: np.ndarray, params: RegionParams) -> np.ndarray:
+    """bool [along, lines + 2]: where the median step across an inner line (strength [along, lines])
+    stands out from the parallel lines nearby; the frame's border lines (first and last) are False."""
+    along, lines = strength.shape
+    padded = np.pad(strength, ((0, 0), (max(params.edge_near), max(params.edge_near))), mode="edge")
+    start = max(params.edge_near)
+    near = [padded[:, start + sign * offset:start + sign * offset + lines]
+            for offset in params.edge_near for sign in (-1, 1)]
+    level = np.maximum(np.median(np.stack(near), axis=0), params.edge_min_level)
+    edge = strength >= params.edge_contrast * level
+    return np.pad(edge, ((0, 0), (1, 1)))
 
 
-def _sides_ok(cells: np.ndarray, box: tuple[int, int, int, int], active_level: float, contrast: float,
-              gap: int) -> bool:
-    """Each inner side passes _side_ok, comparing SIDE_CELLS cells each side of it, gap cells away."""
-    top, bottom, left, right = box
-    size = cells.shape[0]
-    k, g = SIDE_CELLS, gap
-    band_rows, band_cols = slice(top + g, bottom - g), slice(left + g, right - g)
-    sides = [
-        (cells[top + g:top + g + k, band_cols], cells[max(0, top - g - k):top - g, band_cols] if top - g > 0 else None),
-        (cells[bottom - g - k:bottom - g, band_cols], cells[bottom + g:bottom + g + k, band_cols] if bottom + g < size else None),
-        (cells[band_rows, left + g:left + g + k], cells[band_rows, max(0, left - g - k):left - g] if left - g > 0 else None),
-        (cells[band_rows, right - g - k:right - g], cells[band_rows, right + g:right + g + k] if right + g < size else None),
-    ]
-    return all(_side_ok(inside, outside, active_level, contrast) for inside, outside in sides)
-
-
-def edge_strength(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(across vertical lines, across horizontal lines), both [GRID along the line, GRID - 1 lines]:
-    the median over frames of the absolute luma difference between the cells either side of each
-    grid line (uint8 [N, GRID, GRID] grids)."""
+def cues(grids: np.ndarray, params: RegionParams) -> Cues:
+    """The cues of a video's luma grids (uint8 [N, G, G], N >= 2), from at most params.max_frames
+    of them, evenly spread."""
+    if len(grids) > params.max_frames:
+        grids = grids[np.linspace(0, len(grids) - 1, params.max_frames).round().astype(int)]
     values = grids.astype(np.float32)
-    vertical = np.median(np.abs(np.diff(values, axis=2)), axis=0)
-    horizontal = np.median(np.abs(np.diff(values, axis=1)), axis=0).T
-    return vertical, horizontal
+    across_columns = np.abs(np.diff(values, axis=2))  # [N, G, G - 1]
+    across_rows = np.abs(np.diff(values, axis=1))  # [N, G - 1, G]
+    vertical = _edges(np.median(across_columns, axis=0), params)
+    horizontal = _edges(np.median(across_rows, axis=0).T, params)
+    sharpness = (np.pad(across_columns, ((0, 0), (0, 0), (0, 1)))
+                 + np.pad(across_rows, ((0, 0), (0, 1), (0, 0)))).mean(axis=0)
+    return Cues(vertical, horizontal, activity(grids), sharpness)
 
 
-def _edge_cover(strength: np.ndarray, line: int, start: int, stop: int) -> float:
-    """The share of cells start..stop along a side at line (0 < line < GRID: between cells line - 1
-    and line) that stand out from the parallel lines nearby: how much of the side is an edge."""
-    if not 0 < line < GRID or stop <= start:
-        return 0.0
-    column = line - 1
-    near = [column + sign * offset for offset in EDGE_NEAR for sign in (-1, 1) if 0 <= column + sign * offset < GRID - 1]
-    level = np.maximum(np.median(strength[start:stop][:, near], axis=1), EDGE_MIN_LEVEL)
-    return float((strength[start:stop, column] >= EDGE_CONTRAST * level).mean())
+def _candidate_lines(edges: np.ndarray, params: RegionParams) -> np.ndarray:
+    """Inner lines along which at least a shortest side's worth of cells is edge, the strongest
+    first (at most params.max_lines), with the frame's two border lines."""
+    size = edges.shape[0]
+    counts = edges.sum(axis=0)
+    lines = np.flatnonzero(counts >= params.min_side * size)
+    lines = lines[np.argsort(-counts[lines], kind="stable")][:params.max_lines]
+    return np.unique(np.concatenate([[0, size], lines]))
 
 
-def _snap(strength: np.ndarray, line: int, start: int, stop: int) -> int:
-    """The line within EDGE_SNAP of line that is most of an edge along start..stop."""
-    lines = range(max(1, line - EDGE_SNAP), min(GRID - 1, line + EDGE_SNAP) + 1)
-    return max(lines, key=lambda candidate: _edge_cover(strength, candidate, start, stop))
+def _side_covers(edges: np.ndarray, lines: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """[starts, stops, lines]: the share of cells start..stop along each line that is edge; 1 for
+    the frame's border lines (they need no edge), 0 for an empty span."""
+    size = edges.shape[0]
+    prefix = np.vstack([np.zeros((1, edges.shape[1])), np.cumsum(edges, axis=0)])[:, lines]  # [size + 1, lines]
+    length = (stops[None, :] - starts[:, None]).astype(np.float32)
+    counts = prefix[stops][None, :, :] - prefix[starts][:, None, :]
+    cover = np.where(length[..., None] > 0, counts / np.maximum(length, 1)[..., None], 0.0)
+    border = (lines == 0) | (lines == size)
+    return np.where(border[None, None, :], 1.0, cover)
 
 
-def _edge_box(grids: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    """The activity rectangle's sides moved onto the persistent edges nearby, or None unless all four
-    sides are such edges inside the frame (a frame's own border is no edge: bars are bars.py's)."""
-    vertical, horizontal = edge_strength(grids)
+def _integral(values: np.ndarray) -> np.ndarray:
+    return np.pad(values, ((1, 0), (1, 0))).cumsum(axis=0).cumsum(axis=1)
+
+
+def _ends_cover(edges: np.ndarray, lines: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                params: RegionParams) -> np.ndarray:
+    """The edge cover of the ends (params.side_end of the length, at least 2 cells) of each side
+    start..stop along its line that lie on the frame's border (1 elsewhere): a side must run up to
+    the frame's border when the rectangle is open there, or a band of picture beside a still box
+    (a lower third) would pass as the box's continuation to the border. An end inside the frame
+    meets another side, whose own cover counts."""
+    size = edges.shape[0]
+    prefix = np.vstack([np.zeros((1, edges.shape[1])), np.cumsum(edges, axis=0)])
+    end = np.maximum(2, np.round(params.side_end * (stops - starts))).astype(int)
+    head = np.where(starts == 0, (prefix[starts + end, lines] - prefix[starts, lines]) / end, 1.0)
+    tail = np.where(stops == size, (prefix[stops, lines] - prefix[stops - end, lines]) / end, 1.0)
+    return np.minimum(head, tail)
+
+
+def _inside_outside(prefix: np.ndarray, box, inside_cells: np.ndarray, outside_cells: np.ndarray):
+    """The mean of a cue inside each box and outside it, from the cue's integral image."""
     top, bottom, left, right = box
-    left, right = _snap(vertical, left, top, bottom), _snap(vertical, right, top, bottom)
-    top, bottom = _snap(horizontal, top, left, right), _snap(horizontal, bottom, left, right)
-    covers = (_edge_cover(vertical, left, top, bottom), _edge_cover(vertical, right, top, bottom),
-              _edge_cover(horizontal, top, left, right), _edge_cover(horizontal, bottom, left, right))
-    return (top, bottom, left, right) if min(covers) >= EDGE_COVER else None
+    inside = prefix[bottom, right] - prefix[top, right] - prefix[bottom, left] + prefix[top, left]
+    return inside / np.maximum(inside_cells, 1), (prefix[-1, -1] - inside) / np.maximum(outside_cells, 1)
 
 
-def _inset(cells: np.ndarray, box: tuple[int, int, int, int], contrast: float, side_contrast: float,
-           gap: int) -> bool:
-    """The rectangle looks like an inset: a clear part of the frame, contrast times as active as its
-    surroundings, and side_contrast times across each inner side."""
-    top, bottom, left, right = box
+def proposals(found: Cues, params: RegionParams) -> list[tuple[float, tuple[int, int, int, int]]]:
+    """(score, (top, bottom, left, right) in cells, exclusive ends) of every rectangle whose inner
+    sides are edges and whose cues say it is a picture, best first; the score is the sum of the
+    inner sides' edge covers."""
+    size = found.activity.shape[0]
+    rows, columns = _candidate_lines(found.horizontal, params), _candidate_lines(found.vertical, params)
+    # covers[t, b, l, r] of each side, from the lines' prefix sums.
+    left_right = _side_covers(found.vertical, columns, rows, rows)  # [top, bottom, column line]
+    top_bottom = _side_covers(found.horizontal, rows, columns, columns)  # [left, right, row line]
+    t, b, l, r = np.meshgrid(np.arange(len(rows)), np.arange(len(rows)), np.arange(len(columns)),
+                             np.arange(len(columns)), indexing="ij")
+    top, bottom, left, right = rows[t], rows[b], columns[l], columns[r]
     height, width = bottom - top, right - left
-    if height <= 0 or width <= 0:
-        return False
-    area = height * width / cells.size
-    if not MIN_AREA <= area <= MAX_AREA or max(height / width, width / height) > MAX_ELONGATION:
-        return False
-    inside = np.zeros(cells.shape, bool)
-    inside[top:bottom, left:right] = True
-    outside = float(cells[~inside].mean())
-    if cells[inside].mean() < contrast * max(outside, 1e-3):
-        return False
-    if (height == GRID or width == GRID) and outside < STILL:
-        return False  # a picture between still bars: streams.media.bars crops those from every frame
-    return _sides_ok(cells, box, float(cells.mean()), side_contrast, gap)
+    valid = (height > 0) & (width > 0)
+    area = height * width / size ** 2
+    valid &= (area >= params.min_area) & (area <= params.max_area)
+    valid &= np.maximum(height, width) <= params.max_elongation * np.maximum(np.minimum(height, width), 1)
+    sides = np.stack([left_right[t, b, l], left_right[t, b, r], top_bottom[l, r, t], top_bottom[l, r, b]])
+    inner = np.stack([left > 0, right < size, top > 0, bottom < size])
+    valid &= inner.any(axis=0) & np.all(~inner | (sides >= params.edge_cover), axis=0)
+    picked = np.flatnonzero(valid)
+    if not len(picked):
+        return []
+    top, bottom, left, right = (side.ravel()[picked] for side in (top, bottom, left, right))
+    inner = inner.reshape(4, -1)[:, picked]
+    score = (sides.reshape(4, -1)[:, picked] * inner).sum(axis=0)
+    ends = np.stack([_ends_cover(found.vertical, left, top, bottom, params),
+                     _ends_cover(found.vertical, right, top, bottom, params),
+                     _ends_cover(found.horizontal, top, left, right, params),
+                     _ends_cover(found.horizontal, bottom, left, right, params)])
+    reaching = np.all(~inner | (ends >= params.edge_cover), axis=0)
+    moving = found.activity >= params.still
+    dead = ~moving & (found.sharpness < params.flat)
+    inside_cells = (bottom - top) * (right - left)
+    outside_cells = size ** 2 - inside_cells
+    (active, active_out), (moving_in, moving_out), (sharp, sharp_out), (_, dead_out) = (
+        _inside_outside(_integral(cue.astype(np.float32)), (top, bottom, left, right), inside_cells, outside_cells)
+        for cue in (found.activity, moving, found.sharpness, dead))
+    sides = inner.sum(axis=0)
+    backed = ((sides >= 3) | (active >= params.min_contrast * np.maximum(active_out, 1e-3))
+              | (sharp >= params.sharp_contrast * np.maximum(sharp_out, 1e-3))
+              | ((sides == 1) & (moving_out >= params.min_moving_share)))
+    keep = reaching & (moving_in >= params.min_moving_share) & (dead_out < params.bar_share) & backed
+    order = sorted(np.flatnonzero(keep), key=lambda index: (-score[index], -inside_cells[index]))
+    return [(float(score[index]), (int(top[index]), int(bottom[index]), int(left[index]), int(right[index])))
+            for index in order]
 
 
-def active_region(grids: np.ndarray) -> Region | None:
-    """The inset where the picture changes (see the module's docstring), from the whole frames'
-    luma grids (uint8 [N, GRID, GRID], luma_grid), or None: too few frames, nothing moves, it
-    moves everywhere, or not up to a rectangle's sides. An inset over a background that moves
-    almost as much is taken at a lower contrast when its four sides are persistent edges."""
-    if len(grids) < MIN_FRAMES:
-        return None
-    cells = activity(grids)
-    typical = float(cells.mean())
-    if typical <= 0:
-        return None
-    box = _max_sum_rectangle(cells - typical)
-    if not _inset(cells, box, MIN_CONTRAST, MIN_SIDE_CONTRAST, gap=0):
-        box = _edge_box(grids, box)
-        if box is None or not _inset(cells, box, EDGE_MIN_CONTRAST, EDGE_MIN_SIDE_CONTRAST, gap=EDGE_GAP):
-            return None
-    top, bottom, left, right = box
-    return Region(
-        top=min(1.0, top / GRID + MARGIN), bottom=max(0.0, bottom / GRID - MARGIN),
-        left=min(1.0, left / GRID + MARGIN), right=max(0.0, right / GRID - MARGIN),
-    )
+def active_regions(grids: np.ndarray, params: RegionParams) -> list[Region]:
+    """The regions worth searching on their own (see the module's docstring), best first, at most
+    params.max_regions, none overlapping another by more than params.max_overlap (IoU), from the
+    whole frames' luma grids (uint8 [N, G, G], luma_grid); [] for too few frames."""
+    if len(grids) < params.min_frames:
+        return []
+    size = grids.shape[1]
+    chosen: list[Region] = []
+    for _, (top, bottom, left, right) in proposals(cues(grids, params), params):
+        region = Region(top / size, bottom / size, left / size, right / size)
+        if all(region.overlap(other) <= params.max_overlap for other in chosen):
+            chosen.append(region)
+        if len(chosen) == params.max_regions:
+            break
+    margin = params.margin
+    return [Region(min(1.0, r.top + margin), max(0.0, r.bottom - margin), min(1.0, r.left + margin),
+                   max(0.0, r.right - margin)) for r in chosen]

@@ -19,6 +19,7 @@ from streams.errors import MediaError
 from streams.media.bars import picture_box
 from streams.media.decoding import open_container, within_time_limit
 from streams.media.region import Region, luma_grid
+from streams.params import MatchParams
 from streams.values import SampledFrames
 
 # Frames handed to the embedder at a time while decoding goes on (one Triton batch holds 64).
@@ -79,15 +80,15 @@ def _duration(container, stream) -> float:
     return 0.0
 
 
-def _picture(frame, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _picture(frame, size: int, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
     """The frame as uint8 RGB size x size, cropped to the picture inside letterbox or pillarbox
-    bars (streams.media.bars), and the whole frame's luma on the activity grid
-    (streams.media.region). Bars are looked for at twice the working size, in luma only, so that a
-    frame without bars costs one extra small conversion."""
+    bars (streams.media.bars), and the whole frame's luma thumbnail (streams.media.region). Bars
+    are looked for at twice the working size, in luma only, so that a frame without bars costs one
+    extra small conversion."""
     probe = 2 * size
     luma = frame.to_ndarray(width=probe, height=probe, format="gray")
-    cells = luma_grid(luma)
-    top, bottom, left, right = picture_box(luma)
+    cells = luma_grid(luma, params.region.grid)
+    top, bottom, left, right = picture_box(luma, params.bars)
     if (top, bottom, left, right) == (0, probe, 0, probe):
         return frame.to_ndarray(width=size, height=size, format="rgb24"), cells
     import cv2
@@ -96,16 +97,54 @@ def _picture(frame, size: int) -> tuple[np.ndarray, np.ndarray]:
     return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA), cells
 
 
-def _region_picture(frame, region: Region, size: int) -> np.ndarray:
-    """The region of the frame, cut at the frame's own resolution (an inset of 45 % of a 720p
-    frame keeps its 576 pixels), as uint8 RGB size x size."""
-    import cv2
+class KeptFrames:
+    """Whole sampled frames kept while decoding, at a resolution fit for cutting regions out of
+    them (their shorter side short_side pixels, never enlarged), so that the regions found once the
+    last frame is seen are cut without decoding the video again. At most 2 * cap frames are held:
+    when that many are, every other one is let go, and from then on only every other offered frame
+    is kept, so that the kept ones stay evenly spread over the video. With cap 0 none is kept:
+    only the frames' size is noted."""
 
-    height, width = frame.height, frame.width
-    rows = slice(int(region.top * height), max(int(region.bottom * height), int(region.top * height) + 1))
-    columns = slice(int(region.left * width), max(int(region.right * width), int(region.left * width) + 1))
-    inside = frame.to_ndarray(format="rgb24")[rows, columns]
-    return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA)
+    def __init__(self, cap: int, short_side: int):
+        self.cap, self.short_side = cap, short_side
+        self.times: list[float] = []
+        self.pictures: list[np.ndarray] = []
+        self.width = self.height = 0  # of the decoded frames
+        self._stride, self._offered = 1, 0
+
+    def offer(self, frame) -> None:
+        self.width, self.height = frame.width, frame.height
+        if self.cap and self._offered % self._stride == 0:
+            scale = min(1.0, self.short_side / max(1, min(frame.width, frame.height)))
+            width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+            self.times.append(frame.time)
+            self.pictures.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+        self._offered += 1
+        if self.cap and len(self.times) >= 2 * self.cap:
+            self.times, self.pictures, self._stride = self.times[::2], self.pictures[::2], 2 * self._stride
+
+    @property
+    def portrait(self) -> bool | None:
+        """Whether the frames are taller than wide (None when square or none was offered)."""
+        if self.width == self.height:
+            return None
+        return self.height > self.width
+
+    def cropped(self, region: Region, size: int) -> SampledFrames:
+        """The kept frames cut to the region (shares of the whole frame), as uint8 RGB size x size."""
+        import cv2
+
+        pictures = []
+        for picture in self.pictures:
+            height, width = picture.shape[:2]
+            top, left = int(region.top * height), int(region.left * width)
+            rows = slice(top, max(int(region.bottom * height), top + 1))
+            columns = slice(left, max(int(region.right * width), left + 1))
+            pictures.append(cv2.resize(picture[rows, columns], (size, size), interpolation=cv2.INTER_AREA))
+        duration = self.times[-1] if self.times else 0.0
+        return SampledFrames(timestamps=np.asarray(self.times, np.float32),
+                             pixels=np.stack(pictures) if pictures else np.zeros((0, size, size, 3), np.uint8),
+                             duration=duration)
 
 
 def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple[float, Any, float]]:
@@ -154,11 +193,19 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
         raise MediaError("no frame could be decoded", code="media_unreadable")
 
 
-def frame_chunks(path: Path, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> Iterator[SampledFrames]:
+def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = None, kept: KeptFrames | None = None,
+                 chunk_frames: int = CHUNK_FRAMES) -> Iterator[SampledFrames]:
     """sample_frames' frames in consecutive chunks, each as soon as it is decoded: decoding a
-    stream is mostly serial, so the embedder can describe one chunk on the other core meanwhile."""
-    for chunk in itertools.batched(_picked(path, settings, lambda frame: _picture(frame, settings.frame_size)),
-                                   chunk_frames):
+    stream is mostly serial, so the embedder can describe one chunk on the other core meanwhile.
+    kept, when given, is offered every sampled frame (KeptFrames)."""
+    params = params or MatchParams.from_settings(settings)
+
+    def picture(frame):
+        if kept is not None:
+            kept.offer(frame)
+        return _picture(frame, settings.frame_size, params)
+
+    for chunk in itertools.batched(_picked(path, settings, picture), chunk_frames):
         times, pictures, durations = zip(*chunk)
         yield SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack([rgb for rgb, _ in pictures]),
                             duration=durations[-1], luma=np.stack([cells for _, cells in pictures]))
@@ -171,18 +218,11 @@ def joined(chunks: list[SampledFrames]) -> SampledFrames:
                          luma=np.concatenate([c.luma for c in chunks]))
 
 
-def sample_frames(path: Path, settings: Settings) -> SampledFrames:
+def sample_frames(path: Path, settings: Settings, params: MatchParams | None = None,
+                  kept: KeptFrames | None = None) -> SampledFrames:
     """Frames at settings.sample_fps (fewer for long videos: at most settings.max_frames), as
-    uint8 RGB frame_size x frame_size, with their luma on the activity grid."""
-    return joined(list(frame_chunks(path, settings)))
-
-
-def sample_region(path: Path, settings: Settings, region: Region) -> SampledFrames:
-    """The frames sample_frames picks, cropped to the region (shares of the whole frame), as uint8
-    RGB frame_size x frame_size: a second pass, made only for a video that has an active region."""
-    times, pictures, durations = zip(*_picked(path, settings,
-                                              lambda frame: _region_picture(frame, region, settings.frame_size)))
-    return SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack(pictures), duration=durations[-1])
+    uint8 RGB frame_size x frame_size, with their luma thumbnails (streams.media.region)."""
+    return joined(list(frame_chunks(path, settings, params, kept)))
 
 
 def drop_blank_frames(frames: SampledFrames, min_std: float) -> tuple[SampledFrames, int]:

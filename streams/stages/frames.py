@@ -1,9 +1,14 @@
 """Stage 2a: sample the video's frames, drop near-blank ones, and describe each with SSCD (on
-Triton, or ONNX Runtime in-process). Mirrored frames are described too: a flipped re-upload is
-found by searching with them, at the price of a second inference pass. A video whose picture
-changes only inside a rectangle (a picture-in-picture inset, streams.media.region) gets a third
-view: its frames decoded again and cropped to that rectangle; other videos pay only for finding
-that they have none."""
+Triton, or ONNX Runtime in-process). Further views are described too, each searched like the plain
+one at the price of another inference pass:
+- mirrored frames (a flipped re-upload);
+- turned frames (a rotated re-post; the store holds plain frames only): a vertical upload is
+  searched turned by 90 and 270 degrees in full (a landscape original turned on its side), every
+  other turn on a subsample of the frames (MatchParams.views);
+- the frames cut to each region worth searching on its own (a picture-in-picture inset, the halves
+  of a split screen, the sharp centre of a blurred fill: streams.media.region), cut from whole
+  frames kept while decoding, not from a second decode. A video without such regions pays only
+  for finding that it has none."""
 
 from __future__ import annotations
 
@@ -14,14 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 from schemas.events import ErrorInfo
-from schemas.internal import AcceptedVideo, FeatureHalf, FrameHalf, encode_array
+from schemas.internal import AcceptedVideo, FeatureHalf, FrameHalf, FrameView, encode_array
 from streams.app import accepted_topic, app, features_topic, settings
 from streams.config import Settings
 from streams.embedding import FrameEmbedder
 from streams.errors import as_error
+from streams.media.region import active_regions
 from streams.media.uri import opened_media
-from streams.media.region import active_region
-from streams.media.video import drop_blank_frames, frame_chunks, sample_region
+from streams.media.video import KeptFrames, drop_blank_frames, frame_chunks
+from streams.params import MatchParams, ViewParams
 from streams.runtime import get_runtime
 from streams.values import SampledFrames
 
@@ -31,50 +37,90 @@ class DescribedChunk(NamedTuple):
     dropped: int  # near-blank frames left out
     embeddings: np.ndarray
     mirrored: np.ndarray | None
+    turned: dict[int, tuple[np.ndarray, np.ndarray]]  # rotation -> (timestamps, embeddings)
 
 
-def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Settings) -> DescribedChunk:
+def rotation_plan(portrait: bool | None, expected_frames: float, views: ViewParams) -> dict[int, int]:
+    """Rotation (degrees clockwise) -> step between the sampled seconds searched with it (1: all):
+    the turns that undo the likely rotation for the upload's shape in full, the others on a
+    subsample, unless that would leave fewer than views.sparse_min_frames frames."""
+    full = set(views.portrait_rotations if portrait else views.landscape_rotations if portrait is False else ())
+    sparse = max(1, min(views.sparse_step, int(expected_frames // views.sparse_min_frames)))
+    plan = {rotation: sparse for rotation in views.sparse_rotations}
+    return {**plan, **{rotation: 1 for rotation in full}}
+
+
+def turned(pixels: np.ndarray, rotation: int) -> np.ndarray:
+    """uint8 [N, S, S, 3] frames turned clockwise by rotation degrees. The frames are squeezed to a
+    square before: turning the square is turning the picture, squeezed the same way."""
+    return np.ascontiguousarray(np.rot90(pixels, k=-(rotation // 90), axes=(1, 2)))
+
+
+def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Settings,
+                   plan: dict[int, int] | None = None) -> DescribedChunk:
     kept, dropped = drop_blank_frames(chunk, settings.blank_frame_std)
     embeddings = embedder.embed(kept.pixels)
     mirrored = embedder.embed(np.ascontiguousarray(kept.pixels[:, :, ::-1])) if settings.match_mirrored else None
-    return DescribedChunk(kept.timestamps, dropped, embeddings, mirrored)
+    seconds = np.round(kept.timestamps * settings.sample_fps).astype(int)
+    views = {}
+    for rotation, step in (plan or {}).items():
+        picked = seconds % step == 0
+        views[rotation] = (kept.timestamps[picked], embedder.embed(turned(kept.pixels[picked], rotation)))
+    return DescribedChunk(kept.timestamps, dropped, embeddings, mirrored, views)
 
 
-def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: Settings) -> FrameHalf:
+def _view(timestamps: np.ndarray, embeddings: np.ndarray, rotation: int = 0, region=()) -> FrameView:
+    return FrameView(rotation=rotation, region=[round(share, 4) for share in region],
+                     timestamps=[round(float(t), 3) for t in timestamps],
+                     embeddings=encode_array(embeddings, "float16"))
+
+
+def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: Settings,
+                    params: MatchParams | None = None) -> FrameHalf:
+    params = params or MatchParams.from_settings(settings)
+    whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
+                       round(params.views.region_scale * settings.frame_size))
     with opened_media(accepted.uri, settings) as path:
         # Decoding one stream keeps about one core busy: each chunk is described on the other
         # while the next is decoded.
         inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
         try:
             pending, luma, duration = [], [], 0.0
-            for chunk in frame_chunks(path, settings):
+            for chunk in frame_chunks(path, settings, params, whole):
                 if any(future.done() and future.exception() for future in pending):
                     break  # the embedder failed: result() below raises its error
-                pending.append(inference.submit(describe_chunk, chunk, embedder, settings))
+                plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
+                pending.append(inference.submit(describe_chunk, chunk, embedder, settings, plan))
                 luma.append(chunk.luma)
                 duration = chunk.duration
             described = [future.result() for future in pending]
         finally:
             # After a failure the chunks still queued would only retry an embedder that is down.
             inference.shutdown(cancel_futures=True)
-        region = active_region(np.concatenate(luma)) if settings.match_region else None
-        # An inset's own blank frames (its fades) are dropped alone: the background keeps the
-        # whole frame from looking blank.
-        inset = None
-        if region is not None:
-            inset, _ = drop_blank_frames(sample_region(path, settings, region), settings.blank_frame_std)
-    inset_embeddings = embedder.embed(inset.pixels) if inset is not None else None
+    regions = active_regions(np.concatenate(luma), params.region) if settings.match_region else []
+    # A region's own blank frames (its fades) are dropped alone: the rest of the frame keeps the
+    # whole frame from looking blank.
+    cut = [drop_blank_frames(whole.cropped(region, settings.frame_size), settings.blank_frame_std)[0]
+           for region in regions]
+    cut_embeddings = [embedder.embed(frames.pixels) for frames in cut]
     embeddings = np.concatenate([d.embeddings for d in described])
     mirrored = np.concatenate([d.mirrored for d in described]) if settings.match_mirrored else None
     timestamps = np.concatenate([d.timestamps for d in described])
     dropped = sum(d.dropped for d in described)
+    rotations = sorted({rotation for d in described for rotation in d.turned})
+    views = [_view(frames.timestamps, found, region=region)
+             for region, frames, found in list(zip(regions, cut, cut_embeddings))[1:]]
+    views += [_view(np.concatenate([d.turned[rotation][0] for d in described if rotation in d.turned]),
+                    np.concatenate([d.turned[rotation][1] for d in described if rotation in d.turned]), rotation)
+              for rotation in rotations]
     return FrameHalf(
         timestamps=[round(float(t), 3) for t in timestamps],
         embeddings=encode_array(embeddings, "float16"),
         mirrored_embeddings=encode_array(mirrored, "float16") if mirrored is not None else "",
-        region=[round(share, 4) for share in region] if region else [],
-        region_timestamps=[round(float(t), 3) for t in inset.timestamps] if inset is not None else [],
-        region_embeddings=encode_array(inset_embeddings, "float16") if inset_embeddings is not None else "",
+        region=[round(share, 4) for share in regions[0]] if regions else [],
+        region_timestamps=[round(float(t), 3) for t in cut[0].timestamps] if regions else [],
+        region_embeddings=encode_array(cut_embeddings[0], "float16") if regions else "",
+        views=views,
         dim=embeddings.shape[1] if len(embeddings) else 512,
         duration=round(duration, 3),
         sampled_frames=len(timestamps) + dropped,
