@@ -148,5 +148,5 @@ def test_the_command_calibrates_on_the_small_development_set(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| defaults" in done.stdout and "recommended (" in done.stdout
     written = json.loads(report.read_text())
-    assert written["defaults"] == {"visual_match_score": 0.6, "visual_min_aligned_frames": 3, "audio_same_max_ber": 0.3}
+    assert written["defaults"] == {"visual_match_score": 0.6, "visual_min_aligned_frames": 3, "audio_max_false_alarm": 1e-4}
     assert all(row["count"] == 12 for row in written["rows"])

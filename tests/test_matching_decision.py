@@ -40,13 +40,13 @@ def test_frames_and_same_recording_is_a_duplicate():
     d = decide([visual("A")], {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "duplicate", True, "A")
     assert d.audio.same_recording and d.visual.video_id == "A"
-    assert "audio_same_max_ber 0.30" in d.reason and "visual_match_score 0.60" in d.reason
+    assert "audio_max_false_alarm 0.0001" in d.reason and "visual_match_score 0.60" in d.reason
 
 
 def test_frames_match_but_the_soundtracks_differ():
     d = decide([visual("A")], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "visual_match_different_audio", False, "A")
-    assert d.audio.ber == 0.45 and "0.45 > audio_same_max_ber" in d.reason
+    assert d.audio.ber == 0.45 and "0.45: as likely by chance as audio_max_false_alarm" in d.reason
 
 
 def test_same_recording_but_frames_differ():
@@ -147,8 +147,8 @@ def test_visual_evidence_wins_over_audio_only_evidence():
 
 
 def test_thresholds_are_reported():
-    d = decide([], {}, "ok", {}, Settings(visual_match_score=0.7, audio_same_max_ber=0.25))
-    assert d.thresholds["visual_match_score"] == 0.7 and d.thresholds["audio_same_max_ber"] == 0.25
+    d = decide([], {}, "ok", {}, Settings(visual_match_score=0.7, audio_max_false_alarm=1e-3))
+    assert d.thresholds["visual_match_score"] == 0.7 and d.thresholds["audio_max_false_alarm"] == 1e-3
     assert set(d.thresholds) >= {"frame_score_floor", "frame_neighbours", "visual_min_aligned_frames",
                                  "common_frame_videos"}
     assert all(isinstance(value, float) for value in d.thresholds.values())

@@ -5,6 +5,9 @@ Each edit knows the time line it should be found on: reference_time = speed * qu
 
 from __future__ import annotations
 
+import random
+import shutil
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,9 +33,13 @@ EDITS: tuple[Edit, ...] = (
     Edit("mp3_32k", ("-b:a", "32k"), ".mp3", 0.0, 1.0),
     Edit("aac_48k", ("-c:a", "aac", "-b:a", "48k"), ".m4a", 0.0, 1.0),
     Edit("volume_-12dB", ("-af", "volume=-12dB"), ".wav", 0.0, 1.0),
+    Edit("volume_-20dB", ("-af", "volume=-20dB"), ".wav", 0.0, 1.0),
     Edit("clipped_+9dB", ("-af", "volume=9dB", "-c:a", "pcm_s16le"), ".wav", 0.0, 1.0),
     Edit("pink_noise", ("-filter_complex", "anoisesrc=color=pink:amplitude=0.1:seed=7[n];[0:a][n]amix=inputs=2:"
                         "duration=first:normalize=0"), ".wav", 0.0, 1.0),
+    # Another recording over it at the same level: a voice over music, music under a voice.
+    Edit("voice_over", ("-filter_complex", f"[1:a]aresample={EXCERPT_RATE},aformat=channel_layouts=stereo[o];"
+                        "[0:a][o]amix=inputs=2:duration=first:normalize=0"), ".wav", 0.0, 1.0),
     Edit("trimmed_6s", ("-ss", "6"), ".wav", 6.0, 1.0),
     Edit("padded_4s", ("-af", "adelay=4000:all=1"), ".wav", -4.0, 1.0),
     Edit("partial", ("-filter_complex", "[0:a]atrim=start=14,asetpts=PTS-STARTPTS[tail];[1:a]atrim=end=10,"
@@ -69,4 +76,29 @@ def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
     if not out.exists():
         inputs = ["-i", str(base), *(["-i", str(other)] if mixes_other(edit) else [])]
         ffmpeg(*inputs, *edit.args, str(out))
+    return out
+
+
+# Words for synthetic sentences: one voice saying different things is the hard negative "same
+# person, same room, different talk".
+WORDS = ("time people year way day man thing woman life child world school state family student group country "
+         "problem hand part place case week company system program question work government number night point "
+         "home water room mother area money story fact month lot right study book eye job word business issue "
+         "side kind head house service friend father power hour game line end member law car city community name "
+         "president team minute idea kid body information back parent face others level office door health person "
+         "art war history party result change morning reason research girl guy moment air teacher force "
+         "education").split()
+
+
+def has_speech_synthesis() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def spoken(voice: str, seed: int, out: Path, words: int = 70) -> Path:
+    """espeak-ng saying `words` random words (the sentence fixed by seed) in `voice` (e.g.
+    "en-us", "en-gb+f3"): about 3 words a second, as a WAV file (made once)."""
+    if not out.exists():
+        rng = random.Random(seed)
+        text = " ".join(rng.choice(WORDS) for _ in range(words))
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(out), text], check=True, capture_output=True)
     return out

@@ -6,7 +6,7 @@ own functions (frames with SSCD in ONNX Runtime, Chromaprint), then, as the matc
 frames are searched in a temporary Qdrant Edge index, aligned, its soundtrack compared with its
 candidates', and it is indexed. What is recorded per video is the evidence: the aligned matches
 and the soundtrack comparisons. A grid of the three decision thresholds (visual_match_score,
-visual_min_aligned_frames, audio_same_max_ber) is then swept by applying the pure
+visual_min_aligned_frames, audio_max_false_alarm) is then swept by applying the pure
 `streams.matching.decision.decide` to that evidence, and each setting is scored with
 `streams.evaluation.metrics` (F1, precision, recall, false positives on hard negatives).
 
@@ -15,8 +15,7 @@ and a stricter setting keeps the recorded matches that pass it (mean similarity,
 weighted frames, as alignment.align's rule 5 does). The real alignment with a stricter setting
 may find slightly different segments (a rejected chain frees its hits for the next peak; a kept
 one takes its whole query span). The frame search itself (frame_neighbours, frame_score_floor)
-is as configured. Soundtracks, whose judgement depends on audio_same_max_ber beyond comparing the
-bit error rate (the matching stretch is found with it), are compared once per grid value, with
+is as configured. Soundtracks, whose judgement depends on audio_max_false_alarm, are compared once per grid value, with
 every candidate some grid setting would compare (streams.stages.match.soundtrack_candidates), so
 each setting sees exactly the comparisons the match stage would make on those matches.
 `duplicate_of` is the cluster of the matched video as decided in the same setting, as the match
@@ -41,14 +40,14 @@ from streams.values import VisualMatch
 
 VISUAL_MATCH_SCORES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 VISUAL_MIN_ALIGNED_FRAMES = (1, 2, 3, 4, 5, 6, 8)
-AUDIO_SAME_MAX_BERS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+AUDIO_MAX_FALSE_ALARMS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 SHOWN_ROWS = 15
 
 
 class Thresholds(NamedTuple):
     visual_match_score: float
     visual_min_aligned_frames: int
-    audio_same_max_ber: float
+    audio_max_false_alarm: float
 
 
 class QueryEvidence(NamedTuple):
@@ -57,7 +56,7 @@ class QueryEvidence(NamedTuple):
     video_id: str
     visual: list[VisualMatch]  # alignment.align's matches, best first
     by_audio: list[str]  # the audio stage's own candidates, best first (match.audio_candidates)
-    audio: Mapping[float, Mapping[str, Any]]  # audio_same_max_ber -> candidate -> its AudioMatch
+    audio: Mapping[float, Mapping[str, Any]]  # audio_max_false_alarm -> candidate -> its AudioMatch
     audio_state: str  # the video's own
     reference_states: Mapping[str, str]  # each compared candidate's audio state
 
@@ -70,18 +69,18 @@ class SweepRow(NamedTuple):
 
 def threshold_grid(defaults: Thresholds, visual_match_scores: Iterable[float] = VISUAL_MATCH_SCORES,
                    min_aligned_frames: Iterable[int] = VISUAL_MIN_ALIGNED_FRAMES,
-                   audio_max_bers: Iterable[float] = AUDIO_SAME_MAX_BERS) -> list[Thresholds]:
+                   audio_max_false_alarms: Iterable[float] = AUDIO_MAX_FALSE_ALARMS) -> list[Thresholds]:
     """Every combination of the values, the defaults' values included."""
     scores_ = sorted({*visual_match_scores, defaults.visual_match_score})
     frames = sorted({*min_aligned_frames, defaults.visual_min_aligned_frames})
-    bers = sorted({*audio_max_bers, defaults.audio_same_max_ber})
+    bers = sorted({*audio_max_false_alarms, defaults.audio_max_false_alarm})
     return [Thresholds(score, count, ber) for score in scores_ for count in frames for ber in bers]
 
 
 def permissive(grid: list[Thresholds]) -> Thresholds:
     """The loosest visual thresholds of the grid (the audio one is swept by comparing again)."""
     return Thresholds(min(t.visual_match_score for t in grid), min(t.visual_min_aligned_frames for t in grid),
-                      max(t.audio_same_max_ber for t in grid))
+                      max(t.audio_max_false_alarm for t in grid))
 
 
 def frames_match(match: VisualMatch, thresholds: Thresholds) -> bool:
@@ -111,7 +110,7 @@ def decide_at(evidence: QueryEvidence, thresholds: Thresholds, settings: Setting
 
     visual = [m for m in evidence.visual if frames_match(m, thresholds)]
     candidates = soundtrack_candidates(visual, evidence.by_audio)
-    compared = evidence.audio.get(thresholds.audio_same_max_ber, {})
+    compared = evidence.audio.get(thresholds.audio_max_false_alarm, {})
     audio = {video: compared[video] for video in candidates if video in compared}
     states = {video: evidence.reference_states[video] for video in candidates if video in evidence.reference_states}
     return decide(visual, audio, evidence.audio_state, states, settings)
@@ -165,13 +164,13 @@ def ranked(rows: list[SweepRow], defaults: Thresholds) -> list[SweepRow]:
 
 def _row(row: SweepRow, label: str = "") -> str:
     t, s = row.thresholds, row.scores
-    return (f"| {t.visual_match_score:.2f} | {t.visual_min_aligned_frames} | {t.audio_same_max_ber:.2f} | "
+    return (f"| {t.visual_match_score:.2f} | {t.visual_min_aligned_frames} | {t.audio_max_false_alarm:g} | "
             f"{cell(s.f1)} | {cell(s.precision)} | {cell(s.recall)} | "
             f"{cell(row.hard_negative_false_positive_rate)} | {s.true_positives} | {s.false_positives} | "
             f"{s.false_negatives} | {label} |")
 
 
-TABLE_HEAD = ["| visual_match_score | visual_min_aligned_frames | audio_same_max_ber | F1 | precision | recall | "
+TABLE_HEAD = ["| visual_match_score | visual_min_aligned_frames | audio_max_false_alarm | F1 | precision | recall | "
               "hard-negative FP rate | TP | FP | FN | |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
@@ -201,7 +200,7 @@ def format_report(rows: list[SweepRow], defaults: Thresholds, shown: int = SHOWN
     same = "the current defaults" if choice == defaults else "differs from the defaults"
     lines += ["", f"recommended ({same}): DUPSTREAM_VISUAL_MATCH_SCORE={choice.visual_match_score:g} "
               f"DUPSTREAM_VISUAL_MIN_ALIGNED_FRAMES={choice.visual_min_aligned_frames} "
-              f"DUPSTREAM_AUDIO_SAME_MAX_BER={choice.audio_same_max_ber:g}"]
+              f"DUPSTREAM_AUDIO_MAX_FALSE_ALARM={choice.audio_max_false_alarm:g}"]
     return "\n".join(lines)
 
 
@@ -239,9 +238,9 @@ def record(joined, index, grid: list[Thresholds], settings: Settings) -> QueryEv
     by_audio = audio_candidates(joined, index)
     candidates = compared_candidates(visual, by_audio, grid)
     audio, states = {}, {}
-    for ber in sorted({t.audio_same_max_ber for t in grid}):
+    for ber in sorted({t.audio_max_false_alarm for t in grid}):
         audio[ber], states = compare_soundtracks(joined, candidates, index,
-                                                 settings.model_copy(update={"audio_same_max_ber": ber}))
+                                                 settings.model_copy(update={"audio_max_false_alarm": ber}))
     return QueryEvidence(joined.accepted.video_id, visual, by_audio, audio, str(joined.audio.state.value),
                          {video: str(getattr(state, "value", state)) for video, state in states.items()})
 
@@ -271,7 +270,7 @@ def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresh
                 index_video(joined, index, cluster[item.video_id], build_verdict(joined, decision, duplicate_of, {}))
                 evidence.append(query)
                 progress(f"[{item.order}/{len(items)}] {item.video_id}: {len(query.visual)} aligned matches, "
-                         f"{len(query.audio[defaults.audio_same_max_ber])} soundtracks compared "
+                         f"{len(query.audio[defaults.audio_max_false_alarm])} soundtracks compared "
                          f"({time.perf_counter() - started:.1f} s)")
         finally:
             index.close()
@@ -280,7 +279,7 @@ def record_devset(items: list[DevItem], grid: list[Thresholds], defaults: Thresh
 
 
 def defaults_of(settings: Settings) -> Thresholds:
-    return Thresholds(settings.visual_match_score, settings.visual_min_aligned_frames, settings.audio_same_max_ber)
+    return Thresholds(settings.visual_match_score, settings.visual_min_aligned_frames, settings.audio_max_false_alarm)
 
 
 def run_calibration(manifest: Path, json_out: Path | None = None, progress=print) -> int:

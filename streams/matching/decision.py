@@ -13,7 +13,7 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
 "Frames match": VisualMatch.score >= visual_match_score and aligned_frames >=
 visual_min_aligned_frames (align only returns such matches; they are checked again here so that
 the decision stands on its own). "Same recording": the audio result's same_recording (decided by
-the audio matcher with audio_same_max_ber).
+the audio matcher with audio_max_false_alarm).
 
 Choice among candidates (matched_video): the frame-matching candidates whose soundtrack is the
 same recording come first, then the others in alignment.rank_key order (aligned evidence, then
@@ -87,7 +87,7 @@ def thresholds_of(settings: Any) -> dict[str, float]:
         "visual_match_score": float(settings.visual_match_score),
         "visual_min_aligned_frames": float(settings.visual_min_aligned_frames),
         "common_frame_videos": float(getattr(settings, "common_frame_videos", COMMON_FRAME_VIDEOS)),
-        "audio_same_max_ber": float(settings.audio_same_max_ber),
+        "audio_max_false_alarm": float(settings.audio_max_false_alarm),
     }
 
 
@@ -122,7 +122,7 @@ def decide(
     'too_little_audio' (or the AudioState enum). reference_audio_states: each candidate's state
     from the index payload; a missing candidate with an audio result counts as 'ok'."""
     thresholds = thresholds_of(settings)
-    max_ber = settings.audio_same_max_ber
+    max_false_alarm = settings.audio_max_false_alarm
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
     query_state = _state(query_audio_state)
@@ -142,11 +142,12 @@ def decide(
         result = audio.get(video_id)
         if result is not None and result.same_recording:
             reason = (f"Duplicate: {frames}, and the soundtracks are the same recording (bit error rate "
-                      f"{result.ber:.2f} <= audio_same_max_ber {max_ber:.2f}).")
+                      f"{result.ber:.2f}; chance alignment at most audio_max_false_alarm {max_false_alarm:g}).")
             return Decision(VerdictKind.DUPLICATE, True, video_id, chosen, result, reason, thresholds)
         if result is not None:
-            reason = (f"Not a duplicate: {frames}, but the soundtracks differ (bit error rate {result.ber:.2f} > "
-                      f"audio_same_max_ber {max_ber:.2f}): same scene, different recording.")
+            reason = (f"Not a duplicate: {frames}, but the soundtracks differ (bit error rate {result.ber:.2f}: "
+                      f"as likely by chance as audio_max_false_alarm {max_false_alarm:g} or more): same scene, "
+                      "different recording.")
             return Decision(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, False, video_id, chosen, result, reason,
                             thresholds)
         reference_state = _state(reference_audio_states.get(video_id))
@@ -172,11 +173,12 @@ def decide(
             frames = (f"no frames align (visual_match_score {settings.visual_match_score:.2f}, "
                       f"visual_min_aligned_frames {settings.visual_min_aligned_frames})")
         reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s (bit error rate "
-                  f"{ber:.2f} <= audio_same_max_ber {max_ber:.2f}) but {frames}: different visuals on one track.")
+                  f"{ber:.2f}; chance alignment at most audio_max_false_alarm {max_false_alarm:g}) but {frames}: "
+                  "different visuals on one track.")
         return Decision(VerdictKind.AUDIO_MATCH_DIFFERENT_VISUALS, False, video_id, weak, result, reason,
                         thresholds)
 
     reason = (f"Unique: no stored video has {settings.visual_min_aligned_frames} or more aligned frames with mean "
               f"similarity >= visual_match_score {settings.visual_match_score:.2f}, and no soundtrack is the same "
-              f"recording (audio_same_max_ber {max_ber:.2f}).")
+              f"recording (audio_max_false_alarm {max_false_alarm:g}).")
     return Decision(VerdictKind.UNIQUE, False, None, None, None, reason, thresholds)

@@ -78,16 +78,23 @@ def frame_hits(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> li
     return hits
 
 
-def audio_candidates(joined: JoinedVideo, index: VideoIndex) -> list[str]:
-    """Stored videos whose soundtrack windows line up with ours (streams.audio.windows), best first."""
-    from streams.audio.windows import WINDOW_NEIGHBOURS, audio_candidates as voted, query_windows, window_score_floor
+def _audio_params(given):
+    from streams.params import MatchParams
+
+    return given if given is not None else MatchParams.from_settings(settings).audio
+
+
+def audio_candidates(joined: JoinedVideo, index: VideoIndex, params=None) -> list[str]:
+    """Stored videos whose soundtrack windows line up with ours (streams.audio.windows), best first.
+    params: the AudioParams (the worker's settings' when not given)."""
+    from streams.audio.windows import find_candidates
 
     query = query_fingerprint(joined.audio)
     if query.state != AudioState.OK:
         return []
-    hits = index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
-                              score_floor=window_score_floor())
-    return [candidate.video_id for candidate in voted(hits, exclude=joined.accepted.video_id)]
+    found = find_candidates(index, query.items, query.items_per_second, _audio_params(params),
+                            exclude=joined.accepted.video_id)
+    return [candidate.video_id for candidate in found]
 
 
 def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str]) -> list[str]:
@@ -100,7 +107,9 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str]) -> lis
 def compare_soundtracks(joined: JoinedVideo, candidates: list[str], index: VideoIndex, settings: Settings):
     """Audio comparison with each candidate whose soundtrack, and ours, is usable."""
     from streams.audio.match import compare
+    from streams.params import MatchParams
 
+    params = MatchParams.from_settings(settings).audio
     query = query_fingerprint(joined.audio)
     results = {}
     if query.state != AudioState.OK:
@@ -112,7 +121,7 @@ def compare_soundtracks(joined: JoinedVideo, candidates: list[str], index: Video
             continue
         states[video_id] = stored.audio_state
         if stored.audio_state == AudioState.OK:
-            results[video_id] = compare(query, stored_fingerprint(stored), settings)
+            results[video_id] = compare(query, stored_fingerprint(stored), params)
     return results, states
 
 
@@ -154,6 +163,7 @@ def build_verdict(joined: JoinedVideo, decision, duplicate_of: str | None, timin
 def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> Verdict:
     from streams.matching.alignment import align
     from streams.matching.decision import decide
+    from streams.params import MatchParams
 
     started = time.perf_counter()
     video_id = joined.accepted.video_id
@@ -165,7 +175,8 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
         return Verdict.model_validate_json(already.verdict)
 
     visual = align(frame_hits(joined, index, settings), query_duration=joined.frames.duration, settings=settings)
-    candidates = soundtrack_candidates(visual, audio_candidates(joined, index))
+    audio_params = MatchParams.from_settings(settings).audio
+    candidates = soundtrack_candidates(visual, audio_candidates(joined, index, audio_params))
     audio, reference_states = compare_soundtracks(joined, candidates, index, settings)
     decision = decide(visual, audio, joined.audio.state, reference_states, settings)
 
@@ -178,11 +189,11 @@ def match_video(joined: JoinedVideo, index: VideoIndex, settings: Settings) -> V
     timings = {**joined.timings, "match": round(time.perf_counter() - started, 4)}
     timings["total"] = round((datetime.now(UTC) - joined.accepted.accepted_at).total_seconds(), 4)
     verdict = build_verdict(joined, decision, duplicate_of, timings)
-    index_video(joined, index, cluster_id, verdict)
+    index_video(joined, index, cluster_id, verdict, audio_params)
     return verdict
 
 
-def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict) -> None:
+def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict, params=None) -> None:
     """Store the video, its soundtrack windows and its frames, linked to its cluster."""
     video_id = joined.accepted.video_id
     stored = StoredVideo(
@@ -200,7 +211,7 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
         from streams.audio.windows import stored_windows
 
         query = query_fingerprint(joined.audio)
-        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second))
+        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second, _audio_params(params)))
     embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
     index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)
 
