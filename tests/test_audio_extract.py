@@ -181,4 +181,5 @@ def test_a_soundtrack_longer_than_max_seconds_is_too_long(media):
     with pytest.raises(MediaError) as caught:
         extract_fingerprint(media["sax.wav"], Settings(max_seconds=5), PARAMS)
     assert caught.value.code == "media_too_long"
-    assert extract_fingerprint(media["sax.wav"], Settings(max_seconds=16.5), PARAMS).duration == pytest.approx(16.0, abs=0.1)
+    whole = extract_fingerprint(media["sax.wav"], Settings(max_seconds=16.5), PARAMS)
+    assert whole.duration == pytest.approx(16.0, abs=0.1)

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from streams.audio import ITEMS_PER_SECOND, AudioFingerprint, ResampledItems
-from streams.audio.edits import EDITS, edited, excerpt, has_speech_synthesis, spoken
+from streams.audio.edits import EDITS, edited, excerpt
+from streams.devset.speech import has_speech_synthesis, spoken
 from streams.audio.extract import extract_fingerprint as _extract
 from streams.audio.match import TimeMap, agrees, compare, informative
 from streams.config import Settings

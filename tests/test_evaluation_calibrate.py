@@ -128,7 +128,7 @@ def test_the_report_shows_the_best_rows_the_defaults_and_the_recommendation():
     first = text.split("\n\n")[1]
     assert first.count("\n| 0.") == 2 and "| defaults |" in first
     assert "visual_min_aligned_frames alone (the others at their defaults):" in text
-    assert text.count("| 0.60 | 3 | 0.30 |") == 4  # the best rows and each threshold's slice
+    assert text.count("| 0.60 | 3 | 0.3 |") == 4  # the best rows and each threshold's slice
     assert "recommended (the current defaults): DUPSTREAM_VISUAL_MATCH_SCORE=0.6" in text
     worse = format_report([row for row in rows if row.thresholds != Thresholds(0.6, 2, 0.2)], Thresholds(0.65, 5, 0.4),
                           shown=1)

@@ -32,7 +32,8 @@ from typing import NamedTuple
 import numpy as np
 
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
-from streams.audio.edits import EDITS, Edit, edited, excerpt, spoken
+from streams.audio.edits import EDITS, Edit, edited, excerpt
+from streams.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
 from streams.audio.match import (TimeMap, agrees, chance_ber, compare, false_alarm, reference_spectrum, retimed,
                                  shift_scores)
@@ -300,7 +301,8 @@ def report_copies(found) -> None:
 
 def report_silence(tracks: Tracks, params: AudioParams) -> None:
     """Usable seconds of a music and a speech track as is and quieter, and of silences."""
-    print(f"silence: blocks > {params.silence_below_loud_db:g} dB under the track's {params.silence_loud_percentile:g}th "
+    print(f"silence: blocks > {params.silence_below_loud_db:g} dB under the track's "
+          f"{params.silence_loud_percentile:g}th "
           f"percentile block level, or under {params.silence_floor_db:g} dBFS")
     rng = np.random.default_rng(3)
     named = [next(iter(tracks.music.items())), next(iter(tracks.speech.items())),

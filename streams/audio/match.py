@@ -231,7 +231,8 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     resampled copies re-timed by the residual speeds; with `near`, only those near its speed.
     A short query re-timed by 1 % is often the very same sequence: it is one hypothesis."""
     items = np.asarray(query.items, np.uint32)
-    plain = [_Line(retimed(items, speed), speed) for speed in sorted({1.0, *params.speed_grid}, key=lambda s: abs(s - 1))]
+    speeds = sorted({1.0, *params.speed_grid}, key=lambda speed: abs(speed - 1))
+    plain = [_Line(retimed(items, speed), speed) for speed in speeds]
     resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
                  for copy in query.resampled for residual in params.residual_speeds]
     seen: set[bytes] = set()
