@@ -79,7 +79,8 @@ class Settings(BaseSettings):
 
     # --- Audio stage -----------------------------------------------------------------------
     min_audio_seconds: float = Field(
-        8.0, ge=0, description="Less non-silent audio than this is 'no usable audio': the video is judged on frames."
+        3.0, ge=0, description="Less sound than this (silence judged relative to the track's loud level) is 'no "
+        "usable audio': the video is judged on frames."
     )
 
     # --- Index -----------------------------------------------------------------------------
@@ -98,8 +99,9 @@ class Settings(BaseSettings):
         0.6, ge=0, le=1, description="An aligned segment with at least this mean similarity is a visual match."
     )
     visual_min_aligned_frames: int = Field(3, ge=1, description="A visual match needs at least this many aligned frames.")
-    audio_same_max_ber: float = Field(
-        0.30, ge=0, le=1, description="Aligned fingerprints with a bit error rate at most this are the same recording."
+    audio_max_false_alarm: float = Field(
+        1e-4, gt=0, le=1, description="Two soundtracks are the same recording when unrelated tracks would align as "
+        "well with at most this probability (given the overlap and the hypotheses tried)."
     )
     match_params: str = Field(
         "", description="A JSON file of matching parameters, nested like streams.params.MatchParams.as_dict (what "

@@ -70,18 +70,34 @@ class AlignParams:
 
 @dataclass(frozen=True)
 class AudioParams:
-    """Soundtrack fingerprints and their comparison (streams.audio)."""
+    """Soundtrack fingerprints and their comparison (streams.audio; docs/audio.md for the figures)."""
 
-    min_audio_seconds: float = 8.0  # less non-silent sound is 'too_little_audio'
+    # Sound: 0.1 s blocks whose RMS is more than silence_below_loud_db under the track's loud level
+    # (the silence_loud_percentile of its block levels), or under silence_floor_db, are silence.
+    # Relative, because the fingerprint is gain-invariant: a copy 14 dB quieter is as usable.
+    min_audio_seconds: float = 3.0  # less sound is 'too_little_audio' (so are fewer than min_match_items)
     silence_block_seconds: float = 0.1
-    silence_rms_db: float = -50.0  # blocks quieter than this (dBFS RMS) are silence
-    same_max_ber: float = 0.30  # aligned fingerprints at most this far apart are one recording
+    silence_loud_percentile: float = 95.0
+    silence_below_loud_db: float = 40.0
+    silence_floor_db: float = -70.0  # dBFS RMS: digital silence and dither are never sound
     static_run: int = 3  # items repeated this many times in a row carry no evidence
-    min_match_items: int = 32  # the shortest matching stretch that can decide (~4 s)
-    smoothing_items: int = 32  # window over which per-item errors are smoothed
+    min_match_items: int = 8  # the shortest overlap that can decide (8 items: ~3.6 s of shared sound)
+    smoothing_items: int = 8  # window over which per-item errors are smoothed to locate the match
+    # "Same recording" is a significance test: the probability that two unrelated tracks align as
+    # well somewhere among the hypotheses tried (offsets x time lines) is at most max_false_alarm.
+    max_false_alarm: float = 1e-4
+    # The null model, fitted by `python -m streams.audio.calibrate` on unrelated pairs: the BER of
+    # one hypothesis over n informative items is normal around the pair's chance BER (from the
+    # bits' frequencies) with the variance of null_bits_scale * n ** null_bits_power independent
+    # bits; null_hypotheses_per_trial correlated hypotheses count as one independent trial.
+    null_bits_scale: float = 12.97
+    null_bits_power: float = 0.753
+    null_hypotheses_per_trial: float = 1.41
     speed_grid: tuple[float, ...] = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
     residual_speeds: tuple[float, ...] = (0.99, 1.0, 1.01)
     resampled_speeds: tuple[float, ...] = (0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.10)
+    # Comparison under a given time map (match.compare(near=...)): speeds this close to it.
+    near_speed_tolerance: float = 0.02
     window_max_ber: float = 0.3  # a window hit in the index
     window_neighbours: int = 16
     common_window_videos: int = 4
@@ -183,7 +199,7 @@ SETTINGS_FIELDS = {
     ("align", "sample_fps"): "sample_fps",
     ("align", "max_frames"): "max_frames",
     ("audio", "min_audio_seconds"): "min_audio_seconds",
-    ("audio", "same_max_ber"): "audio_same_max_ber",
+    ("audio", "max_false_alarm"): "audio_max_false_alarm",
 }
 
 

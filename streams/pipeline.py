@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,8 +38,9 @@ StoredLookup = Callable[[str], StoredVideo | None]
 class Found(NamedTuple):
     """What the index returned for one video, its own id left out."""
 
-    frame_hits: list[FrameHit]  # plain, mirrored and region views
+    frame_hits: list[FrameHit]  # plain, mirrored, region and turned views
     audio_hits: list[AudioHit]  # soundtrack windows (none when the video has no usable sound)
+    audio_min_votes: float = 1.0  # votes a stored video needs from audio_hits (streams.audio.windows.window_hits)
 
 
 def _items(encoded: str) -> np.ndarray:
@@ -76,28 +76,24 @@ def stored_fingerprint(video: StoredVideo):
                         video.audio_state)
 
 
-def legacy_settings(params: MatchParams) -> SimpleNamespace:
-    """The flat name audio.match.compare still reads, from params (until it takes AudioParams)."""
-    return SimpleNamespace(audio_same_max_ber=params.audio.same_max_ber)
-
-
-def sound_window_hits(joined: JoinedVideo, index: VideoIndex) -> list[AudioHit]:
-    """The stored soundtrack windows nearest to the query's (streams.audio.windows)."""
-    from streams.audio.windows import WINDOW_NEIGHBOURS, query_windows, window_score_floor
+def sound_window_hits(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> tuple[list[AudioHit], float]:
+    """The stored soundtrack windows nearest to the query's, and the votes a candidate needs
+    (streams.audio.windows.window_hits)."""
+    from streams.audio.windows import window_hits
 
     query = query_fingerprint(joined.audio)
     if query.state != AudioState.OK:
-        return []
-    return index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
-                              score_floor=window_score_floor())
+        return [], params.audio.window_min_votes
+    return window_hits(index, query.items, query.items_per_second, params.audio)
 
 
 def search(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Found:
     from streams.matching.visual import query_views, search_views
 
     own = joined.accepted.video_id
+    sound_hits, min_votes = sound_window_hits(joined, index, params)
     return Found(search_views(query_views(joined.frames), index, params.search, exclude_video_id=own),
-                 [hit for hit in sound_window_hits(joined, index) if hit.video_id != own])
+                 [hit for hit in sound_hits if hit.video_id != own], min_votes)
 
 
 def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params: MatchParams) -> list[str]:
@@ -110,18 +106,17 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params
 
 def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
     """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
-    this stored video. When the free comparison's best alignment is not on that line (a copy
-    sped up beyond the sound's own speed grid, a loop that repeats), the sound is compared again
-    at the frames' speed: one more hypothesis, kept only if it lands on the frames' line
-    (decision.time_maps_agree). A comparison restricted to the line, from streams.audio, will
-    take this function's place."""
-    from streams.audio.match import compare
+    this stored video. When the free comparison (every offset, every speed) is not the same
+    recording on that line, the sound is compared again restricted to the line: a few hypotheses
+    instead of thousands, so its significance test asks less of a short or clipped track; kept
+    only if it lands on the frames' line (decision.time_maps_agree)."""
+    from streams.audio.match import TimeMap, compare
 
-    flat = legacy_settings(params)
-    free = compare(query, stored, flat)
+    free = compare(query, stored, params.audio)
     if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
         return free
-    on_line = compare(query, stored, flat, speeds=(round(near.speed, 3),))
+    on_line = compare(query, stored, params.audio, near=TimeMap(near.offset, near.speed),
+                      tolerance_s=params.decision.co_located_offset_seconds)
     return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
 
 
@@ -145,7 +140,8 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
 
     video_id = joined.accepted.video_id
     visual = align(found, joined.frames, frames_of, params)
-    by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, exclude=video_id)]
+    by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, params.audio, exclude=video_id,
+                                                                     min_votes=found.audio_min_votes)]
     candidates = soundtrack_candidates(visual, by_audio, params)
     query = query_fingerprint(joined.audio)
     first_match = {}
@@ -217,7 +213,7 @@ def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | N
     )
 
 
-def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict) -> None:
+def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict: Verdict, params: MatchParams) -> None:
     """Store the video, its soundtrack windows and its frames, linked to its cluster."""
     video_id = joined.accepted.video_id
     stored = StoredVideo(
@@ -235,6 +231,6 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
         from streams.audio.windows import stored_windows
 
         query = query_fingerprint(joined.audio)
-        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second))
+        index.add_audio(video_id, *stored_windows(query.items, query.items_per_second, params.audio))
     embeddings = decode_array(joined.frames.embeddings, "float16", joined.frames.dim).astype(np.float32)
     index.add_video(stored, np.asarray(joined.frames.timestamps, np.float32), embeddings)

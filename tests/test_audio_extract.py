@@ -6,10 +6,14 @@ import numpy as np
 import pytest
 
 from streams.audio import ITEMS_PER_SECOND, FingerprintFormatError
-from streams.audio.extract import RESAMPLED_SPEEDS, decompress, extract_fingerprint, replayed
+from streams.audio.extract import decode_mono, decompress, extract_fingerprint, replayed
+from streams.audio.match import compare
 from streams.config import Settings
 from streams.devset.samples import ffmpeg
 from streams.errors import MediaError
+from streams.params import AudioParams
+
+PARAMS = AudioParams()
 
 
 def _packed(*data: int) -> str:
@@ -45,7 +49,7 @@ def test_broken_fingerprints_are_refused(broken):
 
 
 def test_music_gives_about_eight_items_a_second(media):
-    fingerprint = extract_fingerprint(media["funkyrobot.mp3"], Settings())
+    fingerprint = extract_fingerprint(media["funkyrobot.mp3"], Settings(), PARAMS)
     assert fingerprint.state == "ok" and fingerprint.items.dtype == np.uint32
     assert fingerprint.duration == pytest.approx(223.5, abs=0.5)
     assert fingerprint.usable_seconds > 200
@@ -55,8 +59,8 @@ def test_music_gives_about_eight_items_a_second(media):
 
 
 def test_a_usable_soundtrack_also_has_its_items_on_the_resampled_speed_grid(media):
-    fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings())
-    assert [copy.speed for copy in fingerprint.resampled] == list(RESAMPLED_SPEEDS)
+    fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings(), PARAMS)
+    assert [copy.speed for copy in fingerprint.resampled] == list(PARAMS.resampled_speeds)
     for copy in fingerprint.resampled:
         # Re-played `speed` times slower: that many times longer, less Chromaprint's 2.6 s warm-up.
         expected = (fingerprint.duration * copy.speed - 2.6) * ITEMS_PER_SECOND
@@ -76,36 +80,84 @@ def test_replaying_slower_lowers_the_pitch_by_the_same_factor():
 
 
 def test_a_clips_soundtrack_is_fingerprinted(media):
-    fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings())
+    fingerprint = extract_fingerprint(media["trailer_bbb.mp4"], Settings(), PARAMS)
     assert fingerprint.state == "ok" and len(fingerprint.items) > 350
 
 
 def test_a_video_without_an_audio_stream_has_no_audio(media):
     for name in ("bikes.mp4", "muted_b.mp4"):
-        fingerprint = extract_fingerprint(media[name], Settings())
+        fingerprint = extract_fingerprint(media[name], Settings(), PARAMS)
         assert fingerprint.state == "no_audio" and len(fingerprint.items) == 0
 
 
 def test_a_silent_track_is_too_little_audio(media, tmp_path):
-    # world.mp4's own track is digital silence (-91 dBFS).
-    silent = extract_fingerprint(media["world.mp4"], Settings())
+    # world.mp4's own track is near-digital silence (-91 dBFS): under the absolute floor.
+    silent = extract_fingerprint(media["world.mp4"], Settings(), PARAMS)
     assert silent.state == "too_little_audio" and silent.resampled == ()
     silence = tmp_path / "silence.m4a"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "20", "-c:a", "aac", str(silence))
-    fingerprint = extract_fingerprint(silence, Settings())
+    fingerprint = extract_fingerprint(silence, Settings(), PARAMS)
     assert fingerprint.state == "too_little_audio" and fingerprint.usable_seconds == 0.0
 
 
-def test_short_speech_is_too_little_audio_unless_the_minimum_allows_it(media):
-    short = extract_fingerprint(media["cate_blanch.mp3"], Settings())
-    assert short.state == "too_little_audio" and short.usable_seconds == pytest.approx(7.8, abs=0.3)
-    assert extract_fingerprint(media["cate_blanch.mp3"], Settings(min_audio_seconds=5)).state == "ok"
+def test_short_speech_is_usable_unless_the_minimum_asks_for_more(media):
+    short = extract_fingerprint(media["cate_blanch.mp3"], Settings(), PARAMS)
+    assert short.state == "ok" and short.usable_seconds == pytest.approx(7.8, abs=0.3)
+    stricter = AudioParams(min_audio_seconds=8)
+    assert extract_fingerprint(media["cate_blanch.mp3"], Settings(), stricter).state == "too_little_audio"
+
+
+def test_a_track_too_short_for_enough_items_is_too_little_audio(media, tmp_path):
+    # 3 s of music: sound throughout, but Chromaprint's 2.6 s warm-up leaves 3 items.
+    clip = tmp_path / "three.wav"
+    ffmpeg("-ss", "30", "-t", "3", "-i", str(media["funkyrobot.mp3"]), str(clip))
+    fingerprint = extract_fingerprint(clip, Settings(media_roots=[tmp_path]), PARAMS)
+    assert fingerprint.usable_seconds > 2.5 and len(fingerprint.items) < PARAMS.min_match_items
+    assert fingerprint.state == "too_little_audio"
+
+
+def test_a_five_second_clips_soundtrack_is_fingerprinted_and_found_in_its_source(media, tmp_path):
+    """A 5 s video (pictures and AAC sound): usable, and its sound is found in the source track."""
+    clip = tmp_path / "clip.mp4"
+    ffmpeg("-i", str(media["bikes.mp4"]), "-ss", "42", "-t", "5", "-i", str(media["funkyrobot.mp3"]), "-map", "0:v",
+           "-map", "1:a", "-t", "5", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "64k", str(clip))
+    settings = Settings(media_roots=[tmp_path, media["funkyrobot.mp3"].parent])
+    query = extract_fingerprint(clip, settings, PARAMS)
+    assert query.state == "ok" and query.duration == pytest.approx(5, abs=0.2)
+    source = tmp_path / "source.wav"
+    ffmpeg("-ss", "30", "-t", "30", "-i", str(media["funkyrobot.mp3"]), str(source))
+    result = compare(query, extract_fingerprint(source, settings, PARAMS), PARAMS)
+    assert result.same_recording and result.false_alarm <= PARAMS.max_false_alarm
+    assert result.offset == pytest.approx(12, abs=0.5)
+
+
+def _at_level(source, out, mean_dbfs, settings):
+    """source re-leveled so that its mean (RMS over the track) is mean_dbfs."""
+    samples = decode_mono(source, settings)
+    level = 10 * np.log10(np.mean(np.square(samples, dtype=np.float64)))
+    ffmpeg("-i", str(source), "-af", f"volume={mean_dbfs - level:.2f}dB", "-c:a", "pcm_s16le", str(out))
+    return out
+
+
+def test_a_copy_fourteen_db_quieter_is_usable_and_the_same_recording(media, tmp_path):
+    """The issue's quiet copy: mean -47 dBFS, 14 dB under its original; the fingerprint is
+    gain-invariant, so silence is judged relative to the track and the copy is as usable."""
+    settings = Settings(media_roots=[tmp_path, media["sax.wav"].parent])
+    original = _at_level(media["sax.wav"], tmp_path / "original.wav", -33.0, settings)
+    quiet = _at_level(media["sax.wav"], tmp_path / "quiet.wav", -47.0, settings)
+    peak = 20 * np.log10(np.abs(decode_mono(quiet, settings)).max())
+    assert -40 < peak < -20
+    loud, soft = (extract_fingerprint(path, settings, PARAMS) for path in (original, quiet))
+    # Only its quietest fades (under -70 dBFS, near 16-bit silence) are lost.
+    assert soft.state == "ok" and soft.usable_seconds >= 0.9 * loud.usable_seconds
+    result = compare(soft, loud, PARAMS)
+    assert result.same_recording and result.offset == pytest.approx(0, abs=0.2)
 
 
 def test_music_padded_with_silence_counts_only_its_sound(media, tmp_path):
     padded = tmp_path / "padded.wav"
     ffmpeg("-i", str(media["sax.wav"]), "-af", "adelay=20000:all=1", str(padded))
-    fingerprint = extract_fingerprint(padded, Settings())
+    fingerprint = extract_fingerprint(padded, Settings(), PARAMS)
     assert fingerprint.duration == pytest.approx(36.0, abs=0.2)
     assert fingerprint.usable_seconds == pytest.approx(14.2, abs=1.5)
 
@@ -114,19 +166,20 @@ def test_an_unreadable_file_raises(tmp_path):
     text = tmp_path / "text.mp4"
     text.write_text("not a video")
     with pytest.raises(MediaError):
-        extract_fingerprint(text, Settings())
+        extract_fingerprint(text, Settings(), PARAMS)
 
 
 def test_decoding_a_soundtrack_stops_at_the_decode_time_limit(media):
     # 223 s of MP3 take about 0.4 s to decode here; the limit stops it long before the end.
     with pytest.raises(MediaError) as caught:
-        extract_fingerprint(media["funkyrobot.mp3"], Settings(decode_timeout_s=0.05))
+        extract_fingerprint(media["funkyrobot.mp3"], Settings(decode_timeout_s=0.05), PARAMS)
     assert caught.value.code == "decode_timeout"
 
 
 def test_a_soundtrack_longer_than_max_seconds_is_too_long(media):
     # sax.wav lasts 16 s; the length is counted in decoded samples, not taken from the header.
     with pytest.raises(MediaError) as caught:
-        extract_fingerprint(media["sax.wav"], Settings(max_seconds=5))
+        extract_fingerprint(media["sax.wav"], Settings(max_seconds=5), PARAMS)
     assert caught.value.code == "media_too_long"
-    assert extract_fingerprint(media["sax.wav"], Settings(max_seconds=16.5)).duration == pytest.approx(16.0, abs=0.1)
+    whole = extract_fingerprint(media["sax.wav"], Settings(max_seconds=16.5), PARAMS)
+    assert whole.duration == pytest.approx(16.0, abs=0.1)

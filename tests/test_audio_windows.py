@@ -5,30 +5,44 @@ import numpy as np
 import pytest
 
 from streams.audio.edits import EDITS, edited, excerpt
-from streams.audio.extract import extract_fingerprint
-from streams.audio.windows import (WINDOW_BITS, WINDOW_NEIGHBOURS, audio_candidates, query_windows, stored_windows,
-                                   window_score_floor)
+from streams.audio.extract import extract_fingerprint as _extract
+from streams.audio.match import TimeMap, compare
+from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, find_candidates, short_query_windows,
+                                   stored_windows)
 from streams.config import Settings
+from streams.devset.samples import ffmpeg
 from streams.index import AudioHit
+from streams.params import AudioParams
 from tests.test_index import open_edge, open_server
 
 SETTINGS = Settings()
+PARAMS = AudioParams()
+
+
+def extract_fingerprint(path, settings=SETTINGS):
+    return _extract(path, settings, PARAMS)
 
 
 @pytest.fixture(scope="module")
 def fingerprints(media, tmp_path_factory):
     directory = tmp_path_factory.mktemp("windows")
     base = excerpt(media["funkyrobot.mp3"], directory / "funky.wav", 30, 30)
-    found = {name: extract_fingerprint(media[name], SETTINGS) for name in ("funkyrobot.mp3", "1918.mp3", "sax.wav")}
+    found = {name: extract_fingerprint(media[name]) for name in ("funkyrobot.mp3", "1918.mp3", "sax.wav")}
     for edit in EDITS:
         if edit.name in ("aac_48k", "trimmed_6s", "tempo_x1.05"):
-            found[edit.name] = extract_fingerprint(edited(base, edit, directory, media["1918.mp3"]), SETTINGS)
+            copy = edited(base, edit, directory, media["1918.mp3"])
+            found[edit.name] = extract_fingerprint(copy)
+            if edit.name == "aac_48k":
+                # A 5 s clip: shorter than one window (32 items, ~6.6 s of sound).
+                clip = directory / "clip5.wav"
+                ffmpeg("-ss", "12", "-t", "5", "-i", str(copy), str(clip))
+                found["clip_5s"] = extract_fingerprint(clip, Settings(media_roots=[directory]))
     return found
 
 
 def test_windows_are_plus_minus_one_and_their_dot_product_counts_agreeing_bits(fingerprints):
     items = fingerprints["funkyrobot.mp3"].items
-    windows, offsets = stored_windows(items, fingerprints["funkyrobot.mp3"].items_per_second)
+    windows, offsets = stored_windows(items, fingerprints["funkyrobot.mp3"].items_per_second, PARAMS)
     assert windows.shape[1] == WINDOW_BITS and set(np.unique(windows)) == {-1.0, 1.0}
     assert np.all(np.diff(offsets) > 0.9)
     hamming = np.bitwise_count(items[:32] ^ items[8:40]).sum()
@@ -36,38 +50,51 @@ def test_windows_are_plus_minus_one_and_their_dot_product_counts_agreeing_bits(f
 
 
 def test_silence_gives_no_windows():
-    assert len(stored_windows(np.full(200, 7, np.uint32), 8.0)[0]) == 0
+    assert len(stored_windows(np.full(200, 7, np.uint32), 8.0, PARAMS)[0]) == 0
+    assert len(short_query_windows(np.full(20, 7, np.uint32), 8.0, PARAMS)[0]) == 0
 
 
 @pytest.mark.parametrize("open_at", [open_edge, open_server], ids=["edge", "server"])
 def test_edited_copies_find_their_source_at_the_right_offset(fingerprints, tmp_path, open_at):
     index = open_at(tmp_path)
     for name in ("funkyrobot.mp3", "1918.mp3"):
-        index.add_audio(name, *stored_windows(fingerprints[name].items, fingerprints[name].items_per_second))
+        index.add_audio(name, *stored_windows(fingerprints[name].items, fingerprints[name].items_per_second, PARAMS))
     for name, offset in (("aac_48k", 30), ("trimmed_6s", 36), ("tempo_x1.05", 30)):
         query = fingerprints[name]
-        hits = index.search_audio(*query_windows(query.items, query.items_per_second), limit=WINDOW_NEIGHBOURS,
-                                  score_floor=window_score_floor())
-        candidates = audio_candidates(hits)
+        candidates = find_candidates(index, query.items, query.items_per_second, PARAMS)
         assert candidates[0].video_id == "funkyrobot.mp3", (name, candidates)
         assert candidates[0].offset == pytest.approx(offset, abs=1.5)
         assert all(c.video_id != "1918.mp3" for c in candidates)
+    # The 5 s clip (from 42 s of the track, whose loops repeat) is found where its sound recurs.
+    clip = fingerprints["clip_5s"]
+    candidates = find_candidates(index, clip.items, clip.items_per_second, PARAMS)
+    assert candidates[0].video_id == "funkyrobot.mp3" and all(c.video_id != "1918.mp3" for c in candidates)
+    there = compare(clip, fingerprints["funkyrobot.mp3"], PARAMS, near=TimeMap(candidates[0].offset), tolerance_s=1.5)
+    assert there.same_recording, candidates
     sax = fingerprints["sax.wav"]
-    hits = index.search_audio(*query_windows(sax.items, sax.items_per_second), limit=WINDOW_NEIGHBOURS,
-                              score_floor=window_score_floor())
-    assert audio_candidates(hits) == []
+    assert find_candidates(index, sax.items, sax.items_per_second, PARAMS) == []
     index.close()
+
+
+def test_a_short_query_fills_one_placement_per_stored_hop(fingerprints):
+    """Its items, zero-padded, at each of STORED_HOP placements: the dot product with a stored
+    window counts the agreeing bits of its items alone."""
+    query = fingerprints["clip_5s"]
+    windows, offsets, size = short_query_windows(query.items, query.items_per_second, PARAMS)
+    assert size == len(query.items) < 32 and len(windows) == STORED_HOP
+    assert np.count_nonzero(windows, axis=1).tolist() == [size * 32] * STORED_HOP
+    assert offsets[0] == 0 and np.all(np.diff(offsets) < 0)
 
 
 def test_a_common_track_does_not_crowd_out_the_real_match():
     # Windows 0-9 of the query are a trending track found in 40 videos; windows 10-14 match "copy".
     hits = [AudioHit(float(q), f"dancer{v}", float(q) + 5, 900.0) for q in range(10) for v in range(40)]
     hits += [AudioHit(float(q), "copy", float(q) + 2, 900.0) for q in range(10, 15)]
-    candidates = audio_candidates(hits)
+    candidates = audio_candidates(hits, PARAMS)
     assert candidates[0].video_id == "copy" and candidates[0].offset == 2
     assert all(c.votes < candidates[0].votes for c in candidates[1:])
 
 
 def test_the_query_itself_is_excluded():
     hits = [AudioHit(float(q), "me", float(q), 1024.0) for q in range(10)]
-    assert audio_candidates(hits, exclude="me") == []
+    assert audio_candidates(hits, PARAMS, exclude="me") == []

@@ -25,7 +25,7 @@ from streams.values import FrameHit, Segment, VisualMatch
 
 DEFAULTS = MatchParams()
 SMALL_GRID = {("align", "visual_match_score"): (0.55, 0.65), ("align", "visual_min_aligned_frames"): (2, 5),
-              ("audio", "same_max_ber"): (0.2, 0.4)}
+              ("audio", "max_false_alarm"): (1e-6, 1e-2)}
 
 
 def visual(video_id: str, score: float, frames: int, weighted: float | None = None) -> VisualMatch:
@@ -59,8 +59,10 @@ CASES = {
     "a_blurred": ("blur", "duplicate", "a", "no_audio", [visual("a", 0.62, 4)], {}),  # a frame match down to 0.6
     "a_other_scene": ("same_film_other_scene", "unique", None, "no_audio", [visual("a", 0.57, 2)], {}),
     "a_other_talk": ("same_visuals_different_audio", "visual_match_different_audio", None, "ok",
-                     [visual("a", 0.95, 10)], {"a": 0.33}),  # "same recording" from 0.35
+                     [visual("a", 0.95, 10)], {"a": 0.33}),  # "same recording" from a false-alarm rate of 1e-3
 }
+# The false-alarm probability the audio matcher would give each recorded bit error rate.
+FALSE_ALARM_OF_BER = {0.1: 1e-9, 0.12: 1e-8, 0.15: 1e-7, 0.33: 1e-3}
 ITEMS = [item(order, video_id, kind, expected, duplicate_of)
          for order, (video_id, (kind, expected, duplicate_of, *_)) in enumerate(CASES.items(), 1)]
 
@@ -76,7 +78,9 @@ def stand_in_compare(query, stored_print, params: MatchParams, near=None) -> Aud
     """The recorded bit error rate of the pair; the fingerprints' durations are the videos' orders."""
     query_id, candidate = ITEMS[int(query.duration) - 1].video_id, ITEMS[int(stored_print.duration) - 1].video_id
     ber = CASES[query_id][5].get(candidate, 0.5)
-    return AudioMatch(ber <= params.audio.same_max_ber, ber, 0.0, 1.0, Segment(0, 8), Segment(0, 8))
+    false_alarm = FALSE_ALARM_OF_BER[ber] if ber in FALSE_ALARM_OF_BER else 0.5
+    return AudioMatch(false_alarm <= params.audio.max_false_alarm, ber, 0.0, 1.0, Segment(0, 8), Segment(0, 8),
+                      false_alarm=false_alarm)
 
 
 def recorded_judge() -> Judge:
@@ -89,7 +93,7 @@ def recorded_judge() -> Judge:
 def test_the_grid_holds_every_combination_and_the_defaults():
     settings = grid_settings(DEFAULTS, SMALL_GRID)
     assert len(settings) == 3 * 3 * 3 and DEFAULTS in settings
-    assert len(grid_settings(DEFAULTS)) == 2 * 6 * 4 * 3 * 3 * 3  # each default is among its values
+    assert len(grid_settings(DEFAULTS)) == 2 * 6 * 4 * 4 * 3 * 3  # each default is among its values
     loose = loosest_search(grid_settings(DEFAULTS))
     assert loose.search.frame_score_floor == 0.5 and loose.search.frame_neighbours == 10
 
@@ -112,20 +116,20 @@ def test_the_stream_s_judge_follows_the_evidence_and_links_clusters_in_order():
     assert given["a_copy_of_copy"][1] == "a"  # a copy of a copy points at the root of its cluster
     assert "visual_match_score 0.60" in given["a_copy"][2]
     loose = DEFAULTS.updated("align", visual_match_score=0.55, visual_min_aligned_frames=2).updated(
-        "audio", same_max_ber=0.4)
+        "audio", max_false_alarm=1e-2)
     given = recorded_judge().verdicts(loose)
     assert given["a_other_talk"][0] == "duplicate" and given["a_other_scene"][0] == "duplicate"
 
 
 def test_the_sweep_chooses_the_best_f1_within_the_hard_negative_rate():
     settings = grid_settings(DEFAULTS, SMALL_GRID)
-    rows = {(p.align.visual_match_score, p.align.visual_min_aligned_frames, p.audio.same_max_ber): row
+    rows = {(p.align.visual_match_score, p.align.visual_min_aligned_frames, p.audio.max_false_alarm): row
             for p, row in ((row.params, row) for row in sweep(recorded_judge(), settings, progress=lambda _: None))}
-    assert (rows[0.6, 3, 0.3].scores.f1, rows[0.6, 3, 0.3].hard_negative_false_positive_rate) == (1.0, 0.0)
-    assert rows[0.65, 3, 0.3].scores.false_negatives == 1  # misses a_blurred
-    assert rows[0.55, 2, 0.4].hard_negative_false_positive_rate == 1.0  # both hard negatives become duplicates
+    assert (rows[0.6, 3, 1e-4].scores.f1, rows[0.6, 3, 1e-4].hard_negative_false_positive_rate) == (1.0, 0.0)
+    assert rows[0.65, 3, 1e-4].scores.false_negatives == 1  # misses a_blurred
+    assert rows[0.55, 2, 1e-2].hard_negative_false_positive_rate == 1.0  # both hard negatives become duplicates
     best = chosen(list(rows.values()), DEFAULTS)
-    assert best[0].params == DEFAULTS  # 0.6 / 3 / 0.2 ties with it on F1 and rate: fewer changes win
+    assert best[0].params == DEFAULTS  # 0.6 / 3 / 1e-6 ties with it on F1 and rate: fewer changes win
 
 
 def test_a_setting_over_the_hard_negative_rate_loses_to_a_lower_f1():

@@ -72,6 +72,10 @@ def media_bytes(clip: bytes):
 def test_any_bytes_as_a_media_file_fail_with_a_code_or_decode(clip):
     from streams.audio.extract import extract_fingerprint
     from streams.media.video import sample_frames
+    from streams.params import AudioParams
+
+    def fingerprint(path: Path, settings: Settings):
+        return extract_fingerprint(path, settings, AudioParams())
 
     limits = Settings(decode_timeout_s=10.0, max_seconds=60.0)
 
@@ -81,7 +85,7 @@ def test_any_bytes_as_a_media_file_fail_with_a_code_or_decode(clip):
         with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
             file.write(data)
             file.flush()
-            for step in (sample_frames, extract_fingerprint):
+            for step in (sample_frames, fingerprint):
                 try:
                     step(Path(file.name), limits)
                 except DupstreamError as error:

@@ -25,7 +25,7 @@ def sound(same: bool, ber: float | None = None, offset: float = 0.0, speed: floa
           query: tuple[float, float] = (0, 30)) -> AudioMatch:
     """A soundtrack comparison; by default on the time line of visual()'s matches starting at 0."""
     return AudioMatch(same_recording=same, ber=ber if ber is not None else (0.1 if same else 0.45),
-                      offset=offset, speed=speed, query_segment=Segment(*query),
+                      false_alarm=1e-9 if same else 0.3, offset=offset, speed=speed, query_segment=Segment(*query),
                       reference_segment=Segment(speed * query[0] + offset, speed * query[1] + offset))
 
 
@@ -43,13 +43,13 @@ def test_frames_and_same_recording_is_a_duplicate():
     d = decide([visual("A")], {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "duplicate", True, "A")
     assert d.audio.same_recording and d.visual.video_id == "A"
-    assert "audio.same_max_ber 0.30" in d.reason and "visual_match_score 0.60" in d.reason
+    assert "1.0e-09 <= audio.max_false_alarm 0.0001" in d.reason and "visual_match_score 0.60" in d.reason
 
 
 def test_frames_match_but_the_soundtracks_differ():
     d = decide([visual("A")], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "visual_match_different_audio", False, "A")
-    assert d.audio.ber == 0.45 and "0.45 > audio.same_max_ber" in d.reason
+    assert d.audio.ber == 0.45 and "3.0e-01 > audio.max_false_alarm 0.0001" in d.reason
 
 
 def test_same_recording_but_frames_differ():
@@ -150,9 +150,9 @@ def test_visual_evidence_wins_over_audio_only_evidence():
 
 
 def test_the_parameters_that_decided_are_reported_with_their_digest():
-    params = SETTINGS.updated("align", visual_match_score=0.7).updated("audio", same_max_ber=0.25)
+    params = SETTINGS.updated("align", visual_match_score=0.7).updated("audio", max_false_alarm=1e-3)
     d = decide([], {}, "ok", {}, params)
-    assert d.thresholds["align.visual_match_score"] == 0.7 and d.thresholds["audio.same_max_ber"] == 0.25
+    assert d.thresholds["align.visual_match_score"] == 0.7 and d.thresholds["audio.max_false_alarm"] == 1e-3
     assert set(d.thresholds) >= {"search.frame_score_floor", "search.frame_neighbours",
                                  "align.visual_min_aligned_frames", "align.common_frame_videos",
                                  "decision.co_located_offset_seconds", "decision.co_located_speed_share"}
@@ -226,7 +226,7 @@ def test_a_much_better_match_is_not_given_up_for_an_older_root():
 def test_too_little_sound_says_how_much_there_was():
     d = decide([visual("A")], {}, "too_little_audio", {}, SETTINGS, query_audio_seconds=2.4)
     check(d, "duplicate", True, "A")
-    assert "2.4 s of sound, under audio.min_audio_seconds 8 s" in d.reason
+    assert "2.4 s of sound, under audio.min_audio_seconds 3 s" in d.reason
     assert "could not confirm" in d.reason
 
 
@@ -234,12 +234,13 @@ def test_any_object_with_the_audio_fields_is_accepted():
     class AudioComparison(NamedTuple):  # not streams.audio.match's: the decision takes any such object
         same_recording: bool
         ber: float
+        false_alarm: float
         offset: float
         speed: float
         query_segment: Segment
         reference_segment: Segment
 
-    result = AudioComparison(True, 0.08, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
+    result = AudioComparison(True, 0.08, 1e-7, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
     assert isinstance(result, AudioResult)
     d = decide([visual("A")], {"A": result}, AudioState.OK, {"A": AudioState.OK}, SETTINGS)
     check(d, "duplicate", True, "A")

@@ -11,8 +11,8 @@ from streams.params import MatchParams
 
 
 def test_settings_set_their_fields_and_the_digest_names_the_values():
-    params = MatchParams.from_settings(Settings(visual_match_score=0.7, audio_same_max_ber=0.25))
-    assert params.align.visual_match_score == 0.7 and params.audio.same_max_ber == 0.25
+    params = MatchParams.from_settings(Settings(visual_match_score=0.7, audio_max_false_alarm=1e-3))
+    assert params.align.visual_match_score == 0.7 and params.audio.max_false_alarm == 1e-3
     assert params.digest() != MatchParams().digest() == MatchParams.from_settings(Settings()).digest()
 
 

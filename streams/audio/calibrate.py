@@ -1,97 +1,361 @@
-"""Calibration of the audio threshold on real audio, reproducible: `python -m streams.audio.calibrate`.
+"""The audio significance test fitted and checked on real audio, reproducible:
+`python -m streams.audio.calibrate [CACHE_DIR]` (docs/audio.md quotes its output).
 
-Three packaged recordings (two arcade music tracks, the Big Buck Bunny trailer's soundtrack) get
-every edit of streams.audio.edits; each copy is compared with its source (positives) and with
-the other sources (negatives). Prints the bit error rate distribution per edit kind and for the
-negatives (with the closest calls), the margin around settings.audio_same_max_ber, and the cost
-in seconds of work per minute of audio, the resampled copies' share apart."""
+Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
+calibration pool, and every figure after the fit is measured on the held-out pool. Each pool has
+music, real speech and espeak-ng speech (several voices, each saying several different word
+sequences). Unrelated pairs, for each clip length: a clip of one recording against another whole
+recording, in five classes — other music; the same synthetic voice saying other words (the "same
+person, same room, different talk" case); another voice; speech against music; and two takes of
+one voice saying different words over the same music bed 20 dB under the voice. Copies: clips of
+the held-out recordings after each edit of streams.audio.edits (plus a voice or music mixed over
+them), found when judged the same recording on the right time line.
+
+Printed: the silence rule on quiet and silent tracks; the per-hypothesis null fit (effective
+bits per overlap, from every offset of the calibration pairs) and the correlated-hypotheses factor
+(from their best alignments); then on the held-out pool the best BER and evidence per clip length,
+the false alarms measured against the rate the model predicts, each class's, and the recall of
+copies per edit and clip length."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from streams.audio import CHROMAPRINT_SAMPLE_RATE
-from streams.audio.edits import EDITS, edited, excerpt, mixes_other
-from streams.audio.extract import RESAMPLED_SPEEDS, decode_mono, extract_fingerprint, resampled_items
-from streams.audio.match import compare
+from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
+from streams.audio.edits import EDITS, Edit, edited, excerpt
+from streams.devset.speech import spoken
+from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
+from streams.audio.match import (TimeMap, agrees, chance_ber, compare, false_alarm, reference_spectrum, retimed,
+                                 shift_scores)
 from streams.config import Settings
 from streams.devset.packaged import packaged_media
+from streams.params import AudioParams
 
-SOURCES = (("funkyrobot.mp3", 30.0), ("1918.mp3", 40.0), ("trailer_bbb.mp4", 0.0))
-EXCERPT_SECONDS = 30.0
+LENGTHS = (3, 4, 6, 8, 12, 20)
+PAIRS_PER_CLASS = 40  # per clip length and pool
+COPIES_PER_EDIT = 4  # clips per recording, edit and length
+REFERENCE_SECONDS = 30.0
+BED_UNDER_VOICE_DB = 20.0
+RATES = (0.1, 0.01, 1e-3, 1e-4)
+TAIL_RATE = 0.01  # the false-alarm rate the correlated-hypotheses factor is matched at
+NULL_CLASSES = ("other music", "same voice, other words", "other voice", "speech vs music", "other words, same bed")
 
 
-def _row(name: str, values: list[float], same: int) -> str:
+class Pool(NamedTuple):
+    name: str
+    music: tuple[str, ...]  # packaged recordings
+    speech: tuple[str, ...]
+    voices: tuple[str, ...]  # espeak-ng voices
+    seeds: tuple[int, ...]  # word sequences each voice says
+
+
+CALIBRATION = Pool("calibration", ("funkyrobot.mp3", "trailer_bbb.mp4"), ("cate_blanch.mp3", "heath_ledger.mp3"),
+                   ("en-us", "en-gb-scotland", "de"), (0, 1, 2, 3))
+HELD_OUT = Pool("held-out", ("1918.mp3", "sax.wav"), ("cate_blanch_2.mp3", "recording1.wav"),
+                ("en-gb", "en-029+f2", "fr-fr"), (100, 101, 102, 103))
+
+
+class Tracks(NamedTuple):
+    music: dict[str, np.ndarray]  # 11025 Hz mono samples
+    speech: dict[str, np.ndarray]
+    voices: dict[tuple[str, int], np.ndarray]
+
+
+class Trial(NamedTuple):
+    kind: str
+    length: float
+    result: object  # AudioMatch, or None when the clip is too_little_audio
+
+
+def load(pool: Pool, media: dict[str, Path], directory: Path, settings: Settings) -> Tracks:
+    voices = {(voice, seed): decode_mono(spoken(voice, seed, directory / f"{voice}.{seed}.wav"), settings)
+              for voice in pool.voices for seed in pool.seeds}
+    return Tracks({name: decode_mono(media[name], settings) for name in pool.music},
+                  {name: decode_mono(media[name], settings) for name in pool.speech}, voices)
+
+
+def _clip(rng, samples: np.ndarray, seconds: float) -> np.ndarray | None:
+    size = int(seconds * RATE)
+    if len(samples) < size:
+        return None
+    start = int(rng.integers(0, len(samples) - size + 1))
+    return samples[start:start + size]
+
+
+def _reference(rng, samples: np.ndarray) -> np.ndarray:
+    """REFERENCE_SECONDS of the recording (all of a shorter one)."""
+    return _clip(rng, samples, min(REFERENCE_SECONDS, len(samples) / RATE))
+
+
+def _mixed(voice: np.ndarray, bed: np.ndarray) -> np.ndarray:
+    """The voice over the start of the bed, the bed BED_UNDER_VOICE_DB under the voice (RMS)."""
+    bed = bed[:len(voice)]
+    gain = np.sqrt(np.mean(voice ** 2) / max(np.mean(bed ** 2), 1e-12)) * 10 ** (-BED_UNDER_VOICE_DB / 20)
+    return voice[:len(bed)] + gain * bed
+
+
+def null_pairs(tracks: Tracks, length: float, rng) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(class, query clip, reference track) of unrelated recordings."""
+    pairs = []
+    music, voices = list(tracks.music.items()), list(tracks.voices)
+    speech = list(tracks.speech.values()) + list(tracks.voices.values())
+    for _ in range(PAIRS_PER_CLASS):
+        (_, a), (_, b) = (music[i] for i in rng.permutation(len(music))[:2])
+        pairs.append(("other music", _clip(rng, a, length), _reference(rng, b)))
+        voice, seed = voices[rng.integers(len(voices))]
+        other_seed = rng.choice([s for v, s in voices if v == voice and s != seed])
+        pairs.append(("same voice, other words", _clip(rng, tracks.voices[voice, seed], length),
+                      tracks.voices[voice, other_seed]))
+        other_voice, third_seed = voices[rng.integers(len(voices))]
+        while other_voice == voice or third_seed == seed:  # other words: one text in two voices is not unrelated
+            other_voice, third_seed = voices[rng.integers(len(voices))]
+        pairs.append(("other voice", _clip(rng, tracks.voices[voice, seed], length),
+                      tracks.voices[other_voice, third_seed]))
+        talk, (_, tune) = speech[rng.integers(len(speech))], music[rng.integers(len(music))]
+        if rng.random() < 0.5:
+            pairs.append(("speech vs music", _clip(rng, talk, length), _reference(rng, tune)))
+        else:
+            pairs.append(("speech vs music", _clip(rng, tune, length), talk))
+        bed = _reference(rng, tune)
+        pairs.append(("other words, same bed", _clip(rng, _mixed(tracks.voices[voice, seed], bed), length),
+                      _mixed(tracks.voices[voice, other_seed], bed)))
+    return [pair for pair in pairs if pair[1] is not None and pair[2] is not None]
+
+
+class Fingerprints:
+    """Fingerprints of sample arrays, the references' kept (a stored video has no resampled copies)."""
+
+    def __init__(self, params: AudioParams):
+        self.params, self.references = params, {}
+
+    def query(self, samples: np.ndarray) -> AudioFingerprint:
+        return fingerprint_samples(samples, self.params)
+
+    def reference(self, samples: np.ndarray) -> AudioFingerprint:
+        key = hashlib.sha1(np.ascontiguousarray(samples).tobytes()).digest()
+        if key not in self.references:
+            self.references[key] = fingerprint_samples(samples, replace(self.params, resampled_speeds=()))
+        return self.references[key]
+
+
+def run_nulls(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) -> list[Trial]:
+    trials = []
+    for length, pairs in pairs_by_length.items():
+        for kind, clip, reference in pairs:
+            query = fingerprints.query(clip)
+            result = compare(query, fingerprints.reference(reference), params) if query.state == "ok" else None
+            trials.append(Trial(kind, length, result))
+    return trials
+
+
+def fit_bits(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) -> tuple[float, float, str]:
+    """null_bits_scale and null_bits_power from every offset of the calibration pairs at speed 1:
+    per band of overlap n, the BER's excess over the pair's chance BER, in units of
+    sqrt(c (1 - c)), has its 99.9th percentile at 3.09 standard deviations of 1 / sqrt(B(n)) if
+    normal; B(n) = scale * n ** power is fitted through the bands by least squares in logs."""
+    excess, overlaps = [], []
+    for pairs in pairs_by_length.values():
+        for _, clip, reference_samples in pairs:
+            query = fingerprints.query(clip)
+            if query.state != "ok":
+                continue
+            reference = fingerprints.reference(reference_samples).items
+            spectrum = reference_spectrum(reference, len(query.items), params)
+            _, overlap, ber = shift_scores(query.items, spectrum, (params.min_match_items - len(query.items),
+                                                                   len(reference) - params.min_match_items), params)
+            chance = chance_ber(query.items, reference, params.static_run)
+            kept = overlap >= params.min_match_items
+            excess.append((chance - ber[kept]) / math.sqrt(chance * (1 - chance)))
+            overlaps.append(overlap[kept])
+    excess, overlaps = np.concatenate(excess), np.concatenate(overlaps)
+    edges = np.unique(np.geomspace(params.min_match_items, overlaps.max() + 1, 12).astype(int))
+    lines, centres, bits = [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        band = excess[(overlaps >= lo) & (overlaps < hi)]
+        if len(band) < 2000:
+            continue
+        sd = np.quantile(band, 0.999) / 3.090
+        centres.append(math.sqrt(lo * hi))
+        bits.append(1 / sd ** 2)
+        lines.append(f"  n {lo:3d}-{hi - 1:3d} items: {len(band):7d} offsets, sd {band.std():.3f}, "
+                     f"99.9th percentile {np.quantile(band, 0.999):.3f} -> {bits[-1]:6.1f} effective bits "
+                     f"({bits[-1] / centres[-1]:.1f} per item)")
+    power, log_scale = np.polyfit(np.log(centres), np.log(bits), 1)
+    return float(np.exp(log_scale)), float(power), "\n".join(lines)
+
+
+def fit_trials(trials: list[Trial], params: AudioParams) -> float:
+    """null_hypotheses_per_trial k, fitted where the decision is made: under the model, with one
+    hypothesis' tail q(z) and H hypotheses, E = -H log(1 - q(z_best)) is exponential with mean k
+    and false_alarm = 1 - exp(-E / k), so that P(false_alarm <= a) = a needs the a-quantile of E
+    to be -k log(1 - a). k is set so for a = TAIL_RATE on the calibration pairs; the maximum
+    likelihood k (the bulk) is printed beside it."""
+    one = replace(params, null_hypotheses_per_trial=1.0)
+    values = [-math.log1p(-false_alarm(t.result.evidence, 1, one)) * t.result.hypotheses
+              for t in trials if t.result is not None and t.result.hypotheses]
+    tail = float(np.quantile(values, TAIL_RATE) / -math.log1p(-TAIL_RATE))
+    print(f"  correlated hypotheses per trial: maximum likelihood (the bulk) {np.mean(values):.2f}; "
+          f"matched at false alarms <= {TAIL_RATE:g}: {tail:.2f}")
+    return tail
+
+
+def _quantiles(values) -> str:
     v = np.asarray(values)
-    return (f"{name:16s} n={len(v):3d}  BER min {v.min():.3f}  median {np.median(v):.3f}  max {v.max():.3f}  "
-            f"same_recording {same}/{len(v)}")
+    return " ".join(f"{q:.3f}" for q in np.quantile(v, (0.0, 0.01, 0.05, 0.5)))
 
 
-def calibrate(cache_dir: Path, settings: Settings) -> None:
-    media = packaged_media(cache_dir, [name for name, _ in SOURCES])
-    extract_seconds = compare_seconds = audio_seconds = 0.0
-    compares = 0
+def report_nulls(trials: list[Trial], params: AudioParams) -> None:
+    print(f"{'length':>6s} {'pairs':>5s} {'compared':>8s} {'best BER min/1%/5%/median':>27s} "
+          f"{'evidence max':>12s} {'hypotheses':>10s}  " + "  ".join(f"FA<={rate:g} measured" for rate in RATES))
+    for length in LENGTHS:
+        done = [t.result for t in trials if t.length == length and t.result is not None]
+        count = sum(t.length == length for t in trials)
+        if not done:
+            print(f"{length:6.0f} {count:5d} {0:8d}  (every clip too_little_audio)")
+            continue
+        measured = "  ".join(f"{np.mean([r.false_alarm <= rate for r in done]):>{len(f'FA<={rate:g} measured')}.4f}"
+                             for rate in RATES)
+        print(f"{length:6.0f} {count:5d} {len(done):8d} {_quantiles([r.ber for r in done]):>27s} "
+              f"{max(r.evidence for r in done):12.2f} {int(np.median([r.hypotheses for r in done])):10d}  {measured}")
+    done = [t.result for t in trials if t.result is not None]
+    print("all lengths: " + ", ".join(f"FA <= {rate:g}: {sum(r.false_alarm <= rate for r in done)}/{len(done)} "
+                                      f"measured, {rate * len(done):.2f} predicted" for rate in RATES))
+    print(f"\nper class (all lengths), judged the same recording at max_false_alarm {params.max_false_alarm:g}:")
+    for kind in NULL_CLASSES:
+        done = [t.result for t in trials if t.kind == kind and t.result is not None]
+        lowest = min(done, key=lambda r: r.false_alarm)
+        print(f"  {kind:24s} {sum(r.same_recording for r in done)}/{len(done)}; lowest false alarm "
+              f"{lowest.false_alarm:.2g} (BER {lowest.ber:.3f}, chance {lowest.chance_ber:.3f}, "
+              f"{lowest.overlap_seconds:.1f} s); best BER {min(r.ber for r in done):.3f}; "
+              f"median chance BER {np.median([r.chance_ber for r in done]):.3f}")
+
+
+def copy_edits() -> tuple[Edit, ...]:
+    return tuple(edit for edit in EDITS if edit.name != "partial")
+
+
+def run_copies(tracks: Tracks, directory: Path, settings: Settings, fingerprints: Fingerprints,
+               params: AudioParams, rng) -> dict[tuple[str, float], list[bool]]:
+    """Found (same recording on the right time line) per (edit, clip length)."""
+    sources = {name: samples[: int(REFERENCE_SECONDS * RATE)] for name, samples in tracks.music.items()}
+    sources.update({f"{voice}.{seed}": tracks.voices[voice, seed] for voice, seed in list(tracks.voices)[::4]})
+    music = next(iter(tracks.music.values()))
+    voice = next(iter(tracks.voices.values()))
+    found = defaultdict(list)
+    for name, samples in sources.items():
+        # The edits' recipes expect EXCERPT_RATE audio (asetrate's factor is relative to it).
+        base, other = (excerpt(_written(directory / f"{role}.{name}.11k.wav", audio), directory / f"{role}.{name}.wav",
+                               0, len(audio) / RATE)
+                       for role, audio in (("copy", samples),
+                                           ("other", voice if name in tracks.music else music[: len(samples)])))
+        reference = fingerprints.reference(samples)
+        for edit in copy_edits():
+            copy = decode_mono(edited(base, edit, directory, other), settings)
+            for length in LENGTHS:
+                first = max(0.0, -edit.offset / edit.speed)
+                last = (len(samples) / RATE - edit.offset) / edit.speed - length
+                for _ in range(COPIES_PER_EDIT if last > first else 0):
+                    start = float(rng.uniform(first, last))
+                    query = fingerprints.query(copy[int(start * RATE):int((start + length) * RATE)])
+                    truth = TimeMap(edit.speed * start + edit.offset, edit.speed)
+                    result = compare(query, reference, params) if query.state == "ok" else None
+                    found[edit.name, length].append(result is not None and result.same_recording
+                                                    and agrees(result, truth, 1.0))
+    return found
+
+
+def _written(path: Path, samples: np.ndarray) -> Path:
+    """11025 Hz mono samples as a 16-bit WAV file."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=RATE, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.clip(samples * 32767, -32768, 32767).astype(np.int16)[None, :],
+                                           format="s16", layout="mono")
+        frame.sample_rate = RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def report_copies(found) -> None:
+    print(f"{'edit':16s} " + " ".join(f"{length:>6.0f}s" for length in LENGTHS))
+    for edit in copy_edits():
+        print(f"{edit.name:16s} " + " ".join(
+            f"{sum(found[edit.name, length]):3d}/{len(found[edit.name, length]):<3d}" for length in LENGTHS))
+    print(f"{'all':16s} " + " ".join(
+        f"{np.mean([hit for edit in copy_edits() for hit in found[edit.name, length]]):7.3f}" for length in LENGTHS))
+
+
+def report_silence(tracks: Tracks, params: AudioParams) -> None:
+    """Usable seconds of a music and a speech track as is and quieter, and of silences."""
+    print(f"silence: blocks > {params.silence_below_loud_db:g} dB under the track's "
+          f"{params.silence_loud_percentile:g}th "
+          f"percentile block level, or under {params.silence_floor_db:g} dBFS")
+    rng = np.random.default_rng(3)
+    named = [next(iter(tracks.music.items())), next(iter(tracks.speech.items())),
+             (f"espeak {next(iter(tracks.voices))[0]}", next(iter(tracks.voices.values())))]
+    for name, samples in named:
+        cells = []
+        for gain in (0, -14, -30):
+            scaled = samples * 10 ** (gain / 20)
+            level = 10 * np.log10(np.mean(scaled ** 2) + 1e-20)
+            cells.append(f"{gain:+d} dB (mean {level:.0f} dBFS): {usable_seconds(scaled, RATE, params):.1f} s")
+        print(f"  {name:24s} {len(samples) / RATE:5.1f} s long; usable " + "; ".join(cells))
+    for name, samples in (("digital silence", np.zeros(10 * RATE, np.float32)),
+                          ("dither at -90 dBFS", rng.normal(0, 10 ** (-90 / 20), 10 * RATE)),
+                          ("hiss at -75 dBFS", rng.normal(0, 10 ** (-75 / 20), 10 * RATE))):
+        print(f"  {name:24s} 10.0 s long; usable {usable_seconds(samples, RATE, params):.1f} s")
+
+
+def calibrate(cache_dir: Path, params: AudioParams) -> AudioParams:
+    media = packaged_media(cache_dir, [*CALIBRATION.music, *CALIBRATION.speech, *HELD_OUT.music, *HELD_OUT.speech])
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        bases, copies = {}, defaultdict(dict)
-        for (name, start), (other, _) in zip(SOURCES, SOURCES[1:] + SOURCES[:1]):
-            base = excerpt(media[name], directory / f"{name}.wav", start, EXCERPT_SECONDS)
-            for edit in (None, *EDITS):
-                path = base if edit is None else edited(base, edit, directory, media[other])
-                started = time.perf_counter()
-                fingerprint = extract_fingerprint(path, settings)
-                extract_seconds += time.perf_counter() - started
-                audio_seconds += fingerprint.duration
-                if edit is None:
-                    bases[name] = fingerprint
-                else:
-                    copies[name][edit] = fingerprint
-        positives, negatives = defaultdict(list), []
-        positive_same, negative_same = defaultdict(int), 0
-        for name, edits in copies.items():
-            for edit, fingerprint in edits.items():
-                for source, reference in bases.items():
-                    started = time.perf_counter()
-                    result = compare(fingerprint, reference, settings)
-                    compare_seconds += time.perf_counter() - started
-                    compares += 1
-                    if source == name:
-                        on_line = abs(result.speed - edit.speed) <= 0.011 and abs(result.offset - edit.offset) <= 0.5
-                        positives[edit.name].append(result.ber)
-                        positive_same[edit.name] += result.same_recording and on_line
-                    elif not mixes_other(edit):
-                        negatives.append(result.ber)
-                        negative_same += result.same_recording
-    print(f"audio_same_max_ber = {settings.audio_same_max_ber:.2f}; {len(SOURCES)} recordings of "
-          f"{EXCERPT_SECONDS:.0f} s, {len(EDITS)} edits each\n")
-    print("positives (copy vs its source; same_recording counts only on the right time line):")
-    for edit in EDITS:
-        print("  " + _row(edit.name, positives[edit.name], positive_same[edit.name]))
-    print("negatives (copy vs the other sources; edits that mix in another recording left out):")
-    print("  " + _row("other recording", negatives, negative_same))
-    found = [ber for edit in EDITS for ber in positives[edit.name]]
-    below = [ber for ber in found if ber <= settings.audio_same_max_ber]
-    print("  closest negatives: " + " ".join(f"{ber:.3f}" for ber in sorted(negatives)[:8]))
-    print(f"\nlargest positive BER under the threshold {max(below):.3f}; smallest negative BER {min(negatives):.3f}")
-    minutes = audio_seconds / 60
-    print(f"cost: extract {extract_seconds / minutes:.2f} s per minute of audio "
-          f"(decode + Chromaprint + resampled copies, {audio_seconds:.0f} s of audio); compare "
-          f"{1000 * compare_seconds / compares:.1f} ms per pair of {EXCERPT_SECONDS:.0f} s tracks, speed grid and "
-          f"resampled copies included ({compares} pairs)")
-    samples = decode_mono(media[SOURCES[0][0]], settings)
-    started = time.perf_counter()
-    resampled_items(samples)
-    copies_seconds = time.perf_counter() - started
-    per_minute = copies_seconds / (len(samples) / CHROMAPRINT_SAMPLE_RATE / 60)
-    print(f"of which the {len(RESAMPLED_SPEEDS)} resampled copies: {per_minute:.2f} s per minute of audio "
-          f"(measured on the whole of {SOURCES[0][0]})")
+        settings = Settings(media_roots=[Path(cache_dir).resolve() / "media", directory.resolve()])
+        pools = {pool.name: load(pool, media, directory, settings) for pool in (CALIBRATION, HELD_OUT)}
+        report_silence(pools[HELD_OUT.name], params)
+        pairs = {name: {length: null_pairs(tracks, length, np.random.default_rng(int(length) + 17 * i))
+                        for length in LENGTHS} for i, (name, tracks) in enumerate(pools.items())}
+        fingerprints = Fingerprints(params)
+
+        print(f"\n== fit on the {CALIBRATION.name} pool ({', '.join(CALIBRATION.music + CALIBRATION.speech)}; "
+              f"espeak-ng {', '.join(CALIBRATION.voices)} x {len(CALIBRATION.seeds)} word sequences)")
+        scale, power, bands = fit_bits(pairs[CALIBRATION.name], fingerprints, params)
+        print(bands)
+        fitted = replace(params, null_bits_scale=round(scale, 2), null_bits_power=round(power, 3))
+        calibration_trials = run_nulls(pairs[CALIBRATION.name], fingerprints, fitted)
+        per_trial = fit_trials(calibration_trials, fitted)
+        fitted = replace(fitted, null_hypotheses_per_trial=round(per_trial, 2))
+        print(f"fitted: null_bits_scale {fitted.null_bits_scale}, null_bits_power {fitted.null_bits_power}, "
+              f"null_hypotheses_per_trial {fitted.null_hypotheses_per_trial} (AudioParams defaults: "
+              f"{params.null_bits_scale}, {params.null_bits_power}, {params.null_hypotheses_per_trial})")
+        print("calibration pool with the fitted model:")
+        report_nulls(run_nulls(pairs[CALIBRATION.name], fingerprints, fitted), fitted)
+
+        print(f"\n== held-out pool ({', '.join(HELD_OUT.music + HELD_OUT.speech)}; espeak-ng "
+              f"{', '.join(HELD_OUT.voices)} x {len(HELD_OUT.seeds)} word sequences): unrelated pairs, full search")
+        report_nulls(run_nulls(pairs[HELD_OUT.name], fingerprints, fitted), fitted)
+        print(f"\n== held-out copies found (same recording at {fitted.max_false_alarm:g}, on the right time line "
+              f"within 1 s), per clip length")
+        report_copies(run_copies(pools[HELD_OUT.name], directory, settings, fingerprints, fitted,
+                                 np.random.default_rng(5)))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    return fitted
 
 
 if __name__ == "__main__":
-    calibrate(Path(sys.argv[1] if len(sys.argv) > 1 else ".cache"), Settings())
+    calibrate(Path(sys.argv[1] if len(sys.argv) > 1 else ".cache"), AudioParams())

@@ -30,9 +30,13 @@ EDITS: tuple[Edit, ...] = (
     Edit("mp3_32k", ("-b:a", "32k"), ".mp3", 0.0, 1.0),
     Edit("aac_48k", ("-c:a", "aac", "-b:a", "48k"), ".m4a", 0.0, 1.0),
     Edit("volume_-12dB", ("-af", "volume=-12dB"), ".wav", 0.0, 1.0),
+    Edit("volume_-20dB", ("-af", "volume=-20dB"), ".wav", 0.0, 1.0),
     Edit("clipped_+9dB", ("-af", "volume=9dB", "-c:a", "pcm_s16le"), ".wav", 0.0, 1.0),
     Edit("pink_noise", ("-filter_complex", "anoisesrc=color=pink:amplitude=0.1:seed=7[n];[0:a][n]amix=inputs=2:"
                         "duration=first:normalize=0"), ".wav", 0.0, 1.0),
+    # Another recording over it at the same level: a voice over music, music under a voice.
+    Edit("voice_over", ("-filter_complex", f"[1:a]aresample={EXCERPT_RATE},aformat=channel_layouts=stereo[o];"
+                        "[0:a][o]amix=inputs=2:duration=first:normalize=0"), ".wav", 0.0, 1.0),
     Edit("trimmed_6s", ("-ss", "6"), ".wav", 6.0, 1.0),
     Edit("padded_4s", ("-af", "adelay=4000:all=1"), ".wav", -4.0, 1.0),
     Edit("partial", ("-filter_complex", "[0:a]atrim=start=14,asetpts=PTS-STARTPTS[tail];[1:a]atrim=end=10,"
@@ -70,3 +74,4 @@ def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
         inputs = ["-i", str(base), *(["-i", str(other)] if mixes_other(edit) else [])]
         ffmpeg(*inputs, *edit.args, str(out))
     return out
+

@@ -7,7 +7,11 @@ is 2.6 MB of samples. Essentia's Chromaprinter returns the compressed base64 for
 
 A re-upload sped up by resampling moves pitch with tempo, and Chromaprint's chroma bins with it:
 re-timing the items (streams.audio.match) cannot undo that beyond about 2 %. So the query's audio
-is also re-played at each speed of RESAMPLED_SPEEDS and fingerprinted again."""
+is also re-played at each speed of AudioParams.resampled_speeds and fingerprinted again.
+
+Silence is judged relative to the track (streams.params.AudioParams): Chromaprint compares
+energies within the track, so a copy 14 dB quieter has the same items; what is not sound is a
+block far below the track's own loud level (pauses, room tone) or near digital silence."""
 
 from __future__ import annotations
 
@@ -18,18 +22,12 @@ import numpy as np
 
 from streams.audio import (CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint, FingerprintFormatError,
                            ResampledItems)
+from streams.audio.match import informative
 from streams.config import Settings
 from streams.errors import MediaError
 from streams.media.decoding import open_container, within_time_limit
+from streams.params import AudioParams
 
-# Blocks of 0.1 s quieter than -50 dBFS (RMS) count as silence.
-SILENCE_BLOCK_SECONDS = 0.1
-SILENCE_RMS = 10 ** (-50 / 20)
-
-# Resampled copies found: a pitch error of 0.5 % leaves a BER of 0.12-0.19, 1 % 0.15-0.26 (even
-# re-encoded to AAC 48k / MP3 32k), 3 % is lost; the plain items cover +-2 %. Steps of 2 % leave at
-# most 1 % to the comparison's re-timing (docs/audio.md).
-RESAMPLED_SPEEDS = (0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.10)
 # Samples interpolated at once (bounds the temporaries to a few tens of MB on an hour of sound).
 REPLAY_BLOCK = 1 << 20
 
@@ -120,14 +118,23 @@ def decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
     return np.concatenate(chunks)[:limit] if chunks else np.zeros(0, np.float32)
 
 
-def usable_seconds(samples: np.ndarray, sample_rate: int) -> float:
-    """Seconds of the signal that are not silence (0.1 s blocks above -50 dBFS RMS)."""
-    block = int(SILENCE_BLOCK_SECONDS * sample_rate)
+def block_levels(samples: np.ndarray, sample_rate: int, params: AudioParams) -> np.ndarray:
+    """dBFS RMS of each whole block of params.silence_block_seconds (-200 for digital silence)."""
+    block = int(params.silence_block_seconds * sample_rate)
     blocks = len(samples) // block
-    if blocks == 0:
+    power = np.mean(np.square(samples[: blocks * block].reshape(blocks, block), dtype=np.float64), axis=1)
+    return 10 * np.log10(power + 1e-20)
+
+
+def usable_seconds(samples: np.ndarray, sample_rate: int, params: AudioParams) -> float:
+    """Seconds of the signal that are sound: blocks at most params.silence_below_loud_db under the
+    track's loud level (its silence_loud_percentile block level) and above silence_floor_db."""
+    levels = block_levels(samples, sample_rate, params)
+    if len(levels) == 0:
         return 0.0
-    rms = np.sqrt(np.mean(np.square(samples[: blocks * block].reshape(blocks, block), dtype=np.float64), axis=1))
-    return float(np.count_nonzero(rms > SILENCE_RMS) * SILENCE_BLOCK_SECONDS)
+    loud = np.percentile(levels, params.silence_loud_percentile)
+    floor = max(params.silence_floor_db, loud - params.silence_below_loud_db)
+    return float(np.count_nonzero(levels > floor) * params.silence_block_seconds)
 
 
 def chromaprint_items(samples: np.ndarray) -> np.ndarray:
@@ -159,21 +166,29 @@ def replayed(samples: np.ndarray, speed: float) -> np.ndarray:
     return out
 
 
-def resampled_items(samples: np.ndarray, speeds=RESAMPLED_SPEEDS) -> tuple[ResampledItems, ...]:
+def resampled_items(samples: np.ndarray, speeds: tuple[float, ...]) -> tuple[ResampledItems, ...]:
     """The items of the samples re-played at each speed (streams.audio.ResampledItems)."""
     return tuple(ResampledItems(speed, chromaprint_items(replayed(samples, speed))) for speed in speeds)
 
 
-def extract_fingerprint(path: Path, settings: Settings) -> AudioFingerprint:
-    """The soundtrack's fingerprint, with its resampled copies when usable; a file without an
-    audio stream gives state 'no_audio', one with less than settings.min_audio_seconds of sound
-    'too_little_audio'. An audio stream that cannot be decoded at all raises MediaError."""
+def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFingerprint:
+    """The fingerprint of 11025 Hz mono samples: 'ok' with its resampled copies when it has
+    params.min_audio_seconds of sound and at least params.min_match_items informative items (what
+    a comparison needs to decide), 'too_little_audio' otherwise."""
+    duration = len(samples) / CHROMAPRINT_SAMPLE_RATE
+    sound = usable_seconds(samples, CHROMAPRINT_SAMPLE_RATE, params)
+    items = chromaprint_items(samples)
+    enough = np.count_nonzero(informative(items, params.static_run)) >= params.min_match_items
+    state = "ok" if sound >= params.min_audio_seconds and enough else "too_little_audio"
+    resampled = resampled_items(samples, params.resampled_speeds) if state == "ok" else ()
+    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state, resampled)
+
+
+def extract_fingerprint(path: Path, settings: Settings, params: AudioParams) -> AudioFingerprint:
+    """The soundtrack's fingerprint (fingerprint_samples); a file without an audio stream gives
+    state 'no_audio'. settings bound the decoding (time, length, paths); params shape the
+    fingerprint. An audio stream that cannot be decoded at all raises MediaError."""
     samples = decode_mono(path, settings)
     if samples is None:
         return AudioFingerprint(np.zeros(0, np.uint32), ITEMS_PER_SECOND, 0.0, 0.0, "no_audio")
-    duration = len(samples) / CHROMAPRINT_SAMPLE_RATE
-    sound = usable_seconds(samples, CHROMAPRINT_SAMPLE_RATE)
-    items = chromaprint_items(samples)
-    state = "ok" if sound >= settings.min_audio_seconds and len(items) else "too_little_audio"
-    resampled = resampled_items(samples) if state == "ok" else ()
-    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state, resampled)
+    return fingerprint_samples(samples, params)

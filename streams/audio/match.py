@@ -1,81 +1,128 @@
-"""Two soundtracks compared: the time line that aligns their Chromaprint items best, and the bit
-error rate (BER) of the stretch where they agree. Pure numpy.
+"""Two soundtracks compared: the time line that aligns their Chromaprint items best, how unlikely
+that alignment is for two unrelated tracks, and the stretch where they agree. Pure numpy.
 
-Every item offset is scored at once: each of the 32 bit planes, as a ±1 sequence, is
-cross-correlated through the FFT, and the sum over planes is (agreeing - disagreeing) bits per
-offset. The offset with the strongest evidence (bits agreeing beyond chance, in standard
-deviations, so that a few items overlapping by luck do not win) is kept; along it the per-item
-errors give the longest stretch that matches. The query is also re-timed on a speed grid
-(sped-up or slowed-down re-uploads); the time line with the strongest evidence is judged. Re-timing
-undoes a tempo change but not the pitch shift of a resampled one (beyond about 2 %): when the plain
-items do not match, or match only on a sped-up time line, the query's resampled copies
-(streams.audio.extract.RESAMPLED_SPEEDS) are tried.
+Hypotheses. The query is re-timed on a speed grid (tempo changes) and, for resampled re-uploads
+whose pitch moved with the tempo, its resampled copies (streams.audio.extract) are re-timed by a
+few residual speeds: each distinct re-timed item sequence is a time line. On each, every item
+offset is scored at once: the 32 bit planes, as ±1 sequences, are cross-correlated through the FFT,
+giving per offset the informative item pairs n it overlaps and their bit error rate (BER).
+
+Significance. Two unrelated tracks do not disagree on half their bits: each bit is set more or
+less often in a given kind of sound (two sentences by one voice agree on about 60 % of them). The
+pair's chance BER follows from the bits' frequencies in each track (`chance_ber`); one hypothesis'
+BER is then modelled as normal around it, with the variance of B(n) = null_bits_scale *
+n ** null_bits_power independent bits (neighbouring items share 15 of their 16 frames, so B grows
+slower than 32 n), fitted on unrelated pairs by `python -m streams.audio.calibrate`. The best
+hypothesis' excess over chance in standard deviations is `evidence`; the probability that any of
+the H hypotheses tried reaches it by chance (Šidák, counting null_hypotheses_per_trial correlated
+hypotheses as one trial) is `false_alarm`, and `same_recording` is false_alarm <= max_false_alarm.
+So a short overlap or a wide search needs a lower BER, and a search restricted to a known time
+map (`compare(..., near=TimeMap(...))`) a less low one.
 
 Items that repeat unchanged (silence is one constant item, so is a held tone) carry no evidence:
 they are left out on both sides, or two silent tracks would be "the same recording"."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
 
-from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint, ResampledItems
+from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint
+from streams.params import AudioParams
 from streams.values import Segment
 
 ITEM_BITS = 32
-# Items repeated this many times in a row or more are static (silence, a held tone).
-STATIC_RUN = 3
-# The shortest matching stretch that can decide, and the window over which per-item errors are
-# smoothed to find where a match starts and ends (32 items are about 4 s).
-MIN_MATCH_ITEMS = 32
-SMOOTHING_ITEMS = 32
-# reference_time = speed * query_time + offset: re-uploads sped up or slowed down by up to 10 %.
-SPEED_GRID = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
-# Re-timing tried around each resampled copy: their grid leaves at most 1 % of speed to find.
-RESIDUAL_SPEEDS = (0.99, 1.0, 1.01)
+
+
+class TimeMap(NamedTuple):
+    """reference_time = speed * query_time + offset (seconds)."""
+
+    offset: float
+    speed: float = 1.0
 
 
 class AudioMatch(NamedTuple):
     """Satisfies streams.matching.decision.AudioResult."""
 
-    same_recording: bool
-    ber: float  # bit error rate over the matching stretch (over the whole overlap when none)
+    same_recording: bool  # false_alarm <= max_false_alarm
+    ber: float  # bit error rate over the matching stretch (over the whole overlap when none): for people
     offset: float  # seconds: reference_time = speed * query_time + offset
     speed: float
     query_segment: Segment  # seconds of the query
     reference_segment: Segment  # seconds of the reference
-    evidence: float = 0.0  # agreeing bits beyond chance over the overlap, in standard deviations
+    evidence: float = 0.0  # the best hypothesis' BER under the pair's chance BER, in null standard deviations
+    false_alarm: float = 1.0  # probability that unrelated tracks align as well among the hypotheses tried
+    overlap_seconds: float = 0.0  # sound covered by the best hypothesis' overlapping informative items
+    hypotheses: int = 0  # offsets x time lines tried
+    chance_ber: float = 0.5  # the BER two unrelated tracks with these bit frequencies would have
 
 
-class _Alignment(NamedTuple):
-    shift: int  # reference item = query item + shift (in re-timed query items)
+class _Line(NamedTuple):
+    items: np.ndarray  # the query's items at the reference's pace
+    speed: float
+
+
+class _Best(NamedTuple):
+    line: _Line
+    shift: int  # reference item = re-timed query item + shift
     evidence: float
+    chance: float
+    overlap: int  # informative item pairs
 
 
-def informative(items: np.ndarray) -> np.ndarray:
-    """bool [N]: the items that are not part of a run of STATIC_RUN or more identical items."""
+def informative(items: np.ndarray, static_run: int) -> np.ndarray:
+    """bool [N]: the items that are not part of a run of static_run or more identical items."""
     items = np.asarray(items, np.uint32)
     if len(items) == 0:
         return np.zeros(0, bool)
     starts = np.flatnonzero(np.concatenate(([True], items[1:] != items[:-1])))
     lengths = np.diff(np.concatenate((starts, [len(items)])))
-    return np.repeat(lengths < STATIC_RUN, lengths)
+    return np.repeat(lengths < static_run, lengths)
 
 
-def _planes(items: np.ndarray) -> np.ndarray:
+def _bits(items: np.ndarray) -> np.ndarray:
+    """[N, 32] 0/1 of each item's bits."""
+    return (np.asarray(items, np.uint32)[:, None] >> np.arange(ITEM_BITS, dtype=np.uint32)) & 1
+
+
+def _planes(items: np.ndarray, static_run: int) -> np.ndarray:
     """[33, N] float: per bit, +1 set / -1 clear (0 for static items); last row: 1 if informative."""
-    mask = informative(items)
-    bits = (np.asarray(items, np.uint32)[None, :] >> np.arange(ITEM_BITS, dtype=np.uint32)[:, None]) & 1
-    return np.vstack(((bits.astype(np.float64) * 2 - 1) * mask, mask[None, :]))
+    mask = informative(items, static_run)
+    return np.vstack(((_bits(items).T.astype(np.float64) * 2 - 1) * mask, mask[None, :]))
 
 
-def _spectrum(items: np.ndarray, size: int) -> np.ndarray:
-    return np.fft.rfft(_planes(items), size)
+def chance_ber(query: np.ndarray, reference: np.ndarray, static_run: int) -> float:
+    """The expected BER of two unrelated tracks with these bit frequencies (informative items):
+    1 - mean over bits of p q + (1 - p)(1 - q)."""
+    frequencies = []
+    for items in (query, reference):
+        mask = informative(items, static_run)
+        frequencies.append(_bits(np.asarray(items, np.uint32)[mask]).mean(axis=0) if mask.any()
+                           else np.full(ITEM_BITS, 0.5))
+    p, q = frequencies
+    return float(1 - np.mean(p * q + (1 - p) * (1 - q)))
+
+
+def null_sd(chance: float, overlap, params: AudioParams):
+    """Standard deviation of one hypothesis' BER over `overlap` informative items, unrelated tracks."""
+    bits = params.null_bits_scale * np.power(np.maximum(overlap, 1), params.null_bits_power)
+    return np.sqrt(max(chance * (1 - chance), 1e-6) / bits)
+
+
+def false_alarm(evidence: float, hypotheses: int, params: AudioParams) -> float:
+    """P(the best of `hypotheses` unrelated alignments has at least this evidence) (Šidák)."""
+    if hypotheses <= 0 or not math.isfinite(evidence):
+        return 1.0
+    one = 0.5 * math.erfc(evidence / math.sqrt(2))
+    trials = max(1.0, hypotheses / params.null_hypotheses_per_trial)
+    return 1.0 if one >= 1.0 else -math.expm1(trials * math.log1p(-one))
 
 
 def fft_size(query_items: int, reference_items: int) -> int:
-    return 1 << int(np.ceil(np.log2(query_items + reference_items)))
+    return 1 << int(np.ceil(np.log2(max(query_items + reference_items, 2))))
 
 
 def retimed(items: np.ndarray, speed: float) -> np.ndarray:
@@ -87,48 +134,62 @@ def retimed(items: np.ndarray, speed: float) -> np.ndarray:
     return items[source]
 
 
-def best_alignment(query: np.ndarray, reference: np.ndarray, min_overlap: int,
-                   reference_spectrum: np.ndarray | None = None) -> _Alignment | None:
-    """The item shift (reference = query + shift) whose overlap has the most agreeing bits beyond
-    chance; None when no shift overlaps by min_overlap informative items. reference_spectrum:
-    the reference's _spectrum at an FFT size of at least both lengths, reused across queries."""
-    n, m = len(query), len(reference)
-    if min(n, m) < min_overlap:
-        return None
-    if reference_spectrum is not None and 2 * (reference_spectrum.shape[1] - 1) >= n + m:
-        size = 2 * (reference_spectrum.shape[1] - 1)
-    else:
-        size = fft_size(n, m)
-        reference_spectrum = _spectrum(reference, size)
-    products = np.conj(_spectrum(query, size)) * reference_spectrum
-    agreement = np.fft.irfft(products[:ITEM_BITS].sum(axis=0), size)
-    overlap = np.rint(np.fft.irfft(products[ITEM_BITS], size))
-    shifts = np.arange(-(n - 1), m)
-    agreement, overlap = agreement[shifts % size], overlap[shifts % size]
-    judged = overlap >= min_overlap
+def _shift_range(line: _Line, reference_items: int, rate: float, params: AudioParams, near: TimeMap | None,
+                 tolerance_s: float) -> tuple[int, int]:
+    """[lo, hi] of the shifts tried on a line: those overlapping by min_match_items items, and
+    with `near`, those whose time map lies within tolerance_s of it at the query's middle."""
+    lo, hi = params.min_match_items - len(line.items), reference_items - params.min_match_items
+    if near is not None:
+        middle = len(line.items) / rate / line.speed / 2
+        centre = near.offset + (near.speed - line.speed) * middle
+        lo, hi = max(lo, math.ceil((centre - tolerance_s) * rate)), min(hi, math.floor((centre + tolerance_s) * rate))
+    return lo, hi
+
+
+def shift_scores(line_items: np.ndarray, reference_spectrum: np.ndarray, shifts: tuple[int, int],
+                 params: AudioParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per shift in [lo, hi]: the shift, the informative item pairs it overlaps, and their BER.
+    reference_spectrum: the rFFT of the reference's _planes, of a size that holds both tracks."""
+    size = 2 * (reference_spectrum.shape[1] - 1)
+    products = np.conj(np.fft.rfft(_planes(line_items, params.static_run), size)) * reference_spectrum
+    candidates = np.arange(shifts[0], shifts[1] + 1)
+    agreement = np.fft.irfft(products[:ITEM_BITS].sum(axis=0), size)[candidates % size]
+    overlap = np.rint(np.fft.irfft(products[ITEM_BITS], size))[candidates % size]
+    return candidates, overlap, (1 - agreement / (ITEM_BITS * np.maximum(overlap, 1))) / 2
+
+
+def reference_spectrum(reference: np.ndarray, longest_query: int, params: AudioParams) -> np.ndarray:
+    return np.fft.rfft(_planes(reference, params.static_run), fft_size(longest_query, len(reference)))
+
+
+def _best_on_line(line: _Line, spectrum: np.ndarray, shifts: tuple[int, int], chance: float,
+                  params: AudioParams) -> _Best | None:
+    """The shift with the strongest evidence on one line, among those overlapping by
+    min_match_items informative items."""
+    candidates, overlap, ber = shift_scores(line.items, spectrum, shifts, params)
+    judged = overlap >= params.min_match_items
     if not judged.any():
         return None
-    # (agreeing - disagreeing) bits is 2 * (agreeing - chance); chance has sd sqrt(bits) / 2.
-    evidence = np.where(judged, agreement / np.sqrt(ITEM_BITS * np.maximum(overlap, 1)), -np.inf)
+    evidence = np.where(judged, (chance - ber) / null_sd(chance, overlap, params), -np.inf)
     best = int(np.argmax(evidence))
-    return _Alignment(int(shifts[best]), float(evidence[best]))
+    return _Best(line, int(candidates[best]), float(evidence[best]), chance, int(overlap[best]))
 
 
-def item_errors(query: np.ndarray, reference: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray, int]:
+def item_errors(query: np.ndarray, reference: np.ndarray, shift: int, static_run: int):
     """Differing bits of each overlapping item pair, whether both items are informative, and the
     query index of the first pair."""
     start = max(0, -shift)
     end = min(len(query), len(reference) - shift)
     q, r = query[start:end], reference[start + shift:end + shift]
-    both = informative(query)[start:end] & informative(reference)[start + shift:end + shift]
+    both = informative(query, static_run)[start:end] & informative(reference, static_run)[start + shift:end + shift]
     return np.bitwise_count(q ^ r).astype(np.int64), both, start
 
 
-def matching_stretch(errors: np.ndarray, counted: np.ndarray, max_ber: float, min_items: int) -> tuple[int, int] | None:
+def matching_stretch(errors: np.ndarray, counted: np.ndarray, max_ber: float, params: AudioParams):
     """[first, last) of the longest run of pairs whose smoothed BER (over counted pairs) is at
-    most max_ber, if it holds at least min_items counted pairs. Uncounted pairs (static items)
-    inside a run do not break it."""
-    kernel = np.ones(min(SMOOTHING_ITEMS, len(errors)))
+    most max_ber, if it holds at least min_match_items counted pairs. Uncounted pairs (static
+    items) inside a run do not break it."""
+    kernel = np.ones(min(params.smoothing_items, len(errors)))
     wrong = np.convolve(errors * counted, kernel, mode="same")
     bits = np.convolve(counted.astype(np.float64), kernel, mode="same") * ITEM_BITS
     good = (bits > 0) & (wrong <= max_ber * np.maximum(bits, 1))
@@ -138,74 +199,102 @@ def matching_stretch(errors: np.ndarray, counted: np.ndarray, max_ber: float, mi
     starts, ends = edges[0::2], edges[1::2]
     sizes = np.array([np.count_nonzero(counted[a:b]) for a, b in zip(starts, ends)])
     longest = int(np.argmax(sizes))
-    if sizes[longest] < min_items:
+    if sizes[longest] < params.min_match_items:
         return None
     return int(starts[longest]), int(ends[longest])
 
 
-def _judged(query: np.ndarray, reference: np.ndarray, speed: float, alignment: _Alignment, rate: float,
-            max_ber: float) -> AudioMatch:
-    errors, counted, first = item_errors(query, reference, alignment.shift)
-    stretch = matching_stretch(errors, counted, max_ber, MIN_MATCH_ITEMS)
+def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, params: AudioParams) -> AudioMatch:
+    """The match at the best hypothesis: its significance, and the stretch where the smoothed BER
+    is nearer the overlap's than chance (where the two tracks agree)."""
+    errors, counted, first = item_errors(best.line.items, reference, best.shift, params.static_run)
+    pairs = max(int(np.count_nonzero(counted)), 1)
+    overall = float((errors * counted).sum() / (pairs * ITEM_BITS))
+    stretch = matching_stretch(errors, counted, (overall + best.chance) / 2, params)
     lo, hi = stretch if stretch is not None else (0, len(errors))
-    pairs = np.count_nonzero(counted[lo:hi])
-    ber = float((errors[lo:hi] * counted[lo:hi]).sum() / (pairs * ITEM_BITS)) if pairs else 0.5
+    ber = float((errors[lo:hi] * counted[lo:hi]).sum() / (max(np.count_nonzero(counted[lo:hi]), 1) * ITEM_BITS))
     q_start, q_last = first + lo, first + hi - 1  # in re-timed query items
-    r_start, r_last = q_start + alignment.shift, q_last + alignment.shift
-    reference_segment = Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS)
-    query_segment = Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed)
-    return AudioMatch(stretch is not None and ber <= max_ber, ber, alignment.shift / rate, speed,
-                      query_segment, reference_segment, alignment.evidence)
+    r_start, r_last = q_start + best.shift, q_last + best.shift
+    speed = best.line.speed
+    chance_of_it = false_alarm(best.evidence, hypotheses, params)
+    return AudioMatch(chance_of_it <= params.max_false_alarm, ber, best.shift / rate, speed,
+                      Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed),
+                      Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS), best.evidence, chance_of_it,
+                      (best.overlap - 1) / rate + ITEM_SPAN_SECONDS, hypotheses, best.chance)
 
 
 _NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))
 
 
-def _strongest(timelines, reference: np.ndarray, reference_spectrum: np.ndarray):
-    """(query items at the reference's pace, speed, _Alignment) of the time line with the
-    strongest evidence among (items, speed) pairs, or None when none overlaps enough."""
-    best = None
-    for retimed_query, speed in timelines:
-        alignment = best_alignment(retimed_query, reference, MIN_MATCH_ITEMS, reference_spectrum)
-        if alignment is not None and (best is None or alignment.evidence > best[2].evidence):
-            best = (retimed_query, speed, alignment)
-    return best
+def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -> tuple[list[_Line], list[_Line]]:
+    """The distinct time lines: the plain items re-timed (speed 1.0 first, then outwards), and the
+    resampled copies re-timed by the residual speeds; with `near`, only those near its speed.
+    A short query re-timed by 1 % is often the very same sequence: it is one hypothesis."""
+    items = np.asarray(query.items, np.uint32)
+    speeds = sorted({1.0, *params.speed_grid}, key=lambda speed: abs(speed - 1))
+    plain = [_Line(retimed(items, speed), speed) for speed in speeds]
+    resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
+                 for copy in query.resampled for residual in params.residual_speeds]
+    seen: set[bytes] = set()
+
+    def kept(lines: list[_Line]) -> Iterator[_Line]:
+        for line in lines:
+            key = line.items.tobytes()
+            if near is not None and abs(line.speed - near.speed) > params.near_speed_tolerance + 1e-9:
+                continue
+            if len(line.items) and key not in seen:
+                seen.add(key)
+                yield line
+
+    return list(kept(plain)), list(kept(resampled))
 
 
-def _resampled_timelines(resampled: tuple[ResampledItems, ...]):
-    for copy in resampled:
-        items = np.asarray(copy.items, np.uint32)
-        for residual in RESIDUAL_SPEEDS:
-            yield retimed(items, residual), round(copy.speed * residual, 4)
-
-
-def compare(query: AudioFingerprint, stored: AudioFingerprint, settings, speeds=SPEED_GRID) -> AudioMatch:
+def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams, near: TimeMap | None = None,
+            tolerance_s: float = 1.0) -> AudioMatch:
     """Whether the query's soundtrack is (partly) the same recording as the stored one, and where.
 
-    The query is tried at each speed of `speeds` (and 1.0); the time line with the strongest
-    evidence is judged: same_recording when a stretch of at least MIN_MATCH_ITEMS informative
-    aligned items has a BER at most settings.audio_same_max_ber. When it is not, or only on a
-    sped-up time line (where a resampled re-upload matches the plain items with a BER near the
-    threshold, its pitch shifted), the query's resampled copies are tried (each re-timed by
-    RESIDUAL_SPEEDS) and judged the same way; a match beats no match, then the lower BER wins."""
+    Without `near`, every offset of every time line is a hypothesis (audio-only candidates). With
+    near=TimeMap(offset, speed), only the time lines within params.near_speed_tolerance of its
+    speed and the offsets that put the query's middle within tolerance_s seconds of where the map
+    puts it: far fewer hypotheses, so the same alignment is more significant (e.g. to confirm a
+    visual match under its own time map). The plain items are searched first; the resampled
+    copies only when those find no match at speed 1 (the copies are counted among the hypotheses
+    either way, so stopping early does not change the test)."""
     rate = query.items_per_second
     reference = np.asarray(stored.items, np.uint32)
-    items = np.asarray(query.items, np.uint32)
-    # Re-timing changes a length by at most a few percent: one FFT size fits every time line.
-    longest = max(len(items) * max((1.0, *speeds)),
-                  *(len(copy.items) * max(RESIDUAL_SPEEDS) for copy in query.resampled), 0)
-    reference_spectrum = _spectrum(reference, fft_size(int(longest) + 1, len(reference)))
-    max_ber = settings.audio_same_max_ber
+    plain, resampled = _lines(query, params, near)
+    ranges = {id(line): _shift_range(line, len(reference), rate, params, near, tolerance_s)
+              for line in plain + resampled}
+    hypotheses = sum(max(0, hi - lo + 1) for lo, hi in ranges.values())
+    if hypotheses == 0:
+        return _NO_MATCH
+    longest = max(len(line.items) for line in plain + resampled)
+    spectrum = reference_spectrum(reference, longest, params)
+    # The chance BER depends on the bits' frequencies, which re-timing and resampling barely change.
+    chance = chance_ber(np.asarray(query.items, np.uint32), reference, params.static_run)
 
-    def judged(best) -> AudioMatch:
-        if best is None:
-            return _NO_MATCH
-        retimed_query, speed, alignment = best
-        return _judged(retimed_query, reference, speed, alignment, rate, max_ber)
+    def strongest(lines: list[_Line], best: _Best | None) -> _Best | None:
+        for line in lines:
+            lo, hi = ranges[id(line)]
+            if lo <= hi:
+                found = _best_on_line(line, spectrum, (lo, hi), chance, params)
+                if found is not None and (best is None or found.evidence > best.evidence):
+                    best = found
+        return best
 
-    plain = judged(_strongest(((retimed(items, speed), speed) for speed in
-                               sorted({1.0, *speeds}, key=lambda s: abs(s - 1.0))), reference, reference_spectrum))
-    if (plain.same_recording and plain.speed == 1.0) or not query.resampled:
-        return plain
-    resampled = judged(_strongest(_resampled_timelines(query.resampled), reference, reference_spectrum))
-    return min(plain, resampled, key=lambda result: (not result.same_recording, result.ber))
+    best = strongest(plain, None)
+    if best is not None:
+        judged = _judged(best, reference, rate, hypotheses, params)
+        if judged.same_recording and best.line.speed == 1.0:
+            return judged
+    best = strongest(resampled, best)
+    return _NO_MATCH._replace(hypotheses=hypotheses) if best is None else _judged(best, reference, rate,
+                                                                                   hypotheses, params)
+
+
+def agrees(match: AudioMatch, time_map: TimeMap, tolerance_s: float) -> bool:
+    """Whether the audio match lies on the given time map: at both ends of the matched query
+    segment the two maps put the reference within tolerance_s seconds of each other (on a few
+    seconds of sound the speed itself is barely determined; over a long segment this bounds it)."""
+    ends = (match.query_segment.start, match.query_segment.end)
+    return all(abs((match.speed - time_map.speed) * t + match.offset - time_map.offset) <= tolerance_s for t in ends)

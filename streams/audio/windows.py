@@ -6,7 +6,13 @@ that the dot product of two windows is 1024 - 2 x their Hamming distance. Stored
 every STORED_HOP items, query windows at every item, so that one query window lines up with a
 stored one to within an item. Hits vote for (video, offset difference): a copy's windows agree
 on one difference. A window whose neighbours span many videos (a trending track under thousands
-of clips) counts less, split among them, so that it cannot crowd out the real match."""
+of clips) counts less, split among them, so that it cannot crowd out the real match.
+
+A query shorter than one window (a clip of under ~6.6 s of sound) is searched with its items
+(up to SHORT_CHUNK_ITEMS of them) in a window padded with zeros, at each of STORED_HOP
+placements: the dot product then counts the agreeing bits of its items alone, and one placement
+lines up with a stored window for any offset. Each such hit is a candidate by itself (the
+soundtrack comparison that follows decides, with its significance test)."""
 
 from __future__ import annotations
 
@@ -16,25 +22,15 @@ from typing import NamedTuple
 import numpy as np
 
 from streams.audio.match import ITEM_BITS, informative
-from streams.index import AUDIO_WINDOW_BITS, AudioHit
+from streams.index import AUDIO_WINDOW_BITS, AudioHit, VideoIndex
+from streams.params import AudioParams
 
 WINDOW_BITS = AUDIO_WINDOW_BITS
 WINDOW_ITEMS = WINDOW_BITS // ITEM_BITS
 STORED_HOP = 8
 QUERY_HOP = 1
-# Windows with fewer informative items than this (mostly silence) are neither stored nor searched.
-MIN_INFORMATIVE_SHARE = 0.75
-# A hit is a window pair with a bit error rate at most this (edits measured <= 0.25, other
-# recordings >= 0.35 over 4 s windows).
-WINDOW_MAX_BER = 0.3
-# Neighbours fetched per query window; a window whose hits name more videos than
-# COMMON_WINDOW_VIDEOS is a common sound and its vote is split among them.
-WINDOW_NEIGHBOURS = 16
-COMMON_WINDOW_VIDEOS = 4
-# Offset differences are binned to this many seconds when voting.
-OFFSET_BIN_SECONDS = 1.0
-# A candidate needs this much (weighted) vote from distinct query windows.
-MIN_VOTES = 3.0
+# A short query's stretch fits the window at every one of the STORED_HOP placements.
+SHORT_CHUNK_ITEMS = WINDOW_ITEMS - STORED_HOP + 1
 
 
 class AudioCandidate(NamedTuple):
@@ -43,35 +39,93 @@ class AudioCandidate(NamedTuple):
     offset: float  # seconds: reference_time ≈ query_time + offset
 
 
-def window_score_floor() -> float:
-    return WINDOW_BITS * (1 - 2 * WINDOW_MAX_BER)
+def window_score_floor(items: int, params: AudioParams) -> float:
+    """The dot product of a window pair over `items` items at params.window_max_ber."""
+    return items * ITEM_BITS * (1 - 2 * params.window_max_ber)
 
 
-def audio_windows(items: np.ndarray, items_per_second: float, hop: int) -> tuple[np.ndarray, np.ndarray]:
+def _plus_minus(windows: np.ndarray) -> np.ndarray:
+    """[N, items] uint32 -> [N, items * 32] ±1 float32."""
+    bits = (windows[:, :, None] >> np.arange(ITEM_BITS, dtype=np.uint32)) & 1
+    return bits.reshape(len(windows), windows.shape[1] * ITEM_BITS).astype(np.float32) * 2 - 1
+
+
+def _chunks(items: np.ndarray, size: int, hop: int, params: AudioParams) -> np.ndarray:
+    """Starts of the stretches of `size` items every `hop` that are mostly informative."""
+    starts = np.arange(0, len(items) - size + 1, hop)
+    mask = informative(items, params.static_run).astype(np.float64)
+    share = np.convolve(mask, np.ones(size), mode="valid")[starts]
+    return starts[share >= params.window_min_informative_share * size]
+
+
+def audio_windows(items: np.ndarray, items_per_second: float, hop: int,
+                  params: AudioParams) -> tuple[np.ndarray, np.ndarray]:
     """±1 float32 windows [N, WINDOW_BITS] every `hop` items, and their start times in seconds;
     mostly static windows (silence) are left out."""
     items = np.asarray(items, np.uint32)
     if len(items) < WINDOW_ITEMS:
         return np.zeros((0, WINDOW_BITS), np.float32), np.zeros(0, np.float32)
-    starts = np.arange(0, len(items) - WINDOW_ITEMS + 1, hop)
-    share = np.convolve(informative(items).astype(np.float64), np.ones(WINDOW_ITEMS), mode="valid")[starts]
-    starts = starts[share >= MIN_INFORMATIVE_SHARE * WINDOW_ITEMS]
-    windows = items[starts[:, None] + np.arange(WINDOW_ITEMS)]
-    bits = (windows[:, :, None] >> np.arange(ITEM_BITS, dtype=np.uint32)) & 1
-    return (bits.reshape(len(starts), WINDOW_BITS).astype(np.float32) * 2 - 1), (starts / items_per_second).astype(np.float32)
+    starts = _chunks(items, WINDOW_ITEMS, hop, params)
+    windows = _plus_minus(items[starts[:, None] + np.arange(WINDOW_ITEMS)])
+    return windows, (starts / items_per_second).astype(np.float32)
 
 
-def stored_windows(items: np.ndarray, items_per_second: float) -> tuple[np.ndarray, np.ndarray]:
-    return audio_windows(items, items_per_second, STORED_HOP)
+def stored_windows(items: np.ndarray, items_per_second: float, params: AudioParams) -> tuple[np.ndarray, np.ndarray]:
+    return audio_windows(items, items_per_second, STORED_HOP, params)
 
 
-def query_windows(items: np.ndarray, items_per_second: float) -> tuple[np.ndarray, np.ndarray]:
-    return audio_windows(items, items_per_second, QUERY_HOP)
+def short_query_windows(items: np.ndarray, items_per_second: float,
+                        params: AudioParams) -> tuple[np.ndarray, np.ndarray, int]:
+    """A query shorter than a window: its first and last SHORT_CHUNK_ITEMS items (all of them when
+    fewer) at each of STORED_HOP placements in a zero-padded window; the offsets are where the
+    window would start in the query (negative when the placement is not 0), and the stretch's
+    length in items. Empty under params.min_match_items items."""
+    items = np.asarray(items, np.uint32)
+    size = min(len(items), SHORT_CHUNK_ITEMS)
+    empty = np.zeros((0, WINDOW_BITS), np.float32), np.zeros(0, np.float32), size
+    if size < params.min_match_items:
+        return empty
+    starts = [start for start in sorted({0, len(items) - size}) if start in _chunks(items, size, 1, params)]
+    if not starts:
+        return empty
+    stretches = _plus_minus(items[np.asarray(starts)[:, None] + np.arange(size)])
+    windows = np.zeros((len(starts) * STORED_HOP, WINDOW_BITS), np.float32)
+    offsets = np.zeros(len(windows), np.float32)
+    for row, (start, stretch) in enumerate((s, w) for s, w in zip(starts, stretches) for _ in range(STORED_HOP)):
+        placement = row % STORED_HOP
+        windows[row, placement * ITEM_BITS:(placement + size) * ITEM_BITS] = stretch
+        offsets[row] = (start - placement) / items_per_second
+    return windows, offsets, size
 
 
-def audio_candidates(hits: list[AudioHit], *, exclude: str | None = None) -> list[AudioCandidate]:
-    """Stored videos with at least MIN_VOTES (weighted) query windows agreeing on one offset
-    difference, best first."""
+def window_hits(index: VideoIndex, items: np.ndarray, items_per_second: float, params: AudioParams
+                ) -> tuple[list[AudioHit], float]:
+    """The stored windows nearest to the query's, and the votes a candidate needs from them:
+    windows at every item of a query at least a window long (params.window_min_votes of them must
+    agree on an offset), else the short query's padded windows (one hit is a candidate)."""
+    windows, offsets = audio_windows(items, items_per_second, QUERY_HOP, params)
+    if len(windows):
+        return index.search_audio(windows, offsets, limit=params.window_neighbours,
+                                  score_floor=window_score_floor(WINDOW_ITEMS, params)), params.window_min_votes
+    windows, offsets, size = short_query_windows(items, items_per_second, params)
+    if not len(windows):
+        return [], params.window_min_votes
+    return index.search_audio(windows, offsets, limit=params.window_neighbours,
+                              score_floor=window_score_floor(size, params)), 1.0
+
+
+def find_candidates(index: VideoIndex, items: np.ndarray, items_per_second: float, params: AudioParams, *,
+                    exclude: str | None = None) -> list[AudioCandidate]:
+    """Stored videos whose soundtrack windows line up with the query's, best first (window_hits)."""
+    hits, min_votes = window_hits(index, items, items_per_second, params)
+    return audio_candidates(hits, params, exclude=exclude, min_votes=min_votes)
+
+
+def audio_candidates(hits: list[AudioHit], params: AudioParams, *, exclude: str | None = None,
+                     min_votes: float | None = None) -> list[AudioCandidate]:
+    """Stored videos with at least min_votes (params.window_min_votes unless given) weighted query
+    windows agreeing on one offset difference, best first."""
+    min_votes = params.window_min_votes if min_votes is None else min_votes
     videos_per_window: dict[float, set[str]] = defaultdict(set)
     for hit in hits:
         videos_per_window[hit.query_offset].add(hit.video_id)
@@ -81,8 +135,9 @@ def audio_candidates(hits: list[AudioHit], *, exclude: str | None = None) -> lis
         if hit.video_id == exclude:
             continue
         spread = len(videos_per_window[hit.query_offset])
-        weight = 1.0 if spread <= COMMON_WINDOW_VIDEOS else COMMON_WINDOW_VIDEOS / spread
-        difference = int(round((hit.ref_offset - hit.query_offset) / OFFSET_BIN_SECONDS))
+        common = params.common_window_videos
+        weight = 1.0 if spread <= common else common / spread
+        difference = int(round((hit.ref_offset - hit.query_offset) / params.window_offset_bin_seconds))
         ballots[(hit.video_id, difference)][hit.query_offset] = weight
     best: dict[str, AudioCandidate] = {}
     for (video_id, difference), weights in ballots.items():
@@ -90,6 +145,6 @@ def audio_candidates(hits: list[AudioHit], *, exclude: str | None = None) -> lis
         merged = {**ballots.get((video_id, difference - 1), {}), **ballots.get((video_id, difference + 1), {}),
                   **weights}
         votes = sum(merged.values())
-        if votes >= MIN_VOTES and (video_id not in best or votes > best[video_id].votes):
-            best[video_id] = AudioCandidate(video_id, votes, difference * OFFSET_BIN_SECONDS)
+        if votes >= min_votes and (video_id not in best or votes > best[video_id].votes):
+            best[video_id] = AudioCandidate(video_id, votes, difference * params.window_offset_bin_seconds)
     return sorted(best.values(), key=lambda candidate: -candidate.votes)

@@ -55,7 +55,7 @@ GRID: dict[tuple[str, str], tuple[float, ...]] = {
     ("search", "frame_score_floor"): (0.5, 0.6),
     ("align", "visual_match_score"): (0.5, 0.55, 0.6, 0.65, 0.7, 0.75),
     ("align", "visual_min_aligned_frames"): (2, 3, 4, 5),
-    ("audio", "same_max_ber"): (0.25, 0.3, 0.35),
+    ("audio", "max_false_alarm"): (1e-6, 1e-5, 1e-4, 1e-3),
     ("decision", "co_located_offset_seconds"): (1.0, 1.5, 2.5),
     ("decision", "co_located_speed_share"): (0.05, 0.1, 0.2),
 }
@@ -335,7 +335,7 @@ def record_half(items: list[DevItem], search_params: MatchParams, settings: Sett
                 # The cluster each setting links it to is the sweep's; the index keeps its own.
                 placeholder = Verdict(video_id=item.video_id, status="ok", is_duplicate=False, duplicate_of=None,
                                       duplicate_for="", verdict="unique", reason="", decided_at=datetime.now(UTC))
-                index_video(joined, index, item.video_id, placeholder)
+                index_video(joined, index, item.video_id, placeholder, search_params)
                 recorded.append(Recorded(item, joined, found))
                 progress(f"[{number}/{len(items)}] {item.video_id}: {len(found.frame_hits)} frame hits, "
                          f"{len(found.audio_hits)} sound-window hits ({time.perf_counter() - started:.1f} s)")

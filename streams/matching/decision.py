@@ -34,7 +34,7 @@ among those the earliest cluster root wins (a copy found both directly and throu
 indexed copies names the root: "clusters" gives each candidate's root and the root's position in
 the index order), then alignment.rank_key order (aligned evidence, then score). The chosen
 candidate's audio category gives the verdict. Without any frame match, a same-recording
-soundtrack (best = lowest bit error rate) gives audio_match_different_visuals; otherwise unique.
+soundtrack (best = lowest false-alarm probability) gives audio_match_different_visuals; otherwise unique.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class AudioResult(Protocol):
     def same_recording(self) -> bool: ...
     @property
     def ber(self) -> float: ...  # bit error rate of the aligned fingerprints, 0..1
+    @property
+    def false_alarm(self) -> float: ...  # probability that unrelated tracks align as well
     @property
     def offset(self) -> float: ...  # reference_time = speed * query_time + offset
     @property
@@ -109,7 +111,7 @@ def _state(value: Any) -> str:
 DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
     "align": ("visual_match_score", "visual_min_aligned_frames", "common_frame_videos"),
-    "audio": ("same_max_ber", "min_audio_seconds"),
+    "audio": ("max_false_alarm", "min_audio_seconds"),
 }
 
 
@@ -147,6 +149,11 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
             f"{params.align.visual_min_aligned_frames})")
+
+
+def _same_phrase(result: AudioResult, max_false_alarm: float) -> str:
+    return (f"unrelated tracks align as well with probability {result.false_alarm:.1e} <= audio.max_false_alarm "
+            f"{max_false_alarm:g}; bit error rate {result.ber:.2f}")
 
 
 def _line(match: VisualMatch | AudioResult) -> str:
@@ -202,7 +209,7 @@ def decide(
     the query's seconds of sound, for the reason when it has too little."""
     thresholds = decision_values(params)
     digest = params.digest()
-    max_ber = params.audio.same_max_ber
+    max_false_alarm = params.audio.max_false_alarm
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
     clusters = clusters or {}
@@ -231,29 +238,31 @@ def decide(
         frames = _frames_phrase(chosen, params)
         result = audio.get(video_id)
         if chosen in confirmed:
-            reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line (bit "
-                      f"error rate {result.ber:.2f} <= audio.same_max_ber {max_ber:.2f}; sound at {_line(result)}, "
-                      f"frames at {_line(chosen)}).")
+            reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
+                      f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
+                      f"{_line(chosen)}).")
             return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
-            reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording (bit error rate "
-                      f"{result.ber:.2f}) but on another time line (sound at {_line(result)}, frames at "
+            reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording "
+                      f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, frames at "
                       f"{_line(chosen)}; they must agree within decision.co_located_offset_seconds "
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
             return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
         if result is not None:
-            reason = (f"Not a duplicate: {frames}, but the soundtracks differ (bit error rate {result.ber:.2f} > "
-                      f"audio.same_max_ber {max_ber:.2f}): same scene, different recording.")
+            reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
+                      f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
+                      f"rate {result.ber:.2f}): same scene, different recording.")
             return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
         why = _no_audio_why(video_id, query_state, _state(reference_audio_states.get(video_id)),
                             query_audio_seconds, params)
         reason = f"Duplicate on frames alone: {frames}; {why}."
         return made(VerdictKind.DUPLICATE, video_id, chosen, None, reason)
 
-    same_audio = sorted(((result.ber, video_id) for video_id, result in audio.items() if result.same_recording))
+    same_audio = sorted(((result.false_alarm, result.ber, video_id) for video_id, result in audio.items()
+                         if result.same_recording))
     if same_audio:
-        ber, video_id = same_audio[0]
+        video_id = same_audio[0][-1]
         result = audio[video_id]
         weak = next((m for m in sorted(visual, key=rank_key) if m.video_id == video_id), None)
         if weak is not None:
@@ -263,11 +272,11 @@ def decide(
         else:
             frames = (f"no frames align (visual_match_score {params.align.visual_match_score:.2f}, "
                       f"visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
-        reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s (bit error rate "
-                  f"{ber:.2f} <= audio.same_max_ber {max_ber:.2f}) but {frames}: different visuals on one track.")
+        reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s "
+                  f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
         return made(VerdictKind.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
     reason = (f"Unique: no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with "
               f"mean similarity >= visual_match_score {params.align.visual_match_score:.2f}, and no soundtrack is "
-              f"the same recording (audio.same_max_ber {max_ber:.2f}).")
+              f"the same recording (audio.max_false_alarm {max_false_alarm:g}).")
     return made(VerdictKind.UNIQUE, None, None, None, reason)

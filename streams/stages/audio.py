@@ -20,9 +20,10 @@ log = logging.getLogger(__name__)
 
 def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
     from streams.audio.extract import extract_fingerprint
+    from streams.params import MatchParams
 
     with opened_media(accepted.uri, settings) as path:
-        fingerprint = extract_fingerprint(path, settings)
+        fingerprint = extract_fingerprint(path, settings, MatchParams.from_settings(settings).audio)
     return AudioHalf(
         state=AudioState(fingerprint.state),
         items=encode_array(fingerprint.items, "uint32"),

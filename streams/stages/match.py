@@ -40,7 +40,7 @@ def match_video(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> 
     timings["total"] = round((datetime.now(UTC) - joined.accepted.accepted_at).total_seconds(), 4)
     verdict = build_verdict(joined, decision, duplicate_of, timings,
                             model_info(joined.frames.model, joined.frames.model_version))
-    index_video(joined, index, duplicate_of or video_id, verdict)
+    index_video(joined, index, duplicate_of or video_id, verdict, params)
     return verdict
 
 
