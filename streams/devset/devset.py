@@ -10,7 +10,8 @@ the half of its source group: calibration (thresholds are chosen on it) or valid
 are reported on it); nothing made from one source group, and no soundtrack, photograph or
 background footage, is in both.
 
-`python -m streams.devset.devset DIR [--small]` builds it and prints the manifest's path."""
+`python -m streams.devset.devset DIR [--small]` builds it and prints the manifest's path;
+`python -m streams.devset.devset --summary MANIFEST` prints what a built set holds."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,8 +48,10 @@ SAME_VISUALS_DIFFERENT_AUDIO = "same_visuals_different_audio"
 SAME_AUDIO_DIFFERENT_VISUALS = "same_audio_different_visuals"
 SAME_PERSON_OTHER_WORDS = "same_person_other_words"
 UNRELATED = "unrelated"
-HARD_NEGATIVE_KINDS = (SAME_FILM_OTHER_SCENE, SAME_CAMERA_OTHER_MOMENT, SAME_SET_OTHER_MOMENT,
-                       SAME_VISUALS_DIFFERENT_AUDIO, SAME_AUDIO_DIFFERENT_VISUALS, SAME_PERSON_OTHER_WORDS, UNRELATED)
+# Originals that are also hard negatives: another moment of an earlier original's footage.
+FOOTAGE_NEGATIVES = (SAME_FILM_OTHER_SCENE, SAME_CAMERA_OTHER_MOMENT, SAME_SET_OTHER_MOMENT)
+HARD_NEGATIVE_KINDS = (*FOOTAGE_NEGATIVES, SAME_VISUALS_DIFFERENT_AUDIO, SAME_AUDIO_DIFFERENT_VISUALS,
+                       SAME_PERSON_OTHER_WORDS, UNRELATED)
 
 # Copy kinds and how many of each per half.
 COPY_KINDS: dict[str, int] = {
@@ -205,7 +209,7 @@ def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
 
     expected = UNIQUE
     return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
-                  (footage.related,) if footage.related else (), (footage.picture, *_sound_media(sound)),
+                  (), (footage.picture, *_sound_media(sound)),
                   footage.group, GROUP_HALF[footage.group], sound[0] != "none", seconds=footage.seconds)
 
 
@@ -372,11 +376,18 @@ class Planner:
         background, background_filter, media, what = self._background(rng, number, width, height, seconds)
         graph = (f"[0:v]{background_filter}[bg];[1:v]scale={edits.even(f'{width}*{share:.2f}')}:-2{border}[inset];"
                  f"[bg][inset]overlay=x=(W-w)*{x:.2f}:y=(H-h)*{y:.2f}:shortest=1,format=yuv420p[v]")
+        self._composite(kind, source, f"at {share:.0%} of the width{' with a border' if border else ''} at "
+                        f"({x:.2f}, {y:.2f}) over {what}, {width}x{height}", background, graph, media)
+
+    def _composite(self, kind: str, source: Recipe, what: str, first_input: Callable[[dict[str, Path]], list[str]],
+                   graph: str, media: tuple[str, ...]) -> None:
+        """A copy whose picture is composed (graph -> [v]) of input 0 and the source (input 1),
+        with the source's sound."""
         audio = ["-map", "1:a:0", *AUDIO] if source.has_audio else ["-an"]
-        self._copy(kind, source, f"at {share:.0%} of the width{' with a border' if border else ''} at "
-                   f"({x:.2f}, {y:.2f}) over {what}, {width}x{height}",
-                   lambda paths: [*background(paths), "-i", str(paths[source.video_id]), "-filter_complex", graph,
-                                  "-map", "[v]", *VIDEO, *audio, "-t", f"{seconds:.2f}"], media=media)
+        seconds = self.seconds[source.video_id]
+        self._copy(kind, source, what, lambda paths: [
+            *first_input(paths), "-i", str(paths[source.video_id]), "-filter_complex", graph, "-map", "[v]", *VIDEO,
+            *audio, "-t", f"{seconds:.2f}"], media=media)
 
     def _partner(self, rng: random.Random, width: int, height: int, seconds: float):
         """The other half of a duet: a photograph of the half panned, or its background footage."""
@@ -384,7 +395,8 @@ class Planner:
         if photo is None:
             return self._background(rng, 0, width, height, seconds)
         name, part = photo
-        return (lambda paths: ["-i", str(paths[name])], ken_burns(rng, seconds, width, height, part), (name,), f"the {part} of {name} panned")
+        return (lambda paths: ["-i", str(paths[name])], ken_burns(rng, seconds, width, height, part), (name,),
+                f"the {part} of {name} panned")
 
     def _copy_split_screen(self, kind: str) -> None:
         source = self.pick(kind, lambda recipe: True)
@@ -398,11 +410,8 @@ class Planner:
         stack = "vstack" if vertical else "hstack"
         graph = (f"[0:v]{partner_filter},fps=25[p];[1:v]{fit(width, height)},fps=25[s];"
                  f"{pair}{stack}=inputs=2:shortest=1,format=yuv420p[v]")
-        audio = ["-map", "1:a:0", *AUDIO] if source.has_audio else ["-an"]
-        self._copy(kind, source, f"a {'vertical' if vertical else 'side-by-side'} duet with {what}, the original "
-                   f"{'first' if first else 'second'}",
-                   lambda paths: [*partner(paths), "-i", str(paths[source.video_id]), "-filter_complex", graph,
-                                  "-map", "[v]", *VIDEO, *audio, "-t", f"{seconds:.2f}"], media=media)
+        self._composite(kind, source, f"a {'vertical' if vertical else 'side-by-side'} duet with {what}, the "
+                        f"original {'first' if first else 'second'}", partner, graph, media)
 
     def _copy_vertical_blur_fill(self, kind: str) -> None:
         source = self.pick(kind, lambda recipe: not recipe.video_id.startswith(("bbb_meadow", "street_d"))
@@ -521,8 +530,13 @@ class Planner:
         rng = self.rng(f"{related.video_id}:{kind}:{self.turn[kind]}")
         seconds = self.seconds[related.video_id]
         spec, what = self._soundtrack(rng, seconds)
+        self._resound(kind, related, spec, f"{related.video_id}'s pictures under {what}")
+
+    def _resound(self, kind: str, related: Recipe, spec: tuple, what: str) -> None:
+        """The related video's pictures, as they are, under another soundtrack."""
+        seconds = self.seconds[related.video_id]
         inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures under {what}",
+        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, what,
                        lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
                                       "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
                        seconds, _sound_media(spec))
@@ -564,11 +578,7 @@ class Planner:
             avoid = frozenset(sentence for sentence in SENTENCES if sentence in text)
             spec = ("voice", voice, bed, gain, speech_text(rng, seconds, avoid))
             what = f"the same voice ({voice}) and background saying other sentences"
-        inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, {what}",
-                       lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
-                                      "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
-                       seconds, _sound_media(spec))
+        self._resound(kind, related, spec, f"{related.video_id}'s pictures, {what}")
 
     def _negative_unrelated(self, kind: str) -> None:
         rng = self.rng(f"{self.half}:{kind}:{self.turn.get(kind, 0)}")
@@ -731,5 +741,44 @@ def read_manifest(path: Path, split: str | None = None) -> list[DevItem]:
                    if split is None or item.split == split), key=lambda item: item.order)
 
 
+def summary(manifest: Path) -> str:
+    """What a built set holds, as Markdown: items per half and kind, lengths, picture shapes."""
+    import av
+
+    items = read_manifest(manifest)
+    halves = (CALIBRATION, VALIDATION)
+    originals = [item for item in items if item.kind == ORIGINAL or item.kind in FOOTAGE_NEGATIVES]
+    copies = [item for item in items if item.expected_verdict == DUPLICATE]
+    negatives = [item for item in items if item.negative_type]
+    queries = [item for item in items if item.kind != ORIGINAL]
+    lines = [f"{len(items)} videos, {sum(item.duration for item in items) / 60:.1f} min; {len(originals)} originals "
+             f"(distinct footage), {len(copies)} copies, {len(negatives)} hard negatives "
+             f"({len(negatives) / len(queries):.0%} of the {len(queries)} queries)", "",
+             "| kind | expected | " + " | ".join(halves) + " | 4-12 s | > 12 s |", "| --- | --- | --- | --- | --- | --- |"]
+    for kind in sorted({item.kind for item in items}):
+        group = [item for item in items if item.kind == kind]
+        lines.append(f"| {kind} | {group[0].expected_verdict} | " + " | ".join(
+            str(sum(item.split == half for item in group)) for half in halves) +
+            f" | {sum(4 <= item.duration <= 12 for item in group)} | {sum(item.duration > 12 for item in group)} |")
+    lines.append("| all | | " + " | ".join(str(sum(item.split == half for item in items)) for half in halves) + " | | |")
+    for name, group in (("originals", originals), ("copies", copies), ("all videos", items)):
+        durations = sorted(item.duration for item in group)
+        lines.append(f"\n{name}: {sum(4 <= d <= 12 for d in durations) / len(durations):.0%} 4-12 s, "
+                     f"{sum(d < 4 for d in durations)} under 4 s, {sum(d > 12 for d in durations)} over 12 s, "
+                     f"median {durations[len(durations) // 2]:.1f} s, longest {durations[-1]:.1f} s")
+    shapes: Counter[str] = Counter()
+    for item in items:
+        with av.open(item.file) as container:
+            video = container.streams.video[0].codec_context
+            shapes["vertical" if video.height > video.width else ">= 720p" if min(video.width, video.height) >= 720
+                   else "< 720p"] += 1
+            shapes["audio stream" if container.streams.audio else "no audio stream"] += 1
+    lines.append("\npictures and sound: " + ", ".join(f"{count} {name}" for name, count in sorted(shapes.items())))
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    print(build_devset(Path(sys.argv[1]), Path(".cache"), small="--small" in sys.argv, progress=print))
+    if sys.argv[1] == "--summary":
+        print(summary(Path(sys.argv[2])))
+    else:
+        print(build_devset(Path(sys.argv[1]), Path(".cache"), small="--small" in sys.argv, progress=print))

@@ -95,7 +95,11 @@ def _download_debian(package: str, into: Path) -> Path:
         return found[-1]
     if shutil.which("apt-get") is None:
         raise RuntimeError(f"the Debian package {package} carries media of the development set: apt-get is needed")
-    subprocess.run(["apt-get", "download", "-q", package], cwd=into, check=True, capture_output=True)
+    download = ["apt-get", "download", "-q", package]
+    if subprocess.run(download, cwd=into, capture_output=True).returncode != 0:
+        # A fresh machine has no package lists yet: fetch them once, then try again.
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+        subprocess.run(download, cwd=into, check=True, capture_output=True)
     return _download_debian(package, into)
 
 
