@@ -69,7 +69,7 @@ REAL_OTHER_WORDS = {"jwp_office": ("jwp_intro", 0.0), "carphone": ("codec2_david
 # Groups whose own soundtrack is music (a voice-over can go on top of it).
 MUSICAL_GROUPS = {"bbb", "megamind", "rocket"}
 
-# Picture-in-picture backgrounds' colours where the background is a gradient, one per copy:
+# Picture-in-picture backgrounds' colours where the background is a gradient, one per half:
 # FFmpeg's gradients source picks random ones otherwise (whatever its seed).
 GRADIENT_COLOURS = ("seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a", "seed=5:n=2:c0=0x203060:c1=0xc0a040")
 
@@ -355,7 +355,7 @@ class Planner:
         """Moving footage behind an inset (the half's background clip, at a random moment, maybe
         mirrored), one copy in three a gradient: (input arguments, filter of input 0, media)."""
         if number % 3 == 2:
-            colours = GRADIENT_COLOURS[number % len(GRADIENT_COLOURS)]
+            colours = GRADIENT_COLOURS[HALVES.index(self.half)]  # one per half: a shared one would be a source
             return (lambda paths: ["-f", "lavfi", "-i", f"gradients=size={width}x{height}:rate=25:speed=0.02:"
                                    f"duration={seconds:.2f}:{colours}"], "null", (), "a moving gradient")
         media, length = self.materials.backgrounds
@@ -368,7 +368,7 @@ class Planner:
         source = self.pick(kind, lambda recipe: True)
         number = self.turn[kind] - 1
         rng = self.rng(f"{source.video_id}:{kind}")
-        width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
+        width, height = rng.choice([(1280, 720), (854, 480)])  # a 30 % inset of a vertical frame is a stamp
         share = rng.uniform(0.3, 0.7)
         x, y = rng.random(), rng.random()
         border = rng.choice(["", f",pad=iw+{2 * (t := rng.randint(3, 10))}:ih+{2 * t}:{t}:{t}:color=white"])
