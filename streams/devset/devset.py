@@ -31,7 +31,7 @@ from streams.devset import edits
 from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
 from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, GROUP_HALF, HALVES, MUSIC, ORIGINAL,
                                     PHOTOS, SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
-                                    SENTENCES, SHAPES, TRACKS, VALIDATION, Footage)
+                                    SENTENCES, SHAPES, SILENT_OWN_GROUPS, TRACKS, VALIDATION, Footage)
 from streams.devset.packaged import packaged_media
 from streams.devset.samples import ffmpeg
 
@@ -293,7 +293,7 @@ class Planner:
 
     def has_sound(self, recipe: Recipe) -> bool:
         spec = self.sounds.get(self.root.get(recipe.video_id, ""), ("none",))
-        return recipe.has_audio and spec[0] not in ("silent", "none") and recipe.video_id != "world"
+        return recipe.has_audio and spec[0] not in ("silent", "none") and recipe.group not in SILENT_OWN_GROUPS
 
     def has_music(self, recipe: Recipe) -> bool:
         spec = self.sounds.get(recipe.video_id, ("none",))
