@@ -61,6 +61,10 @@ def test_worst_misses_put_wrong_clusters_and_false_duplicates_first():
     assert [miss.video_id for miss in misses] == ["a_pip", "b", "a_blur", "c_track"]
     assert worst_misses(RUN, limit=1)[0].video_id == "a_pip"
     assert not any(is_correct(miss) for miss in misses)
+    cascade = [outcome("a_pip", "picture_in_picture", "duplicate", ("a",), "duplicate", "b")._replace(
+        video_id=f"pip{n}") for n in range(3)]
+    assert [miss.video_id for miss in worst_misses(cascade + RUN, limit=5)] == ["pip0", "b", "a_blur", "c_track",
+                                                                                 "pip1"]
 
 
 def test_speed_per_minute_of_video():

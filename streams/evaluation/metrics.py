@@ -138,8 +138,14 @@ def severity(outcome: Outcome) -> int:
 
 
 def worst_misses(outcomes: Iterable[Outcome], limit: int = 10) -> list[Outcome]:
-    wrong = [outcome for outcome in outcomes if not is_correct(outcome)]
-    return sorted(wrong, key=lambda outcome: -severity(outcome))[:limit]
+    """The wrong verdicts, worst first: the worst of each kind before a second of any kind, so
+    that one cascade (copies of one mis-clustered original) does not fill the list."""
+    wrong = sorted((outcome for outcome in outcomes if not is_correct(outcome)), key=lambda outcome: -severity(outcome))
+    firsts: list[Outcome] = []
+    rest: list[Outcome] = []
+    for outcome in wrong:
+        (rest if any(first.kind == outcome.kind for first in firsts) else firsts).append(outcome)
+    return (firsts + rest)[:limit]
 
 
 def seconds_per_video_minute(seconds: Mapping[str, float], video_seconds: float) -> dict[str, float | None]:
