@@ -7,9 +7,9 @@ PY        := $(VENV)/bin/python
 TRITON    := .cache/triton
 STAMP     := $(VENV)/.installed
 
-.PHONY: setup ffmpeg docker-compose demo up test test-fast bench eval schemas clean
+.PHONY: setup ffmpeg docker-compose espeak-ng sox demo up test test-fast bench eval schemas clean
 
-setup: $(STAMP) ffmpeg docker-compose triton
+setup: $(STAMP) ffmpeg docker-compose espeak-ng sox triton
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $$(infra/dev/python312.sh) -m venv $(VENV)
@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Commands from Debian packages of the same name: ffmpeg, and docker-compose (which validates
-# docker-compose.yaml in the tests; no Docker engine needed).
-ffmpeg docker-compose:
+# Commands from Debian packages of the same name: ffmpeg, docker-compose (which validates
+# docker-compose.yaml in the tests; no Docker engine needed), espeak-ng (the development set's
+# narrations) and sox (measuring and converting sound by hand).
+ffmpeg docker-compose espeak-ng sox:
 	@command -v $@ >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@ >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@ >/dev/null; fi; }

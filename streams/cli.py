@@ -129,7 +129,7 @@ def _index(args, settings: Settings) -> int:
 def _eval(args, settings: Settings) -> int:
     from streams.evaluation.runner import run_eval
 
-    return run_eval(args.manifest, args.json)
+    return run_eval(args.manifest, args.json, args.split)
 
 
 def _calibrate(args, settings: Settings) -> int:
@@ -179,6 +179,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the stream and the PDQ baseline on a development set")
     evaluate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")
     evaluate.add_argument("--json", type=Path, help="also write the full report here as JSON")
+    evaluate.add_argument("--split", choices=["validation", "calibration", "all"], default="validation",
+                          help="the half of the set reported before the whole set (all: the whole set only)")
     calibrate = commands.add_parser("calibrate", help="sweep the matching parameters on the calibration half of a "
                                     "development set, print the best settings and the chosen values")
     calibrate.add_argument("manifest", type=Path, help="manifest.json written by `dupstream devset build`")

@@ -3,37 +3,103 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import av
 import pytest
 
-from streams.devset.devset import (DUPLICATE, HARD_NEGATIVE_KINDS, ORIGINAL, SMALL_SET, build_devset, plan,
-                                   read_manifest)
+from streams.devset.devset import (AUDIO_KINDS, COPY_KINDS, DUPLICATE, HARD_NEGATIVE_KINDS, SMALL_SET, UNIQUE,
+                                   VISUAL_MATCH_DIFFERENT_AUDIO, all_recipes, build_devset, plan, read_manifest)
+from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, GROUP_HALF, PHOTOS, TRACKS,
+                                    VALIDATION)
+from streams.devset.packaged import PACKAGED_MEDIA
 from tests.conftest import CACHE
+
+RECIPES = plan()
+BY_ID = {recipe.video_id: recipe for recipe in RECIPES}
+ORIGINALS = [recipe for recipe in RECIPES if recipe.video_id in {footage.video_id for footage in FOOTAGE}]
+COPIES = [recipe for recipe in RECIPES if recipe.expected_verdict == DUPLICATE]
+NEGATIVES = [recipe for recipe in RECIPES if recipe.kind in HARD_NEGATIVE_KINDS]
+
+
+def short(recipe) -> bool:
+    return 4 <= recipe.seconds <= 12
 
 
 def test_the_full_plan_has_every_kind_of_copy_and_of_hard_negative():
-    recipes = plan()
-    ids = [recipe.video_id for recipe in recipes]
-    assert len(ids) == len(set(ids))
-    copy_kinds = {recipe.kind for recipe in recipes if recipe.expected_verdict == DUPLICATE}
-    assert len(copy_kinds) >= 14
-    assert {"reencode_low_bitrate", "downscale", "crop", "mirror", "letterbox", "overlay", "colour", "grayscale",
-            "blur", "noise", "speed", "framerate", "trimmed", "intro_outro", "picture_in_picture", "combination",
-            "audio_volume", "audio_reencode", "audio_noise"} <= copy_kinds
-    assert set(HARD_NEGATIVE_KINDS) <= {recipe.kind for recipe in recipes}
+    assert len(BY_ID) == len(RECIPES) and 250 <= len(RECIPES) <= 400
+    copy_kinds = {recipe.kind for recipe in COPIES}
+    assert set(COPY_KINDS) | set(AUDIO_KINDS) | {"natural_copy"} == copy_kinds
+    assert {"rotate", "picture_in_picture", "split_screen", "vertical_blur_fill", "stack", "copy_of_copy",
+            "compilation", "intro_outro", "audio_quiet", "audio_loud_clipped", "speech_over_music"} <= copy_kinds
+    assert set(HARD_NEGATIVE_KINDS) == {recipe.kind for recipe in NEGATIVES}
+    queries = [recipe for recipe in RECIPES if recipe.kind != "original"]
+    assert len(NEGATIVES) >= 0.3 * len(queries)
 
 
-def test_every_copy_and_negative_is_published_after_the_video_it_relates_to():
-    for recipes in (plan(), plan(small=True)):
+def test_originals_are_real_footage_from_six_packages_mostly_short_clips():
+    assert len(ORIGINALS) >= 30
+    packages = {PACKAGED_MEDIA[footage.picture][0].split("==")[0] for footage in FOOTAGE}
+    assert len(packages) >= 6, packages
+    for group in (ORIGINALS, COPIES):
+        assert sum(map(short, group)) >= 0.4 * len(group)
+        assert all(4 <= recipe.seconds <= 120 for recipe in group)
+    assert {footage.shape for footage in FOOTAGE} >= {"vertical", "720p", "1080p"}
+    sounds = {footage.sound[0] for footage in FOOTAGE}
+    assert {"own", "track", "voice", "silent", "none"} <= sounds
+
+
+def test_each_hard_negative_type_has_short_and_long_clips():
+    for kind in set(HARD_NEGATIVE_KINDS) - {"same_set_other_moment"}:  # two short clips of one set
+        lengths = [recipe.seconds for recipe in NEGATIVES if recipe.kind == kind]
+        assert min(lengths) <= 12 and max(lengths) > 12, (kind, lengths)
+    for recipe in NEGATIVES:
+        assert recipe.expected_verdict != DUPLICATE
+        assert recipe.related is not None or recipe.kind == "unrelated"
+    assert {recipe.expected_verdict for recipe in NEGATIVES if recipe.kind == "same_person_other_words"} == {
+        VISUAL_MATCH_DIFFERENT_AUDIO}
+    assert {recipe.expected_verdict for recipe in NEGATIVES if recipe.kind == "same_camera_other_moment"} == {UNIQUE}
+
+
+def test_every_copy_and_negative_is_published_after_what_it_comes_from():
+    for recipes in (RECIPES, plan(small=True)):
         position = {recipe.video_id: number for number, recipe in enumerate(recipes)}
         for recipe in recipes:
-            if recipe.related is not None:
-                assert position[recipe.related] < position[recipe.video_id], recipe.video_id
+            for earlier in (*recipe.sources, *([recipe.related] if recipe.related else [])):
+                assert position[earlier] < position[recipe.video_id], recipe.video_id
+    assert [(r.video_id, r.what) for r in plan()] == [(r.video_id, r.what) for r in RECIPES], "the plan is seeded"
+    assert [recipe.video_id for recipe in RECIPES] != [recipe.video_id for recipe in all_recipes()], "shuffled"
 
 
-def test_the_small_set_is_the_listed_dozen():
-    assert sorted(recipe.video_id for recipe in plan(small=True)) == sorted(SMALL_SET)
+def test_no_source_group_soundtrack_or_picture_is_in_both_halves():
+    assert {recipe.split for recipe in RECIPES} == {CALIBRATION, VALIDATION}
+    halves_of_group: dict[str, set[str]] = {}
+    for recipe in RECIPES:
+        halves_of_group.setdefault(recipe.group, set()).add(recipe.split)
+        for source in recipe.sources:
+            assert BY_ID[source].split == recipe.split, (recipe.video_id, source)
+    assert all(len(halves) == 1 for halves in halves_of_group.values())
+    media_halves: dict[str, set[str]] = {}
+    for recipe in RECIPES:
+        for media in recipe.media:
+            media_halves.setdefault(media, set()).add(recipe.split)
+    assert all(len(halves) == 1 for halves in media_halves.values()), media_halves
+    assert not set(PHOTOS[CALIBRATION]) & set(PHOTOS[VALIDATION])
+    assert not {name for name, _ in TRACKS[CALIBRATION]} & {name for name, _ in TRACKS[VALIDATION]}
+    assert BACKGROUNDS[CALIBRATION] != BACKGROUNDS[VALIDATION]
+    assert all(BY_ID[bumper].split == half for half, (bumper, _, _) in BUMPERS.items())
+    counts = Counter(GROUP_HALF[footage.group] for footage in FOOTAGE)
+    assert abs(counts[CALIBRATION] - counts[VALIDATION]) <= 2
+
+
+def test_the_small_set_is_closed_and_has_both_halves_short_clips_and_hard_negatives():
+    small = plan(small=True)
+    assert sorted(recipe.video_id for recipe in small) == sorted(SMALL_SET)
+    assert {recipe.split for recipe in small} == {CALIBRATION, VALIDATION}
+    assert sum(recipe.kind in HARD_NEGATIVE_KINDS for recipe in small) >= 5
+    assert sum(map(short, small)) >= len(small) // 2
+    assert not any(media.endswith((".avi", ".mpg", ".webm")) for recipe in small for media in recipe.media), \
+        "CI's subset avoids the large Debian packages of footage"
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +115,26 @@ def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manif
         with av.open(item.file) as container:
             assert container.streams.video, item.video_id
             assert container.duration / 1e6 == pytest.approx(item.duration, abs=0.1)
+        assert item.split in (CALIBRATION, VALIDATION) and item.source_group
         if item.expected_verdict == DUPLICATE:
             original = by_id[item.expected_duplicate_of]
-            assert original.kind in (ORIGINAL, "unrelated", "same_film_other_scene")
-            assert original.order < item.order
+            assert original.expected_verdict == UNIQUE and original.order < item.order
         else:
             assert item.expected_duplicate_of is None
-    assert by_id["bikes_funkyrobot"].expected_verdict == "visual_match_different_audio"
-    assert by_id["revenge_1918"].expected_verdict == "audio_match_different_visuals"
+        assert (item.negative_type is not None) == (item.kind in HARD_NEGATIVE_KINDS)
+    assert by_id["bbb_burrow_same_visuals_different_audio"].expected_verdict == "visual_match_different_audio"
+    assert by_id["bbb_burrow_same_audio_different_visuals"].expected_verdict == "audio_match_different_visuals"
     raw = json.loads(small_manifest.read_text())["items"][0]
     assert not raw["file"].startswith("/"), "files are relative to the manifest, so the set can move"
+    calibration = read_manifest(small_manifest, split=CALIBRATION)
+    validation = read_manifest(small_manifest, split=VALIDATION)
+    assert {item.split for item in calibration} == {CALIBRATION} and validation
+    assert len(calibration) + len(validation) == len(items)
+    with pytest.raises(ValueError):
+        read_manifest(small_manifest, split="test")
 
 
-def test_copies_keep_or_change_the_picture_as_labelled(small_manifest):
+def test_copies_keep_or_change_the_picture_and_sound_as_labelled(small_manifest):
     by_id = {item.video_id: item for item in read_manifest(small_manifest)}
 
     def first_frame(video_id: str):
@@ -69,9 +142,12 @@ def test_copies_keep_or_change_the_picture_as_labelled(small_manifest):
             frame = next(container.decode(video=0)).to_ndarray(width=64, height=36, format="gray")
         return frame.astype(float)
 
-    original = first_frame("world")
-    mirrored = first_frame("world_mirror")
+    original, mirrored = first_frame("bikes"), first_frame("bikes_mirror")
     assert abs(mirrored[:, ::-1] - original).mean() < abs(mirrored - original).mean()
-    with av.open(by_id["bikes_1918_audio_noise"].file) as copy, av.open(by_id["bikes_1918"].file) as source:
-        assert copy.streams.audio and source.streams.audio
-        assert copy.streams.video[0].codec_context.width == source.streams.video[0].codec_context.width
+    with av.open(by_id["bbb_rodents_rotate"].file) as rotated, av.open(by_id["bbb_rodents"].file) as source:
+        turned = rotated.streams.video[0].codec_context
+        width, height = source.streams.video[0].codec_context.width, source.streams.video[0].codec_context.height
+        assert (turned.width, turned.height) in ((width, height), (height, width))
+    with av.open(by_id["bbb_title_vertical_blur_fill"].file) as vertical:
+        assert vertical.streams.video[0].codec_context.height > vertical.streams.video[0].codec_context.width
+    assert by_id["bikes_audio_quiet"].duration == pytest.approx(by_id["bikes"].duration, abs=0.1)

@@ -10,12 +10,32 @@ import sys
 
 import pytest
 
-from streams.devset.devset import SMALL_SET, build_devset, read_manifest
+from streams.devset.devset import SMALL_SET, DevItem, build_devset, read_manifest
+from streams.evaluation.runner import clusters, outcomes
 from tests.conftest import CACHE, REPO
 
-pytestmark = pytest.mark.integration
+
+def item(order: int, video_id: str, kind: str, duplicate_of: str | None = None, contains=()) -> DevItem:
+    expected = "duplicate" if duplicate_of else "unique"
+    return DevItem(video_id, f"/set/{video_id}.mp4", order, expected, duplicate_of, duplicate_of, kind, "", 6.0,
+                   "validation", "g", None, tuple(contains))
 
 
+def test_a_pointer_is_right_only_inside_the_cluster_and_a_compilation_belongs_to_each_it_contains():
+    items = [item(1, "a", "original"), item(2, "b", "original"), item(3, "a_crop", "crop", "a"),
+             item(4, "ab_mix", "compilation", "a", contains=("a", "b")), item(5, "b_mirror", "mirror", "b")]
+    accepted = clusters(items)
+    assert accepted["a_crop"] == {"a", "a_crop", "ab_mix"}
+    assert accepted["ab_mix"] == {"a", "a_crop", "ab_mix", "b", "b_mirror"}
+    assert accepted["b_mirror"] == {"b", "b_mirror", "ab_mix"}
+    scored = outcomes(items, {"a_crop": ("duplicate", "b", "wrong cluster"), "b_mirror": ("duplicate", "ab_mix", "")})
+    assert [o.expected_cluster for o in scored[:2]] == [frozenset(), frozenset()]
+    assert scored[2].duplicate_of not in scored[2].expected_cluster
+    assert scored[4].duplicate_of in scored[4].expected_cluster
+    assert scored[0].verdict == "failed", "a video without a verdict has failed"
+
+
+@pytest.mark.integration
 @pytest.mark.timeout(400)
 def test_eval_scores_every_video_of_the_small_set_for_both_systems(tmp_path):
     manifest = build_devset(tmp_path / "devset", CACHE, small=True)
@@ -24,6 +44,8 @@ def test_eval_scores_every_video_of_the_small_set_for_both_systems(tmp_path):
                           capture_output=True, text=True, timeout=360, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| overall |" in done.stdout and "seconds per video-minute" in done.stdout
+    assert "## The validation half" in done.stdout and "## The whole set" in done.stdout
+    assert "| < 8 s |" in done.stdout and "hard negatives called duplicate" in done.stdout
 
     report = json.loads(report_path.read_text())
     items = read_manifest(manifest)
@@ -39,3 +61,9 @@ def test_eval_scores_every_video_of_the_small_set_for_both_systems(tmp_path):
     assert {"frames", "audio", "match", "end_to_end"} <= set(report["dupstream"]["seconds_per_video_minute"])
     assert all(v["dupstream"]["verdict"] != "failed" for v in report["verdicts"]), report["verdicts"]
     assert any(name.startswith("python") for name in report["peak_memory_mib"])
+    validation = [item for item in items if item.split == "validation"]
+    half = report["halves"]["validation"]
+    assert half["videos"] == len(validation) == half["dupstream"]["overall"]["count"]
+    assert set(half["dupstream"]["hard_negatives_called_duplicate"]) == {
+        item.kind for item in validation if item.negative_type}
+    assert sum(band["count"] for band in report["dupstream"]["per_length_band"].values()) == len(items)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.evaluation.metrics import (Outcome, confusion, false_positive_rate, is_correct, scores,
-                                        scores_per_kind, seconds_per_video_minute, stage_totals, worst_misses)
+from streams.evaluation.metrics import (Outcome, by_length_band, confusion, duplicates_by_type, false_positive_rate,
+                                        is_correct, length_band, scores, scores_per_kind, seconds_per_video_minute,
+                                        stage_totals, worst_misses)
 
 
 def outcome(video_id, kind, expected, cluster, verdict, duplicate_of=None) -> Outcome:
@@ -60,6 +61,10 @@ def test_worst_misses_put_wrong_clusters_and_false_duplicates_first():
     assert [miss.video_id for miss in misses] == ["a_pip", "b", "a_blur", "c_track"]
     assert worst_misses(RUN, limit=1)[0].video_id == "a_pip"
     assert not any(is_correct(miss) for miss in misses)
+    cascade = [outcome("a_pip", "picture_in_picture", "duplicate", ("a",), "duplicate", "b")._replace(
+        video_id=f"pip{n}") for n in range(3)]
+    assert [miss.video_id for miss in worst_misses(cascade + RUN, limit=5)] == ["pip0", "b", "a_blur", "c_track",
+                                                                                 "pip1"]
 
 
 def test_speed_per_minute_of_video():
@@ -68,3 +73,18 @@ def test_speed_per_minute_of_video():
     assert seconds_per_video_minute(totals, 90.0) == {"frames": 2.0, "match": pytest.approx(1 / 3),
                                                       "audio": pytest.approx(1 / 6)}
     assert seconds_per_video_minute({"frames": 1.0}, 0.0) == {"frames": None}
+
+
+def test_hard_negatives_called_duplicate_by_type():
+    table = duplicates_by_type(RUN, ("unrelated", "same_visuals_different_audio", "no such kind"))
+    assert table == {"unrelated": {"count": 1, "called_duplicate": 1, "rate": 1.0},
+                     "same_visuals_different_audio": {"count": 1, "called_duplicate": 0, "rate": 0.0}}
+
+
+def test_outcomes_fall_in_length_bands_shortest_first():
+    timed = [outcome._replace(duration=seconds) for outcome, seconds in zip(RUN, (4, 7.99, 8, 19.9, 20, 60, 5, 5))]
+    bands = by_length_band(timed)
+    assert list(bands) == ["< 8 s", "8-20 s", "> 20 s"]
+    assert [len(group) for group in bands.values()] == [4, 2, 2]
+    assert length_band(0.5) == "< 8 s" and length_band(120) == "> 20 s"
+    assert list(by_length_band(timed[:2])) == ["< 8 s"]

