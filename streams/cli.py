@@ -49,6 +49,29 @@ def _watch(args, settings: Settings) -> int:
     return 0 if not args.count else 1
 
 
+def _remove(args, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from streams.kafka.clients import removal_line, removal_results, request_removals
+
+    try:
+        requests = request_removals(settings, args.video_ids, args.reason)
+    except ValidationError as error:
+        raise SystemExit(f"dupstream: not a video id: {error}") from None
+    print(f"removal requested: {', '.join(request.video_id for request in requests)}", flush=True)
+    if not args.wait:
+        return 0
+    answered = 0
+    for result in removal_results(settings, requests, args.wait):
+        print(removal_line(result), flush=True)
+        answered += 1
+    if answered < len(requests):
+        print(f"dupstream: {len(requests) - answered} removals without a result after {args.wait:g} s; they are "
+              "queued behind the videos being matched", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _demo(args, settings: Settings) -> int:
     from streams.demo import run_demo
 
@@ -167,6 +190,11 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--from-beginning", action="store_true", help="also the verdicts already on the topic")
+    remove = commands.add_parser("remove", help="take videos out of the index (video-removed events)")
+    remove.add_argument("video_ids", nargs="+", metavar="VIDEO_ID")
+    remove.add_argument("--reason", help="why (carried into the result and the worker's log)")
+    remove.add_argument("--wait", type=float, default=60.0, metavar="S",
+                        help="wait up to S seconds for the results and print them (0: do not wait)")
     commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
@@ -191,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
+HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "remove": _remove, "demo": _demo,
             "topics": _topics, "bench": _bench, "index": _index, "eval": _eval, "devset": _devset,
             "config": _config, "calibrate": _calibrate}
 

@@ -164,3 +164,59 @@ def test_an_engine_failing_after_open_is_index_unavailable(tmp_path, open_at):
         with pytest.raises(IndexUnavailable) as caught:
             call()
         assert caught.value.code == "index_unavailable" and caught.value.retriable
+
+
+def clustered(index, count: int = 3):
+    """Videos a (the root), then b, c... duplicates of a, each with 2 frames and soundtrack windows."""
+    rng = np.random.default_rng(7)
+    names = [chr(ord("a") + i) for i in range(count)]
+    for sequence, name in enumerate(names, 1):
+        signs = np.where(rng.random((2, AUDIO_WINDOW_BITS)) < 0.5, -1.0, 1.0).astype(np.float32)
+        index.add_audio(name, signs, np.array([0.0, 1.024], np.float32))
+        index.add_video(video(name, cluster_id="a", sequence=sequence), np.arange(2, dtype=np.float32),
+                        unit(rng.normal(size=(2, 512))))
+    return names
+
+
+def test_removing_a_root_hands_the_cluster_to_the_earliest_member(tmp_path, open_at):
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    clustered(index)
+    assert [member.video_id for member in index.cluster_members("a")] == ["a", "b", "c"]
+    done = take_down(index, "a")
+    assert done == (True, "a", "b", ["b", "c"], {"frames": 2, "audio": 2, "videos": 1})
+    assert index.get_video("a") is None
+    assert [(m.video_id, m.cluster_id) for m in index.cluster_members("b")] == [("b", "b"), ("c", "b")]
+    assert index.cluster_members("a") == []
+    assert index.stats() == {"videos": 2, "frames": 4, "audio": 4}
+    # The frames carry the new root too, and none of a's frames or windows is found any more.
+    assert {hit.video_id for hit in index.search_frames(unit(np.ones((1, 512))), np.zeros(1), limit=10,
+                                                        score_floor=-1)} == {"b", "c"}
+    assert index.last_sequence() == 3
+
+
+def test_removing_twice_or_an_unknown_id_changes_nothing(tmp_path, open_at):
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    clustered(index)
+    assert take_down(index, "c") == (True, "a", None, [], {"frames": 2, "audio": 2, "videos": 1})
+    assert take_down(index, "c") == (False, None, None, [], {"frames": 0, "audio": 0, "videos": 0})
+    assert take_down(index, "nobody") == (False, None, None, [], {"frames": 0, "audio": 0, "videos": 0})
+    assert [(m.video_id, m.cluster_id) for m in index.cluster_members("a")] == [("a", "a"), ("b", "a")]
+    index.close()
+    assert open_at(tmp_path).stats() == {"videos": 2, "frames": 4, "audio": 4}
+
+
+def test_sequences_keep_growing_after_a_removal(tmp_path, open_at):
+    """The next video's sequence is past the highest stored, not the count, which removals lower."""
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    assert index.last_sequence() == 0
+    clustered(index, count=12)  # sequences 1..12: ordered as numbers, not as text
+    take_down(index, "b")
+    assert (index.video_count(), index.last_sequence()) == (11, 12)
+    take_down(index, "l")
+    assert index.last_sequence() == 11

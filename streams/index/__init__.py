@@ -90,6 +90,25 @@ class VideoIndex(Protocol):
 
     def close(self) -> None: ...
 
+    # Takedowns (streams.index.takedown); the match stage applies them in its one order.
+
+    def last_sequence(self) -> int:
+        """The highest `sequence` stored, 0 when none: removals leave gaps, so the count is not it."""
+        ...
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        """The videos whose cluster root is cluster_id (the root among them), earliest first."""
+        ...
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        """Make cluster_id the cluster root of these videos, on their records and their frames."""
+        ...
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        """Delete the video's frames and soundtrack windows, then its record (whose presence marks
+        a video indexed); the points deleted per collection. Deleting what is absent deletes nothing."""
+        ...
+
 
 NAMESPACE = uuid.UUID("6f1c1c2e-5b1a-4c55-9d0e-1f2a3b4c5d6e")
 

@@ -50,6 +50,17 @@ def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact
             for vector in np.asarray(vectors, np.float32)]
 
 
+SCROLL_PAGE = 256  # records per scroll request when listing a cluster
+
+
+def _field_is(key: str, value: str | list[str]):
+    """A filter on a keyword field: equal to value, or to any of a list of values."""
+    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue
+
+    match = MatchAny(value) if isinstance(value, list) else MatchValue(value)
+    return Filter(must=[FieldCondition(key, match=match)])
+
+
 def _write(shard, points: list) -> None:
     """Upsert, flush, and index the shard once its unindexed part passes the indexing threshold."""
     from qdrant_edge import UpdateOperation
@@ -92,7 +103,11 @@ class EdgeIndex:
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
-        self._frames.update(UpdateOperation.create_field_index("video_id", PayloadSchemaType.Keyword))
+        for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
+                                   (self._audio, "video_id", PayloadSchemaType.Keyword),
+                                   (self._videos, "cluster_id", PayloadSchemaType.Keyword),
+                                   (self._videos, "sequence", PayloadSchemaType.Integer)):  # order_by needs it
+            shard.update(UpdateOperation.create_field_index(field, kind))
 
     def _engine(self, action: str):
         return unavailable_on_error(str(self.directory), action)
@@ -149,6 +164,53 @@ class EdgeIndex:
             results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor,
                                                                                   exact=False)))
         return audio_hits(offsets, results)
+
+    def last_sequence(self) -> int:
+        from qdrant_edge import Direction, OrderBy, ScrollRequest
+
+        with self._engine("read the last sequence"):
+            records, _ = self._videos.scroll(ScrollRequest(limit=1, with_payload=True,
+                                                           order_by=OrderBy("sequence", Direction.Desc)))
+        return int(records[0].payload["sequence"]) if records else 0
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        from qdrant_edge import ScrollRequest
+
+        members, offset = [], None
+        with self._engine("read a cluster"):
+            while True:
+                records, offset = self._videos.scroll(ScrollRequest(
+                    offset=offset, limit=SCROLL_PAGE, filter=_field_is("cluster_id", cluster_id), with_payload=True))
+                members += [video_from_payload(record.payload) for record in records]
+                if offset is None:
+                    return sorted(members, key=lambda video: video.sequence)
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        from qdrant_edge import UpdateOperation
+
+        with self._engine("re-point a cluster"):
+            self._frames.update(UpdateOperation.set_payload_by_filter(_field_is("video_id", video_ids),
+                                                                      {"cluster_id": cluster_id}))
+            self._videos.update(UpdateOperation.set_payload([video_point_id(v) for v in video_ids],
+                                                            {"cluster_id": cluster_id}))
+            for shard in (self._frames, self._videos):
+                shard.flush()
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        from qdrant_edge import CountRequest, UpdateOperation
+
+        of_video = _field_is("video_id", video_id)
+        removed = {}
+        with self._engine("delete the video"):
+            for kind, shard in (("frames", self._frames), ("audio", self._audio)):
+                removed[kind] = shard.count(CountRequest(exact=True, filter=of_video))
+                shard.update(UpdateOperation.delete_points_by_filter(of_video))
+                shard.flush()
+            record = [video_point_id(video_id)]
+            removed["videos"] = len(self._videos.retrieve(record, with_payload=False, with_vector=False))
+            self._videos.update(UpdateOperation.delete_points(record))
+            self._videos.flush()
+        return removed
 
     def stats(self) -> dict[str, int]:
         return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,

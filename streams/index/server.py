@@ -41,6 +41,14 @@ AUDIO_DESCRIPTION = (
 )
 
 
+def _field_is(key: str, value: str | list[str]):
+    """A filter on a keyword field: equal to value, or to any of a list of values."""
+    from qdrant_client import models
+
+    match = models.MatchAny(any=value) if isinstance(value, list) else models.MatchValue(value=value)
+    return models.Filter(must=[models.FieldCondition(key=key, match=match)])
+
+
 def _split(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -55,9 +63,10 @@ class ServerIndex:
         self.videos = f"{prefix}_videos"
         self.audio = f"{prefix}_audio"
         try:
-            self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, keyword_fields=("video_id", "cluster_id"))
-            self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, keyword_fields=("cluster_id",))
-            self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, keyword_fields=("video_id",),
+            self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, indexed=("video_id", "cluster_id"))
+            # order_by (the last sequence) needs an integer index on sequence.
+            self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, indexed=("cluster_id", "sequence"))
+            self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, indexed=("video_id",),
                                     binary=True)
         except Exception as error:
             raise IndexError_(f"cannot open the collections {self.frames}, {self.videos}, {self.audio} on {where}: "
@@ -71,9 +80,10 @@ class ServerIndex:
         client = QdrantClient(url=settings.qdrant_location, api_key=settings.qdrant_api_key or None)
         return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location)
 
-    def _ensure_collection(self, name: str, dim: int, description: str, keyword_fields: tuple[str, ...],
+    def _ensure_collection(self, name: str, dim: int, description: str, indexed: tuple[str, ...],
                            binary: bool = False) -> None:
-        """binary: ±1 vectors compared by dot product, binary-quantized (soundtrack windows)."""
+        """indexed: payload fields to index (keyword; `sequence` integer). binary: ±1 vectors compared by
+        dot product, binary-quantized (soundtrack windows)."""
         from qdrant_client import models
 
         if not self.client.collection_exists(name):
@@ -101,8 +111,9 @@ class ServerIndex:
                 # Workers starting together race to create it; losing the race is fine.
                 if not self.client.collection_exists(name):
                     raise
-        for field in keyword_fields:
-            self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD, wait=True)
+        for field in indexed:
+            kind = models.PayloadSchemaType.INTEGER if field == "sequence" else models.PayloadSchemaType.KEYWORD
+            self.client.create_payload_index(name, field, kind, wait=True)
 
     def _server(self, action: str):
         return unavailable_on_error(self.where, action)
@@ -155,6 +166,45 @@ class ServerIndex:
 
     def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
         return audio_hits(offsets, self._search(self.audio, windows, limit, score_floor, ["video_id", "offset"]))
+
+    def last_sequence(self) -> int:
+        from qdrant_client import models
+
+        with self._server("read the last sequence"):
+            records, _ = self.client.scroll(self.videos, limit=1, with_payload=["sequence"],
+                                            order_by=models.OrderBy(key="sequence", direction=models.Direction.DESC))
+        return int(records[0].payload["sequence"]) if records else 0
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        members, offset = [], None
+        with self._server("read a cluster"):
+            while True:
+                records, offset = self.client.scroll(self.videos, scroll_filter=_field_is("cluster_id", cluster_id),
+                                                     limit=UPSERT_BATCH, offset=offset, with_payload=True)
+                members += [video_from_payload(record.payload) for record in records]
+                if offset is None:
+                    return sorted(members, key=lambda video: video.sequence)
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        with self._server("re-point a cluster"):
+            self.client.set_payload(self.frames, {"cluster_id": cluster_id}, points=_field_is("video_id", video_ids),
+                                    wait=True)
+            self.client.set_payload(self.videos, {"cluster_id": cluster_id},
+                                    points=[video_point_id(video_id) for video_id in video_ids], wait=True)
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        from qdrant_client import models
+
+        of_video = _field_is("video_id", video_id)
+        removed = {}
+        with self._server("delete the video"):
+            for kind, collection in (("frames", self.frames), ("audio", self.audio)):
+                removed[kind] = self.client.count(collection, count_filter=of_video, exact=True).count
+                self.client.delete(collection, models.FilterSelector(filter=of_video), wait=True)
+            record = [video_point_id(video_id)]
+            removed["videos"] = len(self.client.retrieve(self.videos, record, with_payload=False))
+            self.client.delete(self.videos, models.PointIdsList(points=record), wait=True)
+        return removed
 
     def stats(self) -> dict[str, int]:
         with self._server("count the points"):

@@ -20,6 +20,7 @@ from streams.config import Settings
 from streams.errors import IndexUnavailable, as_error
 from streams.index import StoredVideo, VideoIndex
 from streams.runtime import get_runtime
+from streams.stages.removal import apply_removal, is_removal
 from streams.stages.verdict import fail, model_info, send_verdict
 from streams.values import FrameHit, VisualMatch
 
@@ -188,7 +189,7 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
     stored = StoredVideo(
         video_id=video_id,
         cluster_id=cluster_id,
-        sequence=index.video_count() + 1,
+        sequence=index.last_sequence() + 1,  # not the count: removals leave gaps
         published_at=joined.accepted.published_at.isoformat() if joined.accepted.published_at else None,
         duration=joined.frames.duration,
         audio_state=joined.audio.state,
@@ -209,6 +210,9 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
 async def match(stream):
     runtime = get_runtime()
     async for value in stream:
+        if is_removal(stream.current_event):  # takedowns come this way too, in the same one order
+            await apply_removal(value)
+            continue
         joined = JoinedVideo.model_validate_json(value)
         try:
             # The index opens on first use, in the pool: a Qdrant server that does not answer
