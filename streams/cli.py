@@ -129,15 +129,44 @@ def _bench(args, settings: Settings) -> int:
     return importlib.import_module(BENCHMARKS[args.which]).main(args.options)
 
 
+def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -> int:
+    """A video's record as the dashboard shows it, its cluster, its nearest videos."""
+    import json
+
+    from streams.index import video_point_id
+
+    record = index.video_record(video_id)
+    if record is None:
+        print(f"dupstream: no video {video_id} in the index", file=sys.stderr)
+        return 1
+    print(f"{settings.collection_prefix}_videos point {video_point_id(video_id)}:")
+    print(json.dumps(record, indent=2))
+    members = index.cluster_members(record["cluster_id"])
+    print(f"\ncluster {record['cluster_id']}: {len(members)} videos")
+    print(f"  {'seq':>5}  {'video':<28} {'verdict':<30} {'s':>7}  {'published_at':<32}  uri")
+    for member in members:
+        shown = index.video_record(member.video_id)
+        print(f"  {member.sequence:>5}  {member.video_id:<28} {str(shown['verdict']):<30} {member.duration:>7.1f}  "
+              f"{str(member.published_at):<32}  {member.uri}")
+    print("\nnearest videos (cosine similarity of the mean frame descriptors):")
+    for other, score in index.nearest_videos(video_id, neighbours):
+        print(f"  {score:6.3f}  {other:<28} cluster {index.get_video(other).cluster_id}")
+    return 0
+
+
 def _index(args, settings: Settings) -> int:
     from streams.index import IndexError_, open_index
 
+    if (args.action == "show") != bool(args.video_id):
+        raise SystemExit("dupstream: `index show` takes one VIDEO_ID, `index stats` none")
     try:
         index = open_index(settings)
     except IndexError_ as error:
         print(f"dupstream: {error}", file=sys.stderr)
         return 2
     try:
+        if args.action == "show":
+            return _show_video(index, args.video_id, settings)
         counts = index.stats()
     finally:
         index.close()
@@ -199,7 +228,9 @@ def parser() -> argparse.ArgumentParser:
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
     index = commands.add_parser("index", help="inspect the video index")
-    index.add_argument("action", choices=["stats"])
+    index.add_argument("action", choices=["stats", "show"], help="stats: points per collection; show VIDEO_ID: its "
+                       "record (as the Qdrant dashboard shows it), its cluster, its nearest videos")
+    index.add_argument("video_id", nargs="?", metavar="VIDEO_ID")
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")

@@ -127,6 +127,8 @@ def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):
     assert "one point per sampled frame" in frames.config.metadata["description"]
     assert "one point per indexed video" in videos.config.metadata["description"]
     assert "soundtrack windows" in index.client.get_collection("t_audio").config.metadata["description"]
+    assert "verdict_json" in index.client.get_collection("t_video_data").config.metadata["description"]
+    assert "audio_items" not in videos.config.metadata["description"]
     assert frames.config.params.vectors.size == 512
     index.close()
     assert open_server(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}  # opening again keeps what exists
@@ -220,3 +222,60 @@ def test_sequences_keep_growing_after_a_removal(tmp_path, open_at):
     assert (index.video_count(), index.last_sequence()) == (11, 12)
     take_down(index, "l")
     assert index.last_sequence() == 11
+
+
+def test_a_record_is_readable_and_the_blobs_live_beside_it(tmp_path, open_at):
+    """The record (what the dashboard shows) has no fingerprint and no verdict JSON; get_video
+    still returns them, from the <prefix>_video_data collection."""
+    index = open_at(tmp_path)
+    stored = video("a", uri="/media/a.mp4", published_at="2024-05-01T10:00:00+00:00", audio_items="AAAAAQAAAAI=",
+                   verdict='{"verdict": "unique", "video_id": "a"}', duration=12.3456)
+    index.add_video(stored, np.arange(2, dtype=np.float32), unit(np.eye(2, 512)))
+    assert index.video_record("a") == {
+        "video_id": "a", "uri": "/media/a.mp4", "published_at": "2024-05-01T10:00:00+00:00", "cluster_id": "a",
+        "verdict": "unique", "duration": 12.346, "has_sound": True, "audio_state": "ok", "sequence": 1}
+    assert index.get_video("a") == stored._replace(duration=12.346)
+    assert index.video_record("b") is None
+    index.delete_video("a")
+    assert index.get_video("a") is None and index.video_record("a") is None
+
+
+def test_nearest_videos_are_the_others_by_mean_descriptor(tmp_path, open_at):
+    base = unit(np.random.default_rng(8).normal(size=(3, 512)))
+    index = open_at(tmp_path)
+    index.add_video(video("a"), np.arange(3, dtype=np.float32), base)
+    near = unit(base + 0.3 * unit(np.random.default_rng(9).normal(size=(3, 512))))
+    index.add_video(video("near", sequence=2), np.arange(3, dtype=np.float32), near)
+    index.add_video(video("far", sequence=3), np.arange(3, dtype=np.float32), unit(-base))
+    nearest = index.nearest_videos("a", limit=2)
+    assert [name for name, _ in nearest] == ["near", "far"] and nearest[0][1] > 0.9 > nearest[1][1]
+    assert index.nearest_videos("nobody", limit=2) == []
+
+
+def test_index_show_prints_the_record_the_cluster_and_the_neighbours(tmp_path, monkeypatch, capsys):
+    from streams.cli import main
+
+    index = open_edge(tmp_path)
+    clustered(index)
+    index.close()
+    monkeypatch.setenv("DUPSTREAM_QDRANT_LOCATION", str(tmp_path))
+    monkeypatch.setenv("DUPSTREAM_COLLECTION_PREFIX", "t")
+    assert main(["index", "show", "b"]) == 0
+    out = capsys.readouterr().out
+    assert '"cluster_id": "a"' in out and "audio_items" not in out
+    cluster = out.split("cluster a: 3 videos\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[:2] for line in cluster[1:]] == [["1", "a"], ["2", "b"], ["3", "c"]]
+    assert "nearest videos" in out
+    assert main(["index", "show", "nobody"]) == 1
+    assert "no video nobody in the index" in capsys.readouterr().err
+
+
+def test_a_record_written_with_its_blobs_inside_still_reads():
+    """Indexes written before <prefix>_video_data existed keep the fingerprint and the verdict JSON
+    in the record itself."""
+    from streams.index import video_from_payload
+
+    old = {"video_id": "a", "cluster_id": "a", "sequence": 3, "published_at": None, "duration": 5.0,
+           "audio_state": "ok", "audio_items": "AAAA", "audio_items_per_second": 7.8, "verdict": '{"v": 1}'}
+    assert video_from_payload(old, None) == video("a", sequence=3, duration=5.0, audio_items="AAAA",
+                                                  verdict='{"v": 1}')

@@ -30,7 +30,8 @@ def test_a_removed_root_hands_its_cluster_on_and_later_verdicts_name_the_new_roo
         lines = removed.stdout.splitlines()
         assert lines[0] == "removal requested: a"
         assert lines[1].split()[:2] == ["a", "removed"]
-        assert "(legal takedown)  cluster root a -> b for b, c  deleted " in lines[1] and "1 videos" in lines[1]
+        assert "(legal takedown)  cluster root a -> b for b, c  points deleted: frames " in lines[1]
+        assert lines[1].endswith("videos 1")
 
         stack.publish("d", str(by_name["bunny"].path))  # the removed original, published again
         again = stack.log.verdict("d", timeout=180)

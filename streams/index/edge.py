@@ -1,6 +1,7 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos and <prefix>_audio
+One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos, <prefix>_video_data
+(each video's fingerprint and verdict JSON, beside its readable record) and <prefix>_audio
 (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
 opened by one process at a time: the embedded stack runs one match worker.
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from streams.index import (
     AUDIO_WINDOW_BITS,
+    DATA_VECTOR,
     FULL_SCAN_THRESHOLD_KB,
     HNSW_EF_CONSTRUCT,
     HNSW_EF_SEARCH,
@@ -32,6 +34,7 @@ from streams.index import (
     frame_points,
     mean_descriptor,
     unavailable_on_error,
+    video_data_payload,
     video_from_payload,
     video_payload,
     video_point_id,
@@ -103,6 +106,7 @@ class EdgeIndex:
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
+        self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
         for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
                                    (self._audio, "video_id", PayloadSchemaType.Keyword),
                                    (self._videos, "cluster_id", PayloadSchemaType.Keyword),
@@ -112,10 +116,16 @@ class EdgeIndex:
     def _engine(self, action: str):
         return unavailable_on_error(str(self.directory), action)
 
+    def _stored(self, records: list) -> list[StoredVideo]:
+        """The stored videos of these records, with their machine data."""
+        data = {point.id: point.payload for point in
+                self._data.retrieve([record.id for record in records], with_payload=True, with_vector=False)}
+        return [video_from_payload(record.payload, data.get(record.id)) for record in records]
+
     def get_video(self, video_id: str) -> StoredVideo | None:
         with self._engine("read the video record"):
             records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
-        return video_from_payload(records[0].payload) if records else None
+            return self._stored(records)[0] if records else None
 
     def video_count(self) -> int:
         with self._engine("count the videos"):
@@ -140,11 +150,12 @@ class EdgeIndex:
 
         frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
         # The video record goes last: its presence is what marks the video as indexed.
-        record = Point(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
-                       video_payload(video))
+        point_id = video_point_id(video.video_id)
+        record = Point(point_id, mean_descriptor(np.asarray(embeddings, np.float32)), video_payload(video))
         with self._engine("write the video"):
             if frames:
                 _write(self._frames, frames)
+            _write(self._data, [Point(point_id, DATA_VECTOR, video_data_payload(video))])
             _write(self._videos, [record])
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
@@ -181,7 +192,7 @@ class EdgeIndex:
             while True:
                 records, offset = self._videos.scroll(ScrollRequest(
                     offset=offset, limit=SCROLL_PAGE, filter=_field_is("cluster_id", cluster_id), with_payload=True))
-                members += [video_from_payload(record.payload) for record in records]
+                members += self._stored(records)
                 if offset is None:
                     return sorted(members, key=lambda video: video.sequence)
 
@@ -208,14 +219,32 @@ class EdgeIndex:
                 shard.flush()
             record = [video_point_id(video_id)]
             removed["videos"] = len(self._videos.retrieve(record, with_payload=False, with_vector=False))
-            self._videos.update(UpdateOperation.delete_points(record))
-            self._videos.flush()
+            for shard in (self._videos, self._data):
+                shard.update(UpdateOperation.delete_points(record))
+                shard.flush()
         return removed
+
+    def video_record(self, video_id: str) -> dict | None:
+        with self._engine("read the video record"):
+            records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
+        return dict(records[0].payload) if records else None
+
+    def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
+        from qdrant_edge import QueryRequest
+
+        with self._engine("search the videos"):
+            records = self._videos.retrieve([video_point_id(video_id)], with_payload=False, with_vector=True)
+            if not records:
+                return []
+            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0, exact=False)
+            points = self._videos.query(request)
+        return [(point.payload["video_id"], point.score) for point in points
+                if point.payload["video_id"] != video_id][:limit]
 
     def stats(self) -> dict[str, int]:
         return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,
                 "audio": self._audio.info().points_count}
 
     def close(self) -> None:
-        for shard in (self._frames, self._videos, self._audio):
+        for shard in (self._frames, self._videos, self._audio, self._data):
             shard.close()

@@ -1,9 +1,11 @@
 """The index on a Qdrant server, through qdrant-client: what production runs (many workers, one
 Qdrant, its dashboard on port 6333).
 
-Three collections, created at start when absent, each described in its metadata so that a
+Four collections, created at start when absent, each described in its metadata so that a
 person browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled
-frame), <prefix>_videos (one point per indexed video) and <prefix>_audio (soundtrack windows).
+frame), <prefix>_videos (one readable record per indexed video), <prefix>_video_data (each
+video's fingerprint and verdict JSON, under the record's point id) and <prefix>_audio
+(soundtrack windows).
 The same class works on qdrant-client's local mode (`QdrantClient(path=...)` or `":memory:"`),
 which is how the tests run it: no Qdrant server binary installs on the test machines."""
 
@@ -14,10 +16,10 @@ from typing import Iterator
 import numpy as np
 
 from streams.config import Settings
-from streams.index import (AUDIO_WINDOW_BITS, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
+from streams.index import (AUDIO_WINDOW_BITS, DATA_VECTOR, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
                            INDEXING_THRESHOLD_KB, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
-                           frame_hits, frame_points, mean_descriptor, unavailable_on_error, video_from_payload,
-                           video_payload, video_point_id)
+                           frame_hits, frame_points, mean_descriptor, unavailable_on_error, video_data_payload,
+                           video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
@@ -30,8 +32,15 @@ FRAMES_DESCRIPTION = (
 )
 VIDEOS_DESCRIPTION = (
     "dupstream: one point per indexed video; its presence marks the video as indexed. Vector: the normalised "
-    "mean of its frame descriptors. Payload: cluster_id, sequence (indexing order), published_at, duration, the "
-    "soundtrack's Chromaprint (audio_items, base64 uint32) and the verdict it got (JSON)."
+    "mean of its frame descriptors. Payload: video_id, uri, published_at, cluster_id (the root of its duplicate "
+    "cluster, the video verdicts name), verdict (its class), duration (s), has_sound, audio_state, sequence "
+    "(indexing order). Its fingerprint and verdict JSON are in the _video_data collection, same point id."
+)
+DATA_DESCRIPTION = (
+    "dupstream: the machine data of each indexed video, under the point id of its record in the _videos "
+    "collection: video_id, the soundtrack's Chromaprint (audio_items, base64 uint32; audio_items_per_second) and "
+    "the verdict it got (verdict_json), re-emitted when the video is processed again. The 1-d vector is a "
+    "placeholder."
 )
 
 AUDIO_DESCRIPTION = (
@@ -62,12 +71,14 @@ class ServerIndex:
         self.frames = f"{prefix}_frames"
         self.videos = f"{prefix}_videos"
         self.audio = f"{prefix}_audio"
+        self.data = f"{prefix}_video_data"
         try:
             self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, indexed=("video_id", "cluster_id"))
             # order_by (the last sequence) needs an integer index on sequence.
             self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, indexed=("cluster_id", "sequence"))
             self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, indexed=("video_id",),
                                     binary=True)
+            self._ensure_collection(self.data, len(DATA_VECTOR), DATA_DESCRIPTION, indexed=())
         except Exception as error:
             raise IndexError_(f"cannot open the collections {self.frames}, {self.videos}, {self.audio} on {where}: "
                               f"{error}") from error
@@ -118,10 +129,16 @@ class ServerIndex:
     def _server(self, action: str):
         return unavailable_on_error(self.where, action)
 
+    def _stored(self, records: list) -> list[StoredVideo]:
+        """The stored videos of these records, with their machine data."""
+        data = {str(point.id): point.payload
+                for point in self.client.retrieve(self.data, [record.id for record in records], with_payload=True)}
+        return [video_from_payload(record.payload, data.get(str(record.id))) for record in records]
+
     def get_video(self, video_id: str) -> StoredVideo | None:
         with self._server("read the video record"):
             records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
-        return video_from_payload(records[0].payload) if records else None
+            return self._stored(records)[0] if records else None
 
     def video_count(self) -> int:
         with self._server("count the videos"):
@@ -156,9 +173,11 @@ class ServerIndex:
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+        point_id = video_point_id(video.video_id)
         self._upsert(self.frames, frame_points(video, timestamps, embeddings))
+        self._upsert(self.data, [(point_id, DATA_VECTOR, video_data_payload(video))])
         # The video record goes last: its presence is what marks the video as indexed.
-        self._upsert(self.videos, [(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
+        self._upsert(self.videos, [(point_id, mean_descriptor(np.asarray(embeddings, np.float32)),
                                     video_payload(video))])
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
@@ -181,7 +200,7 @@ class ServerIndex:
             while True:
                 records, offset = self.client.scroll(self.videos, scroll_filter=_field_is("cluster_id", cluster_id),
                                                      limit=UPSERT_BATCH, offset=offset, with_payload=True)
-                members += [video_from_payload(record.payload) for record in records]
+                members += self._stored(records)
                 if offset is None:
                     return sorted(members, key=lambda video: video.sequence)
 
@@ -203,8 +222,23 @@ class ServerIndex:
                 self.client.delete(collection, models.FilterSelector(filter=of_video), wait=True)
             record = [video_point_id(video_id)]
             removed["videos"] = len(self.client.retrieve(self.videos, record, with_payload=False))
-            self.client.delete(self.videos, models.PointIdsList(points=record), wait=True)
+            for collection in (self.videos, self.data):
+                self.client.delete(collection, models.PointIdsList(points=record), wait=True)
         return removed
+
+    def video_record(self, video_id: str) -> dict | None:
+        with self._server("read the video record"):
+            records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
+        return dict(records[0].payload) if records else None
+
+    def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
+        with self._server("search the videos"):
+            if not self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=False):
+                return []
+            # A point id as the query: the server searches with that point's own vector, and leaves it out.
+            points = self.client.query_points(self.videos, query=video_point_id(video_id), limit=limit,
+                                              with_payload=["video_id"]).points
+        return [(point.payload["video_id"], point.score) for point in points]
 
     def stats(self) -> dict[str, int]:
         with self._server("count the points"):

@@ -143,7 +143,7 @@ def removal_line(result: VideoRemoval) -> str:
     if result.new_root:
         parts.append(f"cluster root {result.cluster_id} -> {result.new_root} for {', '.join(result.repointed)}")
     if result.removed_points:
-        parts.append("deleted " + ", ".join(f"{count} {kind}" for kind, count in result.removed_points.items()))
+        parts.append("points deleted: " + ", ".join(f"{kind} {count}" for kind, count in result.removed_points.items()))
     if result.error:
         parts.append(f"{result.error.code}: {result.error.message}")
     return "  ".join(parts)

@@ -196,6 +196,7 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
         audio_items=joined.audio.items,
         audio_items_per_second=joined.audio.items_per_second,
         verdict=verdict.model_dump_json(),
+        uri=joined.accepted.uri,
     )
     if joined.audio.state == AudioState.OK:
         from streams.audio.windows import stored_windows
