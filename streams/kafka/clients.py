@@ -14,7 +14,7 @@ from pathlib import Path
 
 from schemas.events import VIDEO_ID_PATTERN, Verdict, VideoPublished, VideoRemoval, VideoRemoved
 from streams.config import Settings
-from streams.kafka import KafkaError
+from streams.kafka import KafkaError, client_config
 
 
 def stable_video_id(uri: str) -> str:
@@ -35,8 +35,8 @@ def event_for(path_or_uri: str, video_id: str | None = None) -> VideoPublished:
 def producer(settings: Settings):
     from confluent_kafka import Producer
 
-    return Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True,
-                     "message.max.bytes": 16 * 1024 * 1024})
+    return Producer(client_config(settings.kafka_bootstrap, **{"enable.idempotence": True,
+                                                               "message.max.bytes": 16 * 1024 * 1024}))
 
 
 def publish_raw(settings: Settings, items: list[tuple[bytes | None, bytes]], topic: str | None = None,
@@ -71,13 +71,12 @@ def read_topic(settings: Settings, topic: str, *, from_beginning: bool = True, t
     """Messages of a topic as they arrive, until `timeout` seconds pass or `stop` is set (or forever)."""
     from confluent_kafka import Consumer
 
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap,
+    consumer = Consumer(client_config(settings.kafka_bootstrap, **{
         "group.id": f"dupstream-reader-{uuid.uuid4().hex[:12]}",
         "auto.offset.reset": "earliest" if from_beginning else "latest",
         "enable.auto.commit": False,
         "session.timeout.ms": int(settings.session_timeout_s * 1000),
-    })
+    }))
     consumer.subscribe([topic])
     deadline = time.monotonic() + timeout if timeout else None
     try:

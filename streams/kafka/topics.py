@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from streams.config import Settings
-from streams.kafka import KafkaError
+from streams.kafka import KafkaError, client_config
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -71,7 +71,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 def admin_client(settings: Settings):
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    return AdminClient(client_config(settings.kafka_bootstrap))
 
 
 def _topics(admin, settings: Settings, timeout: float) -> dict:
