@@ -148,14 +148,18 @@ class ResultWaiter(Service):
                 if not future.done():
                     future.set_result(result)
 
-    async def result_after(self, video_id: str, publish, timeout: float):
-        """Run `publish()` and return the result for video_id that follows; asyncio.TimeoutError when none comes."""
+    async def send_and_wait(self, topic, event, timeout: float):
+        """Send the event (a model with a video_id, keyed by it) to topic and return the result for
+        that video that follows, or None when none comes within timeout seconds."""
+        video_id = event.video_id
         future = asyncio.get_running_loop().create_future()
         waiting = self._waiting.setdefault(video_id, set())
         waiting.add(future)
         try:
-            await publish()
+            await topic.send(key=video_id.encode(), value=event.model_dump_json().encode())
             return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            return None
         finally:
             waiting.discard(future)
             if not waiting and self._waiting.get(video_id) is waiting:
@@ -203,13 +207,8 @@ def serve_api(app, settings: Settings, published_topic, removed_topic) -> None:
             except ValidationError as error:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
                 return self.json({"error": problems}, status=400)
-
-            async def publish() -> None:
-                await published_topic.send(key=event.video_id.encode(), value=event.model_dump_json().encode())
-
-            try:
-                verdict = await waiter.result_after(event.video_id, publish, timeout)
-            except asyncio.TimeoutError:
+            verdict = await waiter.send_and_wait(published_topic, event, timeout)
+            if verdict is None:
                 return self.json({"error": f"no verdict for {event.video_id} within {timeout:g} s; it is still being "
                                            "processed: ask again later (the same link gets the same verdict)",
                                   "video_id": event.video_id}, status=504)
@@ -227,13 +226,8 @@ def serve_api(app, settings: Settings, published_topic, removed_topic) -> None:
                 removal = VideoRemoved(video_id=video_id, reason=request.query.get("reason"))
             except ValueError as error:  # pydantic's ValidationError is one
                 return self.json({"error": f"invalid video id or timeout: {error}"}, status=400)
-
-            async def publish() -> None:
-                await removed_topic.send(key=removal.video_id.encode(), value=removal.model_dump_json().encode())
-
-            try:
-                result = await removals.result_after(removal.video_id, publish, timeout)
-            except asyncio.TimeoutError:
+            result = await removals.send_and_wait(removed_topic, removal, timeout)
+            if result is None:
                 return self.json({"error": f"no removal result for {video_id} within {timeout:g} s; it is queued "
                                            "behind the videos being matched: ask again later (removing twice is "
                                            "harmless)", "video_id": video_id}, status=504)

@@ -52,11 +52,15 @@ def test_a_removed_root_hands_its_cluster_on_and_later_verdicts_name_the_new_roo
 
 
 def test_a_removal_event_must_name_its_video_as_its_key():
+    from schemas.events import VideoRemoval
     from streams.errors import InvalidEvent
-    from streams.stages.removal import parse_removal
+    from streams.stages.removal import intake, parse_removal
 
     assert parse_removal(b"a", b'{"video_id": "a", "reason": "dmca"}').reason == "dmca"
     assert parse_removal(None, b'{"video_id": "a"}').video_id == "a"
     for key, value in ((b"a", b'{"video_id": "b"}'), (b"a", b"not json"), (b"a", b'{"video_id": "a b"}')):
         with pytest.raises(InvalidEvent):
             parse_removal(key, value)
+    unusable = intake(b"a", b'{"video_id": "b"}')
+    assert isinstance(unusable, VideoRemoval) and unusable.video_id == "a" and unusable.status == "failed"
+    assert unusable.error.code == "invalid_event" and "differs from video_id" in unusable.error.message

@@ -82,17 +82,22 @@ async def apply_removal(value: bytes) -> None:
     await send_result(result)
 
 
+def intake(key: bytes | None, value: bytes) -> VideoRemoved | VideoRemoval:
+    """The removal to forward to the match stage, or the failed result of an unusable event."""
+    try:
+        return parse_removal(key, value)
+    except InvalidEvent as error:
+        unusable = VideoRemoved.model_construct(video_id=best_effort_id(key, value), reason=None, request_id=None)
+        return removal_result(unusable, RemovalStatus.FAILED,
+                              error=ErrorInfo(code=error.code, message=error.message, stage="removal"))
+
+
 @app.agent(removed_topic, name="removal")
 async def removal(stream):
     async for event in stream.events():
-        key, value = event.key, event.value or b""
-        try:
-            request = parse_removal(key, value)
-        except Exception as exc:
-            error = as_error(exc)
-            unusable = VideoRemoved.model_construct(video_id=best_effort_id(key, value), reason=None, request_id=None)
-            await send_result(removal_result(unusable, RemovalStatus.FAILED, error=ErrorInfo(
-                code=error.code, message=error.message, stage="removal")))
-            continue
-        await joined_topic.send(key=request.video_id.encode(), value=request.model_dump_json().encode(),
-                                headers={KIND_HEADER: REMOVAL})
+        request = intake(event.key, event.value or b"")
+        if isinstance(request, VideoRemoval):
+            await send_result(request)
+        else:
+            await joined_topic.send(key=request.video_id.encode(), value=request.model_dump_json().encode(),
+                                    headers={KIND_HEADER: REMOVAL})
