@@ -72,6 +72,12 @@ def _remove(args, settings: Settings) -> int:
     return 0
 
 
+def _backfill(args, settings: Settings) -> int:
+    from streams.backfill import run_backfill
+
+    return run_backfill(args.sources, args.json, args.verdicts_to, settings)
+
+
 def _demo(args, settings: Settings) -> int:
     from streams.demo import run_demo
 
@@ -224,6 +230,12 @@ def parser() -> argparse.ArgumentParser:
     remove.add_argument("--reason", help="why (carried into the result and the worker's log)")
     remove.add_argument("--wait", type=float, default=60.0, metavar="S",
                         help="wait up to S seconds for the results and print them (0: do not wait)")
+    backfill = commands.add_parser("backfill", help="index an existing catalogue (resumable: indexed ids are "
+                                   "skipped) and summarise the duplicates within it")
+    backfill.add_argument("sources", nargs="+", metavar="PATH_OR_MANIFEST",
+                          help="video files or URIs, directories (searched recursively), or JSON manifests")
+    backfill.add_argument("--json", type=Path, help="also write the summary here as JSON")
+    backfill.add_argument("--verdicts-to", metavar="TOPIC", help="also publish each verdict to this Kafka topic")
     commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
@@ -250,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "remove": _remove, "demo": _demo,
+HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "remove": _remove, "backfill": _backfill, "demo": _demo,
             "topics": _topics, "bench": _bench, "index": _index, "eval": _eval, "devset": _devset,
             "config": _config, "calibrate": _calibrate}
 
