@@ -24,6 +24,11 @@ def test_the_catalogue_comes_from_manifests_directories_and_files(tmp_path):
 @pytest.mark.integration
 def test_backfill_indexes_resumes_and_lists_bad_files(tmp_path, samples, capsys, monkeypatch):
     from streams.cli import main
+    from streams.config import Settings
+    from streams.kafka.broker import EmbeddedBroker
+    from streams.kafka.clients import read_verdicts
+    from streams.kafka.topics import create_topics
+    from tests.conftest import free_port
 
     by_name = {sample.video_id: str(sample.path) for sample in samples}
     manifest = tmp_path / "catalogue.json"
@@ -36,9 +41,15 @@ def test_backfill_indexes_resumes_and_lists_bad_files(tmp_path, samples, capsys,
     ]))
     monkeypatch.setenv("DUPSTREAM_QDRANT_LOCATION", str(tmp_path / "qdrant"))
     monkeypatch.setenv("DUPSTREAM_TRITON_URL", "onnx")
+    monkeypatch.setenv("DUPSTREAM_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
     report = tmp_path / "report.json"
 
-    assert main(["backfill", str(manifest), "--json", str(report)]) == 0
+    settings = Settings()
+    with EmbeddedBroker(settings.kafka_bootstrap, log_path=tmp_path / "broker.log"):
+        create_topics(settings)
+        assert main(["backfill", str(manifest), "--json", str(report), "--verdicts-to", "duplicate-verdict"]) == 0
+        sent = {verdict.video_id: verdict for verdict in read_verdicts(settings, timeout=10)}
+    assert sorted(sent) == ["again", "first", "silent"] and sent["again"].duplicate_of == "first"
     first = json.loads(report.read_text())
     assert (first["files"], first["indexed"], first["skipped"], first["failed"]) == (5, 3, 0, 2)
     assert first["verdicts"] == {"unique": 2, "duplicate": 1}
