@@ -64,3 +64,13 @@ def test_a_removal_event_must_name_its_video_as_its_key():
     unusable = intake(b"a", b'{"video_id": "b"}')
     assert isinstance(unusable, VideoRemoval) and unusable.video_id == "a" and unusable.status == "failed"
     assert unusable.error.code == "invalid_event" and "differs from video_id" in unusable.error.message
+
+
+def test_an_unreadable_removal_on_the_joined_topic_is_logged_not_fatal(caplog):
+    """The match agent applies removals inline: a foreign value must not stop it."""
+    import asyncio
+
+    from streams.stages.removal import apply_removal
+
+    asyncio.run(apply_removal(b"garbage"))
+    assert "unreadable removal on the joined topic" in caplog.text

@@ -67,7 +67,11 @@ async def apply_removal(value: bytes) -> None:
     """Called by the match agent, in its order: take the video down and say what happened."""
     from streams.index.takedown import take_down
 
-    request = VideoRemoved.model_validate_json(value)  # validated by the intake
+    try:
+        request = VideoRemoved.model_validate_json(value)
+    except ValidationError as error:  # the intake validated it: only a foreign writer of the topic gets here
+        log.error("unreadable removal on the joined topic, skipped: %s", error)
+        return
     runtime = get_runtime()
     try:
         done = await runtime.run(lambda: take_down(runtime.index, request.video_id))
