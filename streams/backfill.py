@@ -57,7 +57,7 @@ def catalogue(sources: list[str]) -> list[CatalogueItem]:
     return items
 
 
-def _accepted(item: CatalogueItem):
+def accepted_video(item: CatalogueItem):
     from schemas.events import VideoPublished
     from schemas.internal import AcceptedVideo
 
@@ -117,7 +117,7 @@ def backfill(settings: Settings, items: list[CatalogueItem], show: Callable[[str
                 if item.video_id in seen:
                     raise InvalidEvent(f"the id {item.video_id} names another file of this catalogue too")
                 seen.add(item.video_id)
-                accepted = _accepted(item)
+                accepted = accepted_video(item)
                 check_uri(accepted.uri, settings)  # the stream's ingest checks: roots, hosts
                 audio = sound.submit(audio_half, accepted, settings)
                 frames = describe_frames(accepted, embedder, settings)

@@ -163,8 +163,14 @@ def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -
 def _index(args, settings: Settings) -> int:
     from streams.index import IndexError_, open_index
 
-    if (args.action == "show") != bool(args.video_id):
-        raise SystemExit("dupstream: `index show` takes one VIDEO_ID, `index stats` none")
+    if (args.action == "show") != bool(args.video_id) or (args.action == "migrate") != bool(args.to):
+        raise SystemExit("dupstream: `index show` takes one VIDEO_ID, `index migrate` --to MODEL, `index stats` "
+                         "neither")
+    if args.action == "migrate":
+        from streams.demo import progress
+        from streams.migrate import run_migration
+
+        return run_migration(settings, args.to, args.drop_old, progress)
     try:
         index = open_index(settings)
     except IndexError_ as error:
@@ -240,9 +246,13 @@ def parser() -> argparse.ArgumentParser:
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
     index = commands.add_parser("index", help="inspect the video index")
-    index.add_argument("action", choices=["stats", "show"], help="stats: points per collection; show VIDEO_ID: its "
-                       "record (as the Qdrant dashboard shows it), its cluster, its nearest videos")
+    index.add_argument("action", choices=["stats", "show", "migrate"], help="stats: points per collection; show "
+                       "VIDEO_ID: its record (as the Qdrant dashboard shows it), its cluster, its nearest videos; "
+                       "migrate --to MODEL: re-embed every stored video with another frame model, into new collections")
     index.add_argument("video_id", nargs="?", metavar="VIDEO_ID")
+    index.add_argument("--to", choices=["sscd", "sscd_distilled"], help="migrate: the frame model to re-embed with")
+    index.add_argument("--drop-old", action="store_true",
+                       help="migrate: then delete the configured (old) collections, if every video is migrated")
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")

@@ -279,3 +279,11 @@ def test_a_record_written_with_its_blobs_inside_still_reads():
            "audio_state": "ok", "audio_items": "AAAA", "audio_items_per_second": 7.8, "verdict": '{"v": 1}'}
     assert video_from_payload(old, None) == video("a", sequence=3, duration=5.0, audio_items="AAAA",
                                                   verdict='{"v": 1}')
+
+
+def test_the_videos_are_listed_in_indexing_order_and_drop_deletes_every_collection(tmp_path, open_at):
+    index = open_at(tmp_path)
+    names = clustered(index, count=12)
+    assert index.video_ids() == names  # by sequence, 1..12 as numbers
+    index.drop()
+    assert open_at(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}

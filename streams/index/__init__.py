@@ -114,7 +114,15 @@ class VideoIndex(Protocol):
         absent deletes nothing."""
         ...
 
-    # Inspection (`dupstream index show`).
+    # Inspection (`dupstream index show`) and migration (`dupstream index migrate`).
+
+    def video_ids(self) -> list[str]:
+        """Every indexed video's id, in indexing order."""
+        ...
+
+    def drop(self) -> None:
+        """Delete the index's collections, points and all (the old ones, after a migration), and close it."""
+        ...
 
     def video_record(self, video_id: str) -> dict | None:
         """The video's record exactly as stored: what the Qdrant dashboard shows."""

@@ -103,6 +103,7 @@ class EdgeIndex:
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
+        self.prefix = prefix
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
@@ -223,6 +224,24 @@ class EdgeIndex:
                 shard.update(UpdateOperation.delete_points(record))
                 shard.flush()
         return removed
+
+    def video_ids(self) -> list[str]:
+        from qdrant_edge import ScrollRequest
+
+        records, offset = [], None
+        with self._engine("list the videos"):
+            while True:
+                page, offset = self._videos.scroll(ScrollRequest(offset=offset, limit=SCROLL_PAGE, with_payload=True))
+                records += [(record.payload["sequence"], record.payload["video_id"]) for record in page]
+                if offset is None:
+                    return [video_id for _, video_id in sorted(records)]
+
+    def drop(self) -> None:
+        import shutil
+
+        self.close()
+        for shard in ("frames", "videos", "audio", "video_data"):
+            shutil.rmtree(self.directory / f"{self.prefix}_{shard}", ignore_errors=True)
 
     def video_record(self, video_id: str) -> dict | None:
         with self._engine("read the video record"):

@@ -226,6 +226,22 @@ class ServerIndex:
                 self.client.delete(collection, models.PointIdsList(points=record), wait=True)
         return removed
 
+    def video_ids(self) -> list[str]:
+        records, offset = [], None
+        with self._server("list the videos"):
+            while True:
+                page, offset = self.client.scroll(self.videos, limit=UPSERT_BATCH, offset=offset,
+                                                  with_payload=["video_id", "sequence"])
+                records += [(record.payload["sequence"], record.payload["video_id"]) for record in page]
+                if offset is None:
+                    return [video_id for _, video_id in sorted(records)]
+
+    def drop(self) -> None:
+        with self._server("delete the collections"):
+            for collection in (self.frames, self.videos, self.audio, self.data):
+                self.client.delete_collection(collection)
+        self.close()
+
     def video_record(self, video_id: str) -> dict | None:
         with self._server("read the video record"):
             records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
