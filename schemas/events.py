@@ -142,6 +142,40 @@ class Verdict(BaseModel):
     decided_at: datetime
 
 
+class VideoRemoved(BaseModel):
+    """Value of `video-removed`: take a video out of the index (moderation, a legal takedown).
+    Its frames, soundtrack windows and record go; later videos can no longer be its duplicates."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    video_id: str = Field(pattern=VIDEO_ID_PATTERN, description="The video to remove; equal to the message key.")
+    reason: str | None = Field(None, max_length=1000, description="Why, for the log and the result (optional).")
+    request_id: str | None = Field(None, max_length=128, description="Echoed in the result, so a requester can "
+                                                                     "find its own answer (optional).")
+
+
+class RemovalStatus(StrEnum):
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"  # nothing indexed under that id: a no-op (a removal sent twice ends here)
+    FAILED = "failed"
+
+
+class VideoRemoval(BaseModel):
+    """Value of `video-removal-result`: what one removal did, in the order the match stage applied it."""
+
+    video_id: str
+    status: RemovalStatus
+    reason: str | None = None
+    request_id: str | None = None
+    cluster_id: str | None = Field(None, description="The root of the video's cluster before the removal.")
+    new_root: str | None = Field(None, description="When the removed video was its cluster's root: the earliest "
+                                                   "remaining member, the root from now on (later verdicts name it).")
+    repointed: list[str] = Field(default_factory=list, description="The members whose cluster root is now new_root.")
+    removed_points: dict[str, int] = Field(default_factory=dict, description="Points deleted per collection.")
+    error: ErrorInfo | None = None
+    removed_at: datetime
+
+
 class DeadLetterHeaders(BaseModel):
     """`video-published-dlq` carries the original event's key and value bytes untouched; these
     Kafka headers (UTF-8 values) say what went wrong."""
@@ -158,4 +192,6 @@ PUBLIC_MODELS: dict[str, type[BaseModel]] = {
     "video-published.value": VideoPublished,
     "duplicate-verdict.value": Verdict,
     "video-published-dlq.headers": DeadLetterHeaders,
+    "video-removed.value": VideoRemoved,
+    "video-removal-result.value": VideoRemoval,
 }

@@ -3,6 +3,7 @@ r"""The Faust application: its settings, its topics and its one table, declared 
     video-published -> ingest -> accepted -+-> frames -+-> features -> join -> joined -> match -> duplicate-verdict
                                            +-> audio  -+
     any stage's failure -> video-published-dlq (+ a failed verdict)
+    video-removed -> removal -> joined (the match stage's one order) -> video-removal-result
 
 Every value is JSON bytes validated by the pydantic models in `schemas`; the agents live in
 `streams.stages`, one module per stage."""
@@ -59,6 +60,8 @@ features_topic = _raw_topic(internal_topic(settings, "features"))
 joined_topic = _raw_topic(internal_topic(settings, "joined"), partitions=1)
 verdict_topic = _raw_topic(settings.topic_verdict)
 dlq_topic = _raw_topic(settings.topic_dlq)
+removed_topic = _raw_topic(settings.topic_removed)
+removal_result_topic = _raw_topic(settings.topic_removal_result)
 
 # Partial results of the join stage: video_id -> {"frames": FeatureHalf JSON, "audio": ...}.
 # value_type stays None (plain JSON): Faust takes any other type for a Record and, restoring the

@@ -49,6 +49,35 @@ def _watch(args, settings: Settings) -> int:
     return 0 if not args.count else 1
 
 
+def _remove(args, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from streams.kafka.clients import removal_line, removal_results, request_removals
+
+    try:
+        requests = request_removals(settings, args.video_ids, args.reason)
+    except ValidationError as error:
+        raise SystemExit(f"dupstream: not a video id: {error}") from None
+    print(f"removal requested: {', '.join(request.video_id for request in requests)}", flush=True)
+    if not args.wait:
+        return 0
+    answered = 0
+    for result in removal_results(settings, requests, args.wait):
+        print(removal_line(result), flush=True)
+        answered += 1
+    if answered < len(requests):
+        print(f"dupstream: {len(requests) - answered} removals without a result after {args.wait:g} s; they are "
+              "queued behind the videos being matched", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _backfill(args, settings: Settings) -> int:
+    from streams.backfill import run_backfill
+
+    return run_backfill(args.sources, args.json, args.verdicts_to, settings)
+
+
 def _demo(args, settings: Settings) -> int:
     from streams.demo import run_demo
 
@@ -107,15 +136,50 @@ def _bench(args, settings: Settings) -> int:
     return importlib.import_module(BENCHMARKS[args.which]).main(args.options)
 
 
+def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -> int:
+    """A video's record as the dashboard shows it, its cluster, its nearest videos."""
+    import json
+
+    from streams.index import video_point_id
+
+    record = index.video_record(video_id)
+    if record is None:
+        print(f"dupstream: no video {video_id} in the index", file=sys.stderr)
+        return 1
+    print(f"{settings.collection_prefix}_videos point {video_point_id(video_id)}:")
+    print(json.dumps(record, indent=2))
+    members = index.cluster_members(record["cluster_id"])
+    print(f"\ncluster {record['cluster_id']}: {len(members)} videos")
+    print(f"  {'seq':>5}  {'video':<28} {'verdict':<30} {'s':>7}  {'published_at':<32}  uri")
+    for member in members:
+        shown = index.video_record(member.video_id)
+        print(f"  {member.sequence:>5}  {member.video_id:<28} {str(shown['verdict']):<30} {member.duration:>7.1f}  "
+              f"{str(member.published_at):<32}  {member.uri}")
+    print("\nnearest videos (cosine similarity of the mean frame descriptors):")
+    for other, score in index.nearest_videos(video_id, neighbours):
+        print(f"  {score:6.3f}  {other:<28} cluster {index.get_video(other).cluster_id}")
+    return 0
+
+
 def _index(args, settings: Settings) -> int:
     from streams.index import IndexError_, open_index
 
+    if (args.action == "show") != bool(args.video_id) or (args.action == "migrate") != bool(args.to):
+        raise SystemExit("dupstream: `index show` takes one VIDEO_ID, `index migrate` --to MODEL, `index stats` "
+                         "neither")
+    if args.action == "migrate":
+        from streams.demo import progress
+        from streams.migrate import run_migration
+
+        return run_migration(settings, args.to, args.drop_old, progress)
     try:
         index = open_index(settings)
     except IndexError_ as error:
         print(f"dupstream: {error}", file=sys.stderr)
         return 2
     try:
+        if args.action == "show":
+            return _show_video(index, args.video_id, settings)
         counts = index.stats()
     finally:
         index.close()
@@ -168,11 +232,28 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--from-beginning", action="store_true", help="also the verdicts already on the topic")
+    remove = commands.add_parser("remove", help="take videos out of the index (video-removed events)")
+    remove.add_argument("video_ids", nargs="+", metavar="VIDEO_ID")
+    remove.add_argument("--reason", help="why (carried into the result and the worker's log)")
+    remove.add_argument("--wait", type=float, default=60.0, metavar="S",
+                        help="wait up to S seconds for the results and print them (0: do not wait)")
+    backfill = commands.add_parser("backfill", help="index an existing catalogue (resumable: indexed ids are "
+                                   "skipped) and summarise the duplicates within it")
+    backfill.add_argument("sources", nargs="+", metavar="PATH_OR_MANIFEST",
+                          help="video files or URIs, directories (searched recursively), or JSON manifests")
+    backfill.add_argument("--json", type=Path, help="also write the summary here as JSON")
+    backfill.add_argument("--verdicts-to", metavar="TOPIC", help="also publish each verdict to this Kafka topic")
     commands.add_parser("demo", help="build a sample set from packaged clips, run it through `up`, print the verdicts")
     topics = commands.add_parser("topics", help="create or describe the topics")
     topics.add_argument("action", choices=["create", "describe"])
     index = commands.add_parser("index", help="inspect the video index")
-    index.add_argument("action", choices=["stats"])
+    index.add_argument("action", choices=["stats", "show", "migrate"], help="stats: points per collection; show "
+                       "VIDEO_ID: its record (as the Qdrant dashboard shows it), its cluster, its nearest videos; "
+                       "migrate --to MODEL: re-embed every stored video with another frame model, into new collections")
+    index.add_argument("video_id", nargs="?", metavar="VIDEO_ID")
+    index.add_argument("--to", choices=["sscd", "sscd_distilled"], help="migrate: the frame model to re-embed with")
+    index.add_argument("--drop-old", action="store_true",
+                       help="migrate: then delete the configured (old) collections, if every video is migrated")
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -197,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "demo": _demo,
+HANDLERS = {"up": _up, "worker": _worker, "publish": _publish, "watch": _watch, "remove": _remove, "backfill": _backfill, "demo": _demo,
             "topics": _topics, "bench": _bench, "index": _index, "eval": _eval, "devset": _devset,
             "config": _config, "calibrate": _calibrate}
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     topic_published: str = Field("video-published", description="Input topic: one event per published video.")
     topic_verdict: str = Field("duplicate-verdict", description="Output topic: one verdict per video.")
     topic_dlq: str = Field("video-published-dlq", description="Dead-letter topic: the original event, the error, the stage.")
+    topic_removed: str = Field("video-removed", description="Takedown topic: one event per video to remove from the index.")
+    topic_removal_result: str = Field("video-removal-result",
+                                      description="What each takedown did: removed, not_found or failed.")
     partitions: int = Field(4, ge=1, description="Partitions of the input and of the per-video internal topics.")
     replication_factor: int = Field(1, ge=1, description="Replication factor of the topics `dupstream topics create` makes.")
     retention_days: float = Field(

@@ -219,13 +219,14 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
     stored = StoredVideo(
         video_id=video_id,
         cluster_id=cluster_id,
-        sequence=index.video_count() + 1,
+        sequence=index.last_sequence() + 1,  # not the count: removals leave gaps
         published_at=joined.accepted.published_at.isoformat() if joined.accepted.published_at else None,
         duration=joined.frames.duration,
         audio_state=joined.audio.state,
         audio_items=joined.audio.items,
         audio_items_per_second=joined.audio.items_per_second,
         verdict=verdict.model_dump_json(),
+        uri=joined.accepted.uri,
     )
     if joined.audio.state == AudioState.OK:
         from streams.audio.windows import stored_windows

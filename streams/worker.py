@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def _load_stages() -> None:
     # Importing a stage module registers its agent with the app.
-    from streams.stages import audio, frames, ingest, join, match  # noqa: F401
+    from streams.stages import audio, frames, ingest, join, match, removal  # noqa: F401
 
 
 def _ready(app) -> bool:
@@ -43,11 +43,11 @@ def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARN
     _load_stages()
     if settings.web_port:
         from streams.api import serve_api
-        from streams.app import published_topic
+        from streams.app import published_topic, removed_topic
         from streams.metrics import serve_metrics
 
         serve_metrics(app)
-        serve_api(app, settings, published_topic)
+        serve_api(app, settings, published_topic, removed_topic)
 
     @app.task
     async def announce_ready() -> None:

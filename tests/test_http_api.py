@@ -13,9 +13,10 @@ from tests.conftest import CACHE, free_port, running_stack
 pytestmark = pytest.mark.integration
 
 
-def call(port: int, path: str, body=None, timeout: float = 180.0) -> tuple[int, dict | str]:
+def call(port: int, path: str, body=None, timeout: float = 180.0, method: str | None = None) -> tuple[int, dict | str]:
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method="POST" if data else "GET",
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
+                                     method=method or ("POST" if data else "GET"),
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -48,7 +49,8 @@ def test_check_video_duplicate_over_the_stream(tmp_path, samples, frame_model_ur
             assert status == 400 and answer["error"], timeout
 
         status, spec = call(port, "/openapi.json")
-        assert status == 200 and "/check-video-duplicate" in spec["paths"]
+        assert status == 200 and "/check-video-duplicate" in spec["paths"] and "delete" in spec["paths"]["/videos/{video_id}"]
+        assert spec["components"]["schemas"]["VideoRemoval"]["properties"]["new_root"]
         status, metrics = call(port, "/metrics")
         assert status == 200
         assert 'dupstream_verdicts_total{verdict="duplicate"} 1.0' in metrics

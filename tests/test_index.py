@@ -144,6 +144,8 @@ def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):
     assert "one point per sampled frame" in frames.config.metadata["description"]
     assert "one point per indexed video" in videos.config.metadata["description"]
     assert "soundtrack windows" in index.client.get_collection("t_audio").config.metadata["description"]
+    assert "verdict_json" in index.client.get_collection("t_video_data").config.metadata["description"]
+    assert "audio_items" not in videos.config.metadata["description"]
     assert frames.config.params.vectors.size == 512
     index.close()
     assert open_server(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}  # opening again keeps what exists
@@ -181,3 +183,124 @@ def test_an_engine_failing_after_open_is_index_unavailable(tmp_path, open_at):
         with pytest.raises(IndexUnavailable) as caught:
             call()
         assert caught.value.code == "index_unavailable" and caught.value.retriable
+
+
+def clustered(index, count: int = 3):
+    """Videos a (the root), then b, c... duplicates of a, each with 2 frames and soundtrack windows."""
+    rng = np.random.default_rng(7)
+    names = [chr(ord("a") + i) for i in range(count)]
+    for sequence, name in enumerate(names, 1):
+        signs = np.where(rng.random((2, AUDIO_WINDOW_BITS)) < 0.5, -1.0, 1.0).astype(np.float32)
+        index.add_audio(name, signs, np.array([0.0, 1.024], np.float32))
+        index.add_video(video(name, cluster_id="a", sequence=sequence), np.arange(2, dtype=np.float32),
+                        unit(rng.normal(size=(2, 512))))
+    return names
+
+
+def test_removing_a_root_hands_the_cluster_to_the_earliest_member(tmp_path, open_at):
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    clustered(index)
+    assert [member.video_id for member in index.cluster_members("a")] == ["a", "b", "c"]
+    done = take_down(index, "a")
+    assert done == (True, "a", "b", ["b", "c"], {"frames": 2, "audio": 2, "videos": 1})
+    assert index.get_video("a") is None
+    assert [(m.video_id, m.cluster_id) for m in index.cluster_members("b")] == [("b", "b"), ("c", "b")]
+    assert index.cluster_members("a") == []
+    assert index.stats() == {"videos": 2, "frames": 4, "audio": 4}
+    # The frames carry the new root too, and none of a's frames or windows is found any more.
+    assert {hit.video_id for hit in index.search_frames(unit(np.ones((1, 512))), np.zeros(1), limit=10,
+                                                        score_floor=-1)} == {"b", "c"}
+    assert index.last_sequence() == 3
+
+
+def test_removing_twice_or_an_unknown_id_changes_nothing(tmp_path, open_at):
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    clustered(index)
+    assert take_down(index, "c") == (True, "a", None, [], {"frames": 2, "audio": 2, "videos": 1})
+    assert take_down(index, "c") == (False, None, None, [], {"frames": 0, "audio": 0, "videos": 0})
+    assert take_down(index, "nobody") == (False, None, None, [], {"frames": 0, "audio": 0, "videos": 0})
+    assert [(m.video_id, m.cluster_id) for m in index.cluster_members("a")] == [("a", "a"), ("b", "a")]
+    index.close()
+    assert open_at(tmp_path).stats() == {"videos": 2, "frames": 4, "audio": 4}
+
+
+def test_sequences_keep_growing_after_a_removal(tmp_path, open_at):
+    """The next video's sequence is past the highest stored, not the count, which removals lower."""
+    from streams.index.takedown import take_down
+
+    index = open_at(tmp_path)
+    assert index.last_sequence() == 0
+    clustered(index, count=12)  # sequences 1..12: ordered as numbers, not as text
+    take_down(index, "b")
+    assert (index.video_count(), index.last_sequence()) == (11, 12)
+    take_down(index, "l")
+    assert index.last_sequence() == 11
+
+
+def test_a_record_is_readable_and_the_blobs_live_beside_it(tmp_path, open_at):
+    """The record (what the dashboard shows) has no fingerprint and no verdict JSON; get_video
+    still returns them, from the <prefix>_video_data collection."""
+    index = open_at(tmp_path)
+    stored = video("a", uri="/media/a.mp4", published_at="2024-05-01T10:00:00+00:00", audio_items="AAAAAQAAAAI=",
+                   verdict='{"verdict": "unique", "video_id": "a"}', duration=12.3456)
+    index.add_video(stored, np.arange(2, dtype=np.float32), unit(np.eye(2, 512)))
+    assert index.video_record("a") == {
+        "video_id": "a", "uri": "/media/a.mp4", "published_at": "2024-05-01T10:00:00+00:00", "cluster_id": "a",
+        "verdict": "unique", "duration": 12.346, "has_sound": True, "audio_state": "ok", "sequence": 1}
+    assert index.get_video("a") == stored._replace(duration=12.346)
+    assert index.video_record("b") is None
+    index.delete_video("a")
+    assert index.get_video("a") is None and index.video_record("a") is None
+
+
+def test_nearest_videos_are_the_others_by_mean_descriptor(tmp_path, open_at):
+    base = unit(np.random.default_rng(8).normal(size=(3, 512)))
+    index = open_at(tmp_path)
+    index.add_video(video("a"), np.arange(3, dtype=np.float32), base)
+    near = unit(base + 0.3 * unit(np.random.default_rng(9).normal(size=(3, 512))))
+    index.add_video(video("near", sequence=2), np.arange(3, dtype=np.float32), near)
+    index.add_video(video("far", sequence=3), np.arange(3, dtype=np.float32), unit(-base))
+    nearest = index.nearest_videos("a", limit=2)
+    assert [name for name, _ in nearest] == ["near", "far"] and nearest[0][1] > 0.9 > nearest[1][1]
+    assert index.nearest_videos("nobody", limit=2) == []
+
+
+def test_index_show_prints_the_record_the_cluster_and_the_neighbours(tmp_path, monkeypatch, capsys):
+    from streams.cli import main
+
+    index = open_edge(tmp_path)
+    clustered(index)
+    index.close()
+    monkeypatch.setenv("DUPSTREAM_QDRANT_LOCATION", str(tmp_path))
+    monkeypatch.setenv("DUPSTREAM_COLLECTION_PREFIX", "t")
+    assert main(["index", "show", "b"]) == 0
+    out = capsys.readouterr().out
+    assert '"cluster_id": "a"' in out and "audio_items" not in out
+    cluster = out.split("cluster a: 3 videos\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[:2] for line in cluster[1:]] == [["1", "a"], ["2", "b"], ["3", "c"]]
+    assert "nearest videos" in out
+    assert main(["index", "show", "nobody"]) == 1
+    assert "no video nobody in the index" in capsys.readouterr().err
+
+
+def test_a_record_written_with_its_blobs_inside_still_reads():
+    """Indexes written before <prefix>_video_data existed keep the fingerprint and the verdict JSON
+    in the record itself."""
+    from streams.index import video_from_payload
+
+    old = {"video_id": "a", "cluster_id": "a", "sequence": 3, "published_at": None, "duration": 5.0,
+           "audio_state": "ok", "audio_items": "AAAA", "audio_items_per_second": 7.8, "verdict": '{"v": 1}'}
+    assert video_from_payload(old, None) == video("a", sequence=3, duration=5.0, audio_items="AAAA",
+                                                  verdict='{"v": 1}')
+
+
+def test_the_videos_are_listed_in_indexing_order_and_drop_deletes_every_collection(tmp_path, open_at):
+    index = open_at(tmp_path)
+    names = clustered(index, count=12)
+    assert index.video_ids() == names  # by sequence, 1..12 as numbers
+    index.drop()
+    assert open_at(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}

@@ -31,7 +31,7 @@ def cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProce
 
 
 def test_create_makes_every_topic_as_configured_and_twice_changes_nothing(settings):
-    assert len(create_topics(settings)) == 7
+    assert len(create_topics(settings)) == 9
     states = {state.spec.name: state for state in describe_topics(settings)}
     assert all(state.partitions == state.spec.partitions and not state.drift for state in states.values())
     assert states["video-published"].partitions == 3 and states["dupstream-joined"].partitions == 1
@@ -39,6 +39,8 @@ def test_create_makes_every_topic_as_configured_and_twice_changes_nothing(settin
     assert states["duplicate-verdict"].config["retention.ms"] == str(30 * DAY_MS)
     assert states["video-published"].config["retention.ms"] == str(7 * DAY_MS)
     assert states["dupstream-halves-changelog"].config == {"cleanup.policy": "compact"}
+    assert states["video-removed"].partitions == 3
+    assert states["video-removal-result"].config["retention.ms"] == str(30 * DAY_MS)
     assert {state.replication_factor for state in states.values()} == {1}
     assert create_topics(settings) == [] and configure_topics(settings) == []
 

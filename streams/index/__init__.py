@@ -1,11 +1,14 @@
-"""The index of every video seen so far: per-frame descriptors to search, and one record per
-video (its cluster, soundtrack fingerprint and the verdict it got).
+"""The index of every video seen so far: per-frame descriptors to search, one record per video
+that a person can read in the Qdrant dashboard (id, URI, cluster root, verdict class, ...), and
+beside it, under the same point id, the video's machine data (soundtrack fingerprint, the verdict
+JSON it got).
 
 Two implementations satisfy `VideoIndex`: Qdrant Edge in-process (the embedded default) and
 qdrant-client against a Qdrant server (production)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +52,7 @@ class StoredVideo(NamedTuple):
     audio_items: str  # Chromaprint items, uint32 base64 (schemas.internal.encode_array)
     audio_items_per_second: float
     verdict: str  # the verdict JSON this video got, re-emitted if it is processed again
+    uri: str = ""  # where the video was read from
 
 
 class AudioHit(NamedTuple):
@@ -96,6 +100,44 @@ class VideoIndex(Protocol):
 
     def close(self) -> None: ...
 
+    # Takedowns (streams.index.takedown); the match stage applies them in its one order.
+
+    def last_sequence(self) -> int:
+        """The highest `sequence` stored, 0 when none: removals leave gaps, so the count is not it."""
+        ...
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        """The videos whose cluster root is cluster_id (the root among them), earliest first."""
+        ...
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        """Make cluster_id the cluster root of these videos, on their records and their frames."""
+        ...
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        """Delete the video's frames and soundtrack windows, then its record (whose presence marks
+        a video indexed) and its machine data; the points deleted per collection. Deleting what is
+        absent deletes nothing."""
+        ...
+
+    # Inspection (`dupstream index show`) and migration (`dupstream index migrate`).
+
+    def video_ids(self) -> list[str]:
+        """Every indexed video's id, in indexing order."""
+        ...
+
+    def drop(self) -> None:
+        """Delete the index's collections, points and all (the old ones, after a migration), and close it."""
+        ...
+
+    def video_record(self, video_id: str) -> dict | None:
+        """The video's record exactly as stored: what the Qdrant dashboard shows."""
+        ...
+
+    def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
+        """Other videos whose mean frame descriptor is nearest to this one's, with the cosine similarity."""
+        ...
+
 
 NAMESPACE = uuid.UUID("6f1c1c2e-5b1a-4c55-9d0e-1f2a3b4c5d6e")
 
@@ -109,12 +151,33 @@ def video_point_id(video_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, video_id))
 
 
+DATA_VECTOR = [1.0]  # the <prefix>_video_data points' placeholder vector: a Qdrant point needs one
+
+
 def video_payload(video: StoredVideo) -> dict:
-    return video._asdict()
+    """The record a person reads in the dashboard: no blobs (those are in video_data_payload)."""
+    verdict = json.loads(video.verdict).get("verdict") if video.verdict else None
+    return {"video_id": video.video_id, "uri": video.uri, "published_at": video.published_at,
+            "cluster_id": video.cluster_id, "verdict": verdict, "duration": round(video.duration, 3),
+            "has_sound": video.audio_state == "ok", "audio_state": video.audio_state, "sequence": video.sequence}
 
 
-def video_from_payload(payload: dict) -> StoredVideo:
-    return StoredVideo(**{field: payload[field] for field in StoredVideo._fields})
+def video_data_payload(video: StoredVideo) -> dict:
+    """The video's machine data, in <prefix>_video_data under the record's point id."""
+    return {"video_id": video.video_id, "audio_items": video.audio_items,
+            "audio_items_per_second": video.audio_items_per_second, "verdict_json": video.verdict}
+
+
+def video_from_payload(record: dict, data: dict | None) -> StoredVideo:
+    """The stored video from its record and its machine data. A record written before the data had
+    a collection of their own (no data point) holds them itself, the verdict JSON as `verdict`."""
+    if data is None:
+        data = {**record, "verdict_json": record["verdict"]}
+    return StoredVideo(video_id=record["video_id"], cluster_id=record["cluster_id"], sequence=record["sequence"],
+                       published_at=record["published_at"], duration=record["duration"],
+                       audio_state=record["audio_state"], audio_items=data["audio_items"],
+                       audio_items_per_second=data["audio_items_per_second"], verdict=data["verdict_json"],
+                       uri=record.get("uri", ""))
 
 
 def frame_points(video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> list[tuple[str, list[float], dict]]:

@@ -1,6 +1,7 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos and <prefix>_audio
+One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos, <prefix>_video_data
+(each video's fingerprint and verdict JSON, beside its readable record) and <prefix>_audio
 (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
 opened by one process at a time: the embedded stack runs one match worker.
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from streams.index import (
     AUDIO_WINDOW_BITS,
+    DATA_VECTOR,
     FULL_SCAN_THRESHOLD_KB,
     HNSW_EF_CONSTRUCT,
     HNSW_EF_SEARCH,
@@ -33,6 +35,7 @@ from streams.index import (
     mean_descriptor,
     sorted_frames,
     unavailable_on_error,
+    video_data_payload,
     video_from_payload,
     video_payload,
     video_point_id,
@@ -50,6 +53,17 @@ def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact
     return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
                          score_threshold=score_floor, params=params)
             for vector in np.asarray(vectors, np.float32)]
+
+
+SCROLL_PAGE = 256  # records per scroll request when listing a cluster
+
+
+def _field_is(key: str, value: str | list[str]):
+    """A filter on a keyword field: equal to value, or to any of a list of values."""
+    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue
+
+    match = MatchAny(value) if isinstance(value, list) else MatchValue(value)
+    return Filter(must=[FieldCondition(key, match=match)])
 
 
 def _write(shard, points: list) -> None:
@@ -92,18 +106,30 @@ class EdgeIndex:
 
         self.directory = Path(directory)
         self.dim = dim
+        self.prefix = prefix
         self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
-        self._frames.update(UpdateOperation.create_field_index("video_id", PayloadSchemaType.Keyword))
+        self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
+        for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
+                                   (self._audio, "video_id", PayloadSchemaType.Keyword),
+                                   (self._videos, "cluster_id", PayloadSchemaType.Keyword),
+                                   (self._videos, "sequence", PayloadSchemaType.Integer)):  # order_by needs it
+            shard.update(UpdateOperation.create_field_index(field, kind))
 
     def _engine(self, action: str):
         return unavailable_on_error(str(self.directory), action)
 
+    def _stored(self, records: list) -> list[StoredVideo]:
+        """The stored videos of these records, with their machine data."""
+        data = {point.id: point.payload for point in
+                self._data.retrieve([record.id for record in records], with_payload=True, with_vector=False)}
+        return [video_from_payload(record.payload, data.get(record.id)) for record in records]
+
     def get_video(self, video_id: str) -> StoredVideo | None:
         with self._engine("read the video record"):
             records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
-        return video_from_payload(records[0].payload) if records else None
+            return self._stored(records)[0] if records else None
 
     def video_count(self) -> int:
         with self._engine("count the videos"):
@@ -128,11 +154,12 @@ class EdgeIndex:
 
         frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
         # The video record goes last: its presence is what marks the video as indexed.
-        record = Point(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
-                       video_payload(video))
+        point_id = video_point_id(video.video_id)
+        record = Point(point_id, mean_descriptor(np.asarray(embeddings, np.float32)), video_payload(video))
         with self._engine("write the video"):
             if frames:
                 _write(self._frames, frames)
+            _write(self._data, [Point(point_id, DATA_VECTOR, video_data_payload(video))])
             _write(self._videos, [record])
 
     def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -167,10 +194,93 @@ class EdgeIndex:
                                                                                   exact=False)))
         return audio_hits(offsets, results)
 
+    def last_sequence(self) -> int:
+        from qdrant_edge import Direction, OrderBy, ScrollRequest
+
+        with self._engine("read the last sequence"):
+            records, _ = self._videos.scroll(ScrollRequest(limit=1, with_payload=True,
+                                                           order_by=OrderBy("sequence", Direction.Desc)))
+        return int(records[0].payload["sequence"]) if records else 0
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        from qdrant_edge import ScrollRequest
+
+        members, offset = [], None
+        with self._engine("read a cluster"):
+            while True:
+                records, offset = self._videos.scroll(ScrollRequest(
+                    offset=offset, limit=SCROLL_PAGE, filter=_field_is("cluster_id", cluster_id), with_payload=True))
+                members += self._stored(records)
+                if offset is None:
+                    return sorted(members, key=lambda video: video.sequence)
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        from qdrant_edge import UpdateOperation
+
+        with self._engine("re-point a cluster"):
+            self._frames.update(UpdateOperation.set_payload_by_filter(_field_is("video_id", video_ids),
+                                                                      {"cluster_id": cluster_id}))
+            self._videos.update(UpdateOperation.set_payload([video_point_id(v) for v in video_ids],
+                                                            {"cluster_id": cluster_id}))
+            for shard in (self._frames, self._videos):
+                shard.flush()
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        from qdrant_edge import CountRequest, UpdateOperation
+
+        of_video = _field_is("video_id", video_id)
+        removed = {}
+        with self._engine("delete the video"):
+            for kind, shard in (("frames", self._frames), ("audio", self._audio)):
+                removed[kind] = shard.count(CountRequest(exact=True, filter=of_video))
+                shard.update(UpdateOperation.delete_points_by_filter(of_video))
+                shard.flush()
+            record = [video_point_id(video_id)]
+            removed["videos"] = len(self._videos.retrieve(record, with_payload=False, with_vector=False))
+            for shard in (self._videos, self._data):
+                shard.update(UpdateOperation.delete_points(record))
+                shard.flush()
+        return removed
+
+    def video_ids(self) -> list[str]:
+        from qdrant_edge import ScrollRequest
+
+        records, offset = [], None
+        with self._engine("list the videos"):
+            while True:
+                page, offset = self._videos.scroll(ScrollRequest(offset=offset, limit=SCROLL_PAGE, with_payload=True))
+                records += [(record.payload["sequence"], record.payload["video_id"]) for record in page]
+                if offset is None:
+                    return [video_id for _, video_id in sorted(records)]
+
+    def drop(self) -> None:
+        import shutil
+
+        self.close()
+        for shard in ("frames", "videos", "audio", "video_data"):
+            shutil.rmtree(self.directory / f"{self.prefix}_{shard}", ignore_errors=True)
+
+    def video_record(self, video_id: str) -> dict | None:
+        with self._engine("read the video record"):
+            records = self._videos.retrieve([video_point_id(video_id)], with_payload=True, with_vector=False)
+        return dict(records[0].payload) if records else None
+
+    def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
+        from qdrant_edge import QueryRequest
+
+        with self._engine("search the videos"):
+            records = self._videos.retrieve([video_point_id(video_id)], with_payload=False, with_vector=True)
+            if not records:
+                return []
+            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0, exact=False)
+            points = self._videos.query(request)
+        return [(point.payload["video_id"], point.score) for point in points
+                if point.payload["video_id"] != video_id][:limit]
+
     def stats(self) -> dict[str, int]:
         return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,
                 "audio": self._audio.info().points_count}
 
     def close(self) -> None:
-        for shard in (self._frames, self._videos, self._audio):
+        for shard in (self._frames, self._videos, self._audio, self._data):
             shard.close()

@@ -1,9 +1,11 @@
 """The index on a Qdrant server, through qdrant-client: what production runs (many workers, one
 Qdrant, its dashboard on port 6333).
 
-Three collections, created at start when absent, each described in its metadata so that a
+Four collections, created at start when absent, each described in its metadata so that a
 person browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled
-frame), <prefix>_videos (one point per indexed video) and <prefix>_audio (soundtrack windows).
+frame), <prefix>_videos (one readable record per indexed video), <prefix>_video_data (each
+video's fingerprint and verdict JSON, under the record's point id) and <prefix>_audio
+(soundtrack windows).
 The same class works on qdrant-client's local mode (`QdrantClient(path=...)` or `":memory:"`),
 which is how the tests run it: no Qdrant server binary installs on the test machines."""
 
@@ -14,9 +16,10 @@ from typing import Iterator
 import numpy as np
 
 from streams.config import Settings
-from streams.index import (AUDIO_WINDOW_BITS, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
+from streams.index import (AUDIO_WINDOW_BITS, DATA_VECTOR, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
                            INDEXING_THRESHOLD_KB, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
                            frame_hits, frame_points, mean_descriptor, sorted_frames, unavailable_on_error,
+                           video_data_payload,
                            video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
@@ -31,8 +34,15 @@ FRAMES_DESCRIPTION = (
 )
 VIDEOS_DESCRIPTION = (
     "dupstream: one point per indexed video; its presence marks the video as indexed. Vector: the normalised "
-    "mean of its frame descriptors. Payload: cluster_id, sequence (indexing order), published_at, duration, the "
-    "soundtrack's Chromaprint (audio_items, base64 uint32) and the verdict it got (JSON)."
+    "mean of its frame descriptors. Payload: video_id, uri, published_at, cluster_id (the root of its duplicate "
+    "cluster, the video verdicts name), verdict (its class), duration (s), has_sound, audio_state, sequence "
+    "(indexing order). Its fingerprint and verdict JSON are in the _video_data collection, same point id."
+)
+DATA_DESCRIPTION = (
+    "dupstream: the machine data of each indexed video, under the point id of its record in the _videos "
+    "collection: video_id, the soundtrack's Chromaprint (audio_items, base64 uint32; audio_items_per_second) and "
+    "the verdict it got (verdict_json), re-emitted when the video is processed again. The 1-d vector is a "
+    "placeholder."
 )
 
 AUDIO_DESCRIPTION = (
@@ -40,6 +50,14 @@ AUDIO_DESCRIPTION = (
     "every 8 items. Vector: the window's 1024 bits as +1/-1 (dot product = 1024 - 2 x Hamming distance; binary "
     "quantization holds the bits exactly). Payload: video_id, offset (seconds into the video)."
 )
+
+
+def _field_is(key: str, value: str | list[str]):
+    """A filter on a keyword field: equal to value, or to any of a list of values."""
+    from qdrant_client import models
+
+    match = models.MatchAny(any=value) if isinstance(value, list) else models.MatchValue(value=value)
+    return models.Filter(must=[models.FieldCondition(key=key, match=match)])
 
 
 def _split(items: list, size: int) -> Iterator[list]:
@@ -56,11 +74,14 @@ class ServerIndex:
         self.videos = f"{prefix}_videos"
         self.audio = f"{prefix}_audio"
         self.dim = dim
+        self.data = f"{prefix}_video_data"
         try:
-            self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, keyword_fields=("video_id", "cluster_id"))
-            self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, keyword_fields=("cluster_id",))
-            self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, keyword_fields=("video_id",),
+            self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, indexed=("video_id", "cluster_id"))
+            # order_by (the last sequence) needs an integer index on sequence.
+            self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, indexed=("cluster_id", "sequence"))
+            self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, indexed=("video_id",),
                                     binary=True)
+            self._ensure_collection(self.data, len(DATA_VECTOR), DATA_DESCRIPTION, indexed=())
         except Exception as error:
             raise IndexError_(f"cannot open the collections {self.frames}, {self.videos}, {self.audio} on {where}: "
                               f"{error}") from error
@@ -73,9 +94,10 @@ class ServerIndex:
         client = QdrantClient(url=settings.qdrant_location, api_key=settings.qdrant_api_key or None)
         return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location)
 
-    def _ensure_collection(self, name: str, dim: int, description: str, keyword_fields: tuple[str, ...],
+    def _ensure_collection(self, name: str, dim: int, description: str, indexed: tuple[str, ...],
                            binary: bool = False) -> None:
-        """binary: ±1 vectors compared by dot product, binary-quantized (soundtrack windows)."""
+        """indexed: payload fields to index (keyword; `sequence` integer). binary: ±1 vectors compared by
+        dot product, binary-quantized (soundtrack windows)."""
         from qdrant_client import models
 
         if not self.client.collection_exists(name):
@@ -103,16 +125,23 @@ class ServerIndex:
                 # Workers starting together race to create it; losing the race is fine.
                 if not self.client.collection_exists(name):
                     raise
-        for field in keyword_fields:
-            self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD, wait=True)
+        for field in indexed:
+            kind = models.PayloadSchemaType.INTEGER if field == "sequence" else models.PayloadSchemaType.KEYWORD
+            self.client.create_payload_index(name, field, kind, wait=True)
 
     def _server(self, action: str):
         return unavailable_on_error(self.where, action)
 
+    def _stored(self, records: list) -> list[StoredVideo]:
+        """The stored videos of these records, with their machine data."""
+        data = {str(point.id): point.payload
+                for point in self.client.retrieve(self.data, [record.id for record in records], with_payload=True)}
+        return [video_from_payload(record.payload, data.get(str(record.id))) for record in records]
+
     def get_video(self, video_id: str) -> StoredVideo | None:
         with self._server("read the video record"):
             records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
-        return video_from_payload(records[0].payload) if records else None
+            return self._stored(records)[0] if records else None
 
     def video_count(self) -> int:
         with self._server("count the videos"):
@@ -147,9 +176,11 @@ class ServerIndex:
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+        point_id = video_point_id(video.video_id)
         self._upsert(self.frames, frame_points(video, timestamps, embeddings))
+        self._upsert(self.data, [(point_id, DATA_VECTOR, video_data_payload(video))])
         # The video record goes last: its presence is what marks the video as indexed.
-        self._upsert(self.videos, [(video_point_id(video.video_id), mean_descriptor(np.asarray(embeddings, np.float32)),
+        self._upsert(self.videos, [(point_id, mean_descriptor(np.asarray(embeddings, np.float32)),
                                     video_payload(video))])
 
     def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -171,6 +202,76 @@ class ServerIndex:
 
     def search_audio(self, windows: np.ndarray, offsets: np.ndarray, *, limit: int, score_floor: float) -> list[AudioHit]:
         return audio_hits(offsets, self._search(self.audio, windows, limit, score_floor, ["video_id", "offset"]))
+
+    def last_sequence(self) -> int:
+        from qdrant_client import models
+
+        with self._server("read the last sequence"):
+            records, _ = self.client.scroll(self.videos, limit=1, with_payload=["sequence"],
+                                            order_by=models.OrderBy(key="sequence", direction=models.Direction.DESC))
+        return int(records[0].payload["sequence"]) if records else 0
+
+    def cluster_members(self, cluster_id: str) -> list[StoredVideo]:
+        members, offset = [], None
+        with self._server("read a cluster"):
+            while True:
+                records, offset = self.client.scroll(self.videos, scroll_filter=_field_is("cluster_id", cluster_id),
+                                                     limit=UPSERT_BATCH, offset=offset, with_payload=True)
+                members += self._stored(records)
+                if offset is None:
+                    return sorted(members, key=lambda video: video.sequence)
+
+    def set_cluster(self, video_ids: list[str], cluster_id: str) -> None:
+        with self._server("re-point a cluster"):
+            self.client.set_payload(self.frames, {"cluster_id": cluster_id}, points=_field_is("video_id", video_ids),
+                                    wait=True)
+            self.client.set_payload(self.videos, {"cluster_id": cluster_id},
+                                    points=[video_point_id(video_id) for video_id in video_ids], wait=True)
+
+    def delete_video(self, video_id: str) -> dict[str, int]:
+        from qdrant_client import models
+
+        of_video = _field_is("video_id", video_id)
+        removed = {}
+        with self._server("delete the video"):
+            for kind, collection in (("frames", self.frames), ("audio", self.audio)):
+                removed[kind] = self.client.count(collection, count_filter=of_video, exact=True).count
+                self.client.delete(collection, models.FilterSelector(filter=of_video), wait=True)
+            record = [video_point_id(video_id)]
+            removed["videos"] = len(self.client.retrieve(self.videos, record, with_payload=False))
+            for collection in (self.videos, self.data):
+                self.client.delete(collection, models.PointIdsList(points=record), wait=True)
+        return removed
+
+    def video_ids(self) -> list[str]:
+        records, offset = [], None
+        with self._server("list the videos"):
+            while True:
+                page, offset = self.client.scroll(self.videos, limit=UPSERT_BATCH, offset=offset,
+                                                  with_payload=["video_id", "sequence"])
+                records += [(record.payload["sequence"], record.payload["video_id"]) for record in page]
+                if offset is None:
+                    return [video_id for _, video_id in sorted(records)]
+
+    def drop(self) -> None:
+        with self._server("delete the collections"):
+            for collection in (self.frames, self.videos, self.audio, self.data):
+                self.client.delete_collection(collection)
+        self.close()
+
+    def video_record(self, video_id: str) -> dict | None:
+        with self._server("read the video record"):
+            records = self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=True)
+        return dict(records[0].payload) if records else None
+
+    def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
+        with self._server("search the videos"):
+            if not self.client.retrieve(self.videos, [video_point_id(video_id)], with_payload=False):
+                return []
+            # A point id as the query: the server searches with that point's own vector, and leaves it out.
+            points = self.client.query_points(self.videos, query=video_point_id(video_id), limit=limit,
+                                              with_payload=["video_id"]).points
+        return [(point.payload["video_id"], point.score) for point in points]
 
     def stats(self) -> dict[str, int]:
         with self._server("count the points"):

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schemas.events import VIDEO_ID_PATTERN, Verdict, VideoPublished
+from schemas.events import VIDEO_ID_PATTERN, Verdict, VideoPublished, VideoRemoval, VideoRemoved
 from streams.config import Settings
-from streams.kafka import KafkaError
+from streams.kafka import KafkaError, client_config
 
 
 def stable_video_id(uri: str) -> str:
@@ -35,8 +35,8 @@ def event_for(path_or_uri: str, video_id: str | None = None) -> VideoPublished:
 def producer(settings: Settings):
     from confluent_kafka import Producer
 
-    return Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True,
-                     "message.max.bytes": 16 * 1024 * 1024})
+    return Producer(client_config(settings.kafka_bootstrap, **{"enable.idempotence": True,
+                                                               "message.max.bytes": 16 * 1024 * 1024}))
 
 
 def publish_raw(settings: Settings, items: list[tuple[bytes | None, bytes]], topic: str | None = None,
@@ -71,13 +71,12 @@ def read_topic(settings: Settings, topic: str, *, from_beginning: bool = True, t
     """Messages of a topic as they arrive, until `timeout` seconds pass or `stop` is set (or forever)."""
     from confluent_kafka import Consumer
 
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap,
+    consumer = Consumer(client_config(settings.kafka_bootstrap, **{
         "group.id": f"dupstream-reader-{uuid.uuid4().hex[:12]}",
         "auto.offset.reset": "earliest" if from_beginning else "latest",
         "enable.auto.commit": False,
         "session.timeout.ms": int(settings.session_timeout_s * 1000),
-    })
+    }))
     consumer.subscribe([topic])
     deadline = time.monotonic() + timeout if timeout else None
     try:
@@ -112,6 +111,40 @@ def verdict_line(verdict: Verdict) -> str:
         parts.append(f"audio ber {verdict.audio.ber:.2f}")
     if verdict.error:
         parts.append(f"{verdict.error.code}: {verdict.error.message}")
+    return "  ".join(parts)
+
+
+def request_removals(settings: Settings, video_ids: list[str], reason: str | None = None) -> list[VideoRemoved]:
+    """Publish one `video-removed` event per id, each with a request id to find its result by."""
+    requests = [VideoRemoved(video_id=video_id, reason=reason, request_id=uuid.uuid4().hex) for video_id in video_ids]
+    publish_raw(settings, [(r.video_id.encode(), r.model_dump_json(exclude_none=True).encode()) for r in requests],
+                topic=settings.topic_removed)
+    return requests
+
+
+def removal_results(settings: Settings, requests: list[VideoRemoved], timeout: float) -> Iterator[VideoRemoval]:
+    """The results of these requests as they arrive, until all are in or timeout seconds pass."""
+    pending = {request.request_id for request in requests}
+    for message in read_topic(settings, settings.topic_removal_result, timeout=timeout):
+        result = VideoRemoval.model_validate_json(message.value())
+        if result.request_id in pending:
+            pending.discard(result.request_id)
+            yield result
+            if not pending:
+                return
+
+
+def removal_line(result: VideoRemoval) -> str:
+    """One readable line: id, what happened, the cluster's new root, the points deleted."""
+    parts = [f"{result.video_id:<28}", f"{result.status.value:<10}"]
+    if result.reason:
+        parts.append(f"({result.reason})")
+    if result.new_root:
+        parts.append(f"cluster root {result.cluster_id} -> {result.new_root} for {', '.join(result.repointed)}")
+    if result.removed_points:
+        parts.append("points deleted: " + ", ".join(f"{kind} {count}" for kind, count in result.removed_points.items()))
+    if result.error:
+        parts.append(f"{result.error.code}: {result.error.message}")
     return "  ".join(parts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from streams.config import Settings
-from streams.kafka import KafkaError
+from streams.kafka import KafkaError, client_config
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -47,7 +47,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     The join stage's input and its table's changelog must be co-partitioned (same count, same
     key). The match stage reads one partition on purpose: index insertions happen in one total
     order, so "the earlier video" is well defined and two copies published together cannot both
-    miss each other."""
+    miss each other; takedowns are forwarded into that partition, so a removal and a match never
+    touch the index at the same time."""
     n = settings.partitions
     keep = _kept_for(settings.retention_days)
     return [
@@ -55,9 +56,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_verdict, n, _kept_for(settings.verdict_retention_days), "output: one verdict per video"),
         TopicSpec(settings.topic_dlq, n, _kept_for(settings.dlq_retention_days),
                   "dead letters: original event bytes, error in headers"),
+        TopicSpec(settings.topic_removed, n, keep, "input: takedowns, one event per video to remove"),
+        TopicSpec(settings.topic_removal_result, n, _kept_for(settings.verdict_retention_days),
+                  "output: what each takedown did"),
         TopicSpec(internal_topic(settings, "accepted"), n, keep, "ingest -> frames, audio"),
         TopicSpec(internal_topic(settings, "features"), n, keep, "frames, audio -> join"),
-        TopicSpec(internal_topic(settings, "joined"), 1, keep, "join -> match (one partition: one index order)"),
+        TopicSpec(internal_topic(settings, "joined"), 1, keep,
+                  "join, removal -> match (one partition: one index order)"),
         TopicSpec(f"{settings.app_id}-halves-changelog", n, {"cleanup.policy": "compact"},
                   "changelog of the join table"),
     ]
@@ -66,7 +71,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 def admin_client(settings: Settings):
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    return AdminClient(client_config(settings.kafka_bootstrap))
 
 
 def _topics(admin, settings: Settings, timeout: float) -> dict:

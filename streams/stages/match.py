@@ -21,6 +21,7 @@ from streams.index import VideoIndex
 from streams.params import MatchParams
 from streams.pipeline import build_verdict, index_video, linked_cluster, match_features
 from streams.runtime import get_runtime
+from streams.stages.removal import apply_removal, is_removal
 from streams.stages.verdict import fail, model_info, send_verdict
 
 
@@ -49,6 +50,9 @@ async def match(stream):
     runtime = get_runtime()
     params = MatchParams.from_settings(settings)  # once: every verdict of this worker states its digest
     async for value in stream:
+        if is_removal(stream.current_event):  # takedowns come this way too, in the same one order
+            await apply_removal(value)
+            continue
         joined = JoinedVideo.model_validate_json(value)
         try:
             # The index opens on first use, in the pool: a Qdrant server that does not answer
