@@ -271,6 +271,12 @@ def report_json(rows: list[SweepRow], defaults: MatchParams, half: dict[str, Any
 # --- the adapter: features (cached), the temporary index, the recorded hits ----------------------
 
 
+# The audio parameters that shape the fingerprint itself (the others only compare fingerprints).
+SOUND_FEATURE_FIELDS = ("min_audio_seconds", "silence_block_seconds", "silence_loud_percentile",
+                        "silence_below_loud_db", "silence_floor_db", "static_run", "min_match_items",
+                        "resampled_speeds")
+
+
 def features_key(path: Path, settings: Settings, params: MatchParams) -> str:
     """The cache key of one file's features: its content and what shapes them."""
     from schemas.internal import AudioHalf, FrameHalf
@@ -279,9 +285,10 @@ def features_key(path: Path, settings: Settings, params: MatchParams) -> str:
     with open(path, "rb") as media:
         for block in iter(lambda: media.read(1 << 20), b""):
             digest.update(block)
+    sound = {name: getattr(params.audio, name) for name in SOUND_FEATURE_FIELDS}
     shape = json.dumps([FEATURES_VERSION, [getattr(settings, name) for name in FEATURE_SETTINGS],
-                        asdict(params.region), asdict(params.bars), FrameHalf.model_json_schema(),
-                        AudioHalf.model_json_schema()], sort_keys=True, default=str)
+                        asdict(params.region), asdict(params.bars), asdict(params.views), sound,
+                        FrameHalf.model_json_schema(), AudioHalf.model_json_schema()], sort_keys=True, default=str)
     return f"{digest.hexdigest()[:24]}-{settings.frame_model}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
 
 
