@@ -187,6 +187,7 @@ class DecisionParams:
     co_located_offset_seconds: float = 1.5  # reference times apart at most this over the stretch both cover
     co_located_speed_share: float = 0.1  # speeds apart at most this share (a speed fitted on a few frames is uncertain by several %)
     co_located_min_overlap: float = 0.5  # the stretch both cover, as a share of the shorter of the two
+    on_line_min_share: float = 0.8  # frames re-aligned on the sound's line keep this share of the aligned ones
     equal_evidence_share: float = 0.9  # candidates this close to the best count as equal: the earliest root wins
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
 from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.decision import ClusterOf, Decision, decide, time_maps_agree
+from streams.matching.decision import ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
 from streams.values import FrameHit, VisualMatch
@@ -159,8 +159,23 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
         states[candidate] = video.audio_state
         if query.state == AudioState.OK and video.audio_state == AudioState.OK:
             audio[candidate] = compare(query, stored_fingerprint(video), params, first_match.get(candidate))
-    return decide(visual, audio, joined.audio.state, states, params, clusters=clusters,
+    return decide(on_the_sound_s_line(visual, audio, found, joined.frames.duration, params), audio,
+                  joined.audio.state, states, params, clusters=clusters,
                   query_audio_seconds=joined.audio.usable_seconds)
+
+
+def on_the_sound_s_line(visual: list[VisualMatch], audio: dict, found: Found, query_duration: float,
+                        params: MatchParams) -> list[VisualMatch]:
+    """The visual matches, each whose sound is the same recording on another time line replaced
+    by its frames re-aligned on the sound's line when they still match there
+    (decision.frames_on_line)."""
+    moved = []
+    for match in visual:
+        result = audio.get(match.video_id)
+        if result is not None and result.same_recording and not time_maps_agree(match, result, params.decision):
+            match = frames_on_line(match, found.frame_hits, result, query_duration, params) or match
+        moved.append(match)
+    return moved
 
 
 def match_features(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Decision:

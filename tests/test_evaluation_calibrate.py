@@ -14,8 +14,9 @@ import pytest
 from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 from streams.audio.match import AudioMatch
 from streams.devset.devset import DevItem
-from streams.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_report, grid_settings,
-                                          half_of, loosest_search, overrides, sweep, trimmed)
+from streams.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_misses, format_report,
+                                          grid_settings, half_of, loosest_search, outcomes_of, overrides, sweep,
+                                          trimmed)
 from streams.evaluation.metrics import Scores
 from streams.index import StoredVideo
 from streams.matching.alignment import frames_match
@@ -140,6 +141,9 @@ def test_a_setting_over_the_hard_negative_rate_loses_to_a_lower_f1():
     strict = DEFAULTS.updated("align", visual_match_score=0.7)
     ranked = chosen([row(loose, 0.95, 0.1), row(strict, 0.8, 0.0), row(DEFAULTS, 0.8, 0.02)], DEFAULTS)
     assert [r.params for r in ranked] == [strict, DEFAULTS, loose]
+    # when none keeps the promise, the closest to it comes first
+    ranked = chosen([row(loose, 0.95, 0.3), row(strict, 0.7, 0.1), row(DEFAULTS, 0.8, 0.1)], DEFAULTS)
+    assert [r.params for r in ranked] == [DEFAULTS, strict, loose]
 
 
 def test_the_chosen_values_are_written_nested_like_the_params():
@@ -164,6 +168,10 @@ def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():
     assert "| align.visual_match_score |" in text and "| defaults |" in text
     assert "decision.co_located_offset_seconds alone (the others at their defaults):" in text
     assert "chosen (the current defaults; F1 1.00" in text and "params digest " + DEFAULTS.digest() in text
+    loose = DEFAULTS.updated("align", visual_match_score=0.55, visual_min_aligned_frames=2)
+    misses = format_misses(outcomes_of(recorded_judge(), loose))
+    assert misses.startswith("the choice's wrong verdicts (1 of 6):")
+    assert "- a_other_scene (same_film_other_scene): expected unique, got duplicate of a: " in misses
 
 
 @pytest.mark.integration

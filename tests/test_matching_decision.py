@@ -249,3 +249,32 @@ def test_any_object_with_the_audio_fields_is_accepted():
 
 def test_verdict_values_match_the_schema():
     assert {v.value for v in VerdictKind} <= {v.value for v in VerdictClass}
+
+
+def test_near_static_frames_that_fit_the_sound_s_line_too_are_one_copy():
+    """A photo panned slowly: every query frame resembles the reference's frames for seconds
+    around, so the frames' own line lands 3.9 s off the sound's; on the sound's line they match."""
+    from streams.matching.decision import frames_on_line
+    from streams.values import FrameHit
+
+    hits = [FrameHit(float(q), "A", float(r), 0.8 - 0.01 * abs(r - q - 3)) for q in range(20) for r in range(30)
+            if abs(r - q - 3) <= 5]
+    frames = visual("A", score=0.8, frames=20)._replace(offset=3.9)
+    heard = sound(True, 0.05, offset=0.0, query=(0, 20))
+    assert not time_maps_agree(frames, heard, SETTINGS.decision)
+    moved = frames_on_line(frames, hits, heard, 20.0, SETTINGS)
+    assert moved is not None and (moved.offset, moved.speed, moved.aligned_frames) == (0.0, 1.0, 20)
+    assert time_maps_agree(moved, heard, SETTINGS.decision)
+    check(decide([moved], {"A": heard}, "ok", {}, SETTINGS), "duplicate", True, "A")
+
+
+def test_distinctive_frames_off_the_sound_s_line_stay_two_findings():
+    from streams.matching.decision import frames_on_line
+    from streams.values import FrameHit
+
+    hits = [FrameHit(float(q), "A", float(q), 0.9) for q in range(20)]  # moving footage: one line only
+    frames = visual("A", score=0.9, frames=20)._replace(offset=0.0)
+    assert frames_on_line(frames, hits, sound(True, 0.05, offset=6.0, query=(0, 20)), 20.0, SETTINGS) is None
+    # and hits of another view or another video do not count
+    other = [hit._replace(mirrored=True, ref_time=hit.ref_time + 6) for hit in hits]
+    assert frames_on_line(frames, other, sound(True, 0.05, offset=6.0, query=(0, 20)), 20.0, SETTINGS) is None

@@ -17,8 +17,9 @@
    depend on, so a sweep of hundreds of settings takes seconds to minutes.
 4. Choose. The setting with the highest F1 among those whose false-positive rate on the hard
    negatives is at most MAX_HARD_NEGATIVE_RATE (with `duplicate_of` checked: naming a video
-   outside the copy's cluster is a miss); ties go to the lower hard-negative rate, then to the
-   fewest values changed from the defaults. `--write` stores the swept values of the choice as
+   outside the copy's cluster is a miss); when none is, the lowest hard-negative rate, then F1;
+   ties go to the fewest values changed from the defaults. The choice's wrong verdicts are
+   listed with their reasons. `--write` stores the swept values of the choice as
    a DUPSTREAM_MATCH_PARAMS file (nested like MatchParams.as_dict); the choice is printed.
 
 Only the calibration half is read (the items whose `split` is the one asked; a manifest without
@@ -45,7 +46,7 @@ import numpy as np
 from schemas.internal import decode_array
 from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores
+from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
 from streams.params import MatchParams
 from streams.pipeline import Found, align_hits, compare_sound, judge, linked_cluster
@@ -111,12 +112,14 @@ def changed_fields(params: MatchParams, defaults: MatchParams, grid: Mapping[Fie
 
 
 def chosen(rows: list[SweepRow], defaults: MatchParams, max_rate: float = MAX_HARD_NEGATIVE_RATE) -> list[SweepRow]:
-    """Best first: the settings within the hard-negative rate by F1, then the others; ties go
-    to the lower hard-negative rate, then to the fewest changes from the defaults."""
+    """Best first: the settings within the hard-negative rate by F1; then the others by
+    hard-negative rate (when none keeps the promise, the closest comes first), then F1; ties go
+    to the fewest changes from the defaults."""
     def key(row: SweepRow) -> tuple:
         rate = row.hard_negative_false_positive_rate or 0.0
         f1 = row.scores.f1 if row.scores.f1 is not None else -1.0
-        return rate > max_rate + 1e-12, -f1, rate, changed_fields(row.params, defaults)
+        within = rate <= max_rate + 1e-12
+        return not within, 0.0 if within else rate, -f1, rate, changed_fields(row.params, defaults)
 
     return sorted(rows, key=key)
 
@@ -200,14 +203,17 @@ class Judge:
         return given
 
 
-def sweep(judge: Judge, settings: list[MatchParams], progress=print) -> list[SweepRow]:
+def outcomes_of(judge: Judge, params: MatchParams) -> list[Outcome]:
     from streams.evaluation.runner import outcomes
 
-    items = [video.item for video in judge.recorded]
+    return outcomes([video.item for video in judge.recorded], judge.verdicts(params))
+
+
+def sweep(judge: Judge, settings: list[MatchParams], progress=print) -> list[SweepRow]:
     rows = []
     started = time.perf_counter()
     for number, params in enumerate(settings, 1):
-        scored: list[Outcome] = outcomes(items, judge.verdicts(params))
+        scored = outcomes_of(judge, params)
         rows.append(SweepRow(params, scores(scored), false_positive_rate(scored, HARD_NEGATIVE_KINDS)))
         if number % 100 == 0:
             progress(f"{number}/{len(settings)} settings swept ({time.perf_counter() - started:.0f} s)")
@@ -254,6 +260,15 @@ def format_report(rows: list[SweepRow], defaults: MatchParams, shown: int = SHOW
     lines += ["", f"chosen ({same}; F1 {cell(choice.scores.f1)}, hard-negative FP rate "
                   f"{cell(choice.hard_negative_false_positive_rate)}): {json.dumps(overrides(choice.params))}",
               f"params digest {choice.params.digest()}"]
+    return "\n".join(lines)
+
+
+def format_misses(scored: list[Outcome]) -> str:
+    """The chosen setting's wrong verdicts, worst first, with the reason each was given."""
+    wrong = worst_misses(scored, limit=len(scored))
+    lines = [f"the choice's wrong verdicts ({len(wrong)} of {len(scored)}):", ""]
+    lines += [f"- {o.video_id} ({o.kind}): expected {o.expected_verdict}, got {o.verdict}"
+              f"{' of ' + o.duplicate_of if o.duplicate_of else ''}: {o.evidence}" for o in wrong]
     return "\n".join(lines)
 
 
@@ -372,11 +387,13 @@ def run_calibration(manifest: Path, json_out: Path | None = None, progress=print
     started = time.perf_counter()
     progress(f"calibrating on {which}: {len(items)} of {len(every)} videos, {len(grid)} settings")
     recorded, stored = record_half(items, loosest_search(grid), settings, cache, progress)
-    rows = sweep(Judge(recorded, stored), grid, progress)
+    judge = Judge(recorded, stored)
+    rows = sweep(judge, grid, progress)
     progress(f"{len(items)} videos, {len(grid)} settings in {time.perf_counter() - started:.0f} s")
     progress("")
     print(format_report(rows, defaults))
     best = chosen(rows, defaults)[0]
+    print("\n" + format_misses(outcomes_of(judge, best.params)))
     if write is not None:
         write.write_text(json.dumps(overrides(best.params), indent=1) + "\n")
         print(f"\nwritten: {write} (use it with DUPSTREAM_MATCH_PARAMS={write})")

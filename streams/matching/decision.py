@@ -25,7 +25,9 @@ the frames' one-second sampling), their speeds differ by at most decision.co_loc
 decision.co_located_min_overlap of the shorter of the two. A trimmed copy shifts both lines
 together; a sped-up copy (audio resampled too) has both speeds near the same value; an added
 intro or outro leaves the stretch both cover unchanged. Frames at 12 s and speed 0.75 with sound
-at 4 s and speed 1.0 are two coincidences, not one copy.
+at 4 s and speed 1.0 are two coincidences, not one copy -- unless the frames, re-aligned on the
+sound's line (`frames_on_line`), still match there: near-static footage pins its own line loosely,
+and the caller then passes that re-aligned match.
 
 Choice among candidates (matched_video): the frame-matching candidates whose sound agrees (same
 recording, same time line) come first, then the others; within that group, the candidates whose
@@ -39,14 +41,14 @@ soundtrack (best = lowest false-alarm probability) gives audio_match_different_v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from streams.matching.alignment import evidence, frames_match, rank_key
+from streams.matching.alignment import evidence, frames_match, rank_key, sampling_interval
 from streams.params import DecisionParams, MatchParams
-from streams.values import Segment, VisualMatch
+from streams.values import FrameHit, Segment, VisualMatch
 
 
 class VerdictKind(StrEnum):
@@ -138,6 +140,36 @@ def time_maps_agree(visual: VisualMatch, audio: AudioResult, params: DecisionPar
         return False
     apart = max(abs((visual.speed * t + visual.offset) - (audio.speed * t + audio.offset)) for t in (start, end))
     return apart <= params.co_located_offset_seconds
+
+
+def frames_on_line(match: VisualMatch, hits: Iterable[FrameHit], line: AudioResult, query_duration: float,
+                   params: MatchParams) -> VisualMatch | None:
+    """The frames of `match` re-aligned on the sound's time line: for each query frame of the
+    match's segment, its best hit of the same video and view within the alignment's tolerance of
+    reference = line.speed * query + line.offset. A match on that line when it keeps at least
+    decision.on_line_min_share of the match's aligned frames and still is a frame match; else
+    None. Near-static footage (a photo panned slowly) fixes its own time line to a few seconds
+    only, the sound to a fraction of one: when the frames fit the sound's line as well, the two
+    findings are one copy."""
+    step = sampling_interval(query_duration, params.align)
+    tolerance = params.align.tolerance_steps * step
+    segment = match.query_segment
+    best: dict[float, float] = {}
+    for hit in hits:
+        if (hit.video_id != match.video_id or hit.mirrored != match.mirrored or hit.region != match.region
+                or hit.rotation != match.rotation or not segment.start - 1e-6 <= hit.query_time < segment.end):
+            continue
+        if abs(hit.ref_time - (line.speed * hit.query_time + line.offset)) <= tolerance + 1e-6:
+            best[hit.query_time] = max(best.get(hit.query_time, 0.0), hit.score)
+    if len(best) < params.decision.on_line_min_share * match.aligned_frames:
+        return None
+    times = sorted(best)
+    on_line = match._replace(score=float(sum(best.values()) / len(best)), aligned_frames=len(best),
+                             weighted_frames=float(len(best)), offset=line.offset, speed=line.speed,
+                             query_segment=Segment(times[0], min(times[-1] + step, segment.end)),
+                             reference_segment=Segment(line.speed * times[0] + line.offset,
+                                                       line.speed * min(times[-1] + step, segment.end) + line.offset))
+    return on_line if frames_match(on_line, params.align) else None
 
 
 def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
