@@ -81,7 +81,7 @@ def stand_in_compare(query, stored_print, params: MatchParams, near=None) -> Aud
     ber = CASES[query_id][5].get(candidate, 0.5)
     false_alarm = FALSE_ALARM_OF_BER[ber] if ber in FALSE_ALARM_OF_BER else 0.5
     return AudioMatch(false_alarm <= params.audio.max_false_alarm, ber, 0.0, 1.0, Segment(0, 8), Segment(0, 8),
-                      false_alarm=false_alarm)
+                      false_alarm=false_alarm, decisive=True)
 
 
 def recorded_judge() -> Judge:

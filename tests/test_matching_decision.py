@@ -22,10 +22,11 @@ def visual(video_id: str, score: float = 0.85, frames: int = 40, start: float = 
 
 
 def sound(same: bool, ber: float | None = None, offset: float = 0.0, speed: float = 1.0,
-          query: tuple[float, float] = (0, 30)) -> AudioMatch:
+          query: tuple[float, float] = (0, 30), decisive: bool = True) -> AudioMatch:
     """A soundtrack comparison; by default on the time line of visual()'s matches starting at 0."""
     return AudioMatch(same_recording=same, ber=ber if ber is not None else (0.1 if same else 0.45),
-                      false_alarm=1e-9 if same else 0.3, offset=offset, speed=speed, query_segment=Segment(*query),
+                      false_alarm=1e-9 if same else 0.3, decisive=decisive, overlap_seconds=query[1] - query[0],
+                      offset=offset, speed=speed, query_segment=Segment(*query),
                       reference_segment=Segment(speed * query[0] + offset, speed * query[1] + offset))
 
 
@@ -50,6 +51,15 @@ def test_frames_match_but_the_soundtracks_differ():
     d = decide([visual("A")], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS)
     check(d, "visual_match_different_audio", False, "A")
     assert d.audio.ber == 0.45 and "3.0e-01 > audio.max_false_alarm 0.0001" in d.reason
+
+
+def test_too_little_shared_sound_to_tell_is_decided_on_frames():
+    """A comparison that could not have found the same recording (identical sound over so short an
+    overlap would not pass the test) says nothing about the soundtracks: frames decide."""
+    d = decide([visual("A")], {"A": sound(False, ber=0.0, query=(0, 1.5), decisive=False)}, "ok", {"A": "ok"},
+               SETTINGS)
+    check(d, "duplicate", True, "A")
+    assert "share too little sound to tell (1.5 s" in d.reason and d.audio is not None
 
 
 def test_same_recording_but_frames_differ():
@@ -235,12 +245,14 @@ def test_any_object_with_the_audio_fields_is_accepted():
         same_recording: bool
         ber: float
         false_alarm: float
+        decisive: bool
+        overlap_seconds: float
         offset: float
         speed: float
         query_segment: Segment
         reference_segment: Segment
 
-    result = AudioComparison(True, 0.08, 1e-7, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
+    result = AudioComparison(True, 0.08, 1e-7, True, 20.0, 1.5, 1.0, Segment(0, 20), Segment(1.5, 21.5))
     assert isinstance(result, AudioResult)
     d = decide([visual("A")], {"A": result}, AudioState.OK, {"A": AudioState.OK}, SETTINGS)
     check(d, "duplicate", True, "A")

@@ -58,6 +58,10 @@ class AudioMatch(NamedTuple):
     overlap_seconds: float = 0.0  # sound covered by the best hypothesis' overlapping informative items
     hypotheses: int = 0  # offsets x time lines tried
     chance_ber: float = 0.5  # the BER two unrelated tracks with these bit frequencies would have
+    # Whether this comparison could have found the same recording at all: a perfect agreement over
+    # the best hypothesis' overlap would have passed the test. When not, "not the same" says
+    # nothing (too little shared sound to tell), and the decision treats the sound as unusable.
+    decisive: bool = False
 
 
 class _Line(NamedTuple):
@@ -217,10 +221,12 @@ def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, pa
     r_start, r_last = q_start + best.shift, q_last + best.shift
     speed = best.line.speed
     chance_of_it = false_alarm(best.evidence, hypotheses, params)
+    perfect = false_alarm(best.chance / float(null_sd(best.chance, best.overlap, params)), hypotheses, params)
     return AudioMatch(chance_of_it <= params.max_false_alarm, ber, best.shift / rate, speed,
                       Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed),
                       Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS), best.evidence, chance_of_it,
-                      (best.overlap - 1) / rate + ITEM_SPAN_SECONDS, hypotheses, best.chance)
+                      (best.overlap - 1) / rate + ITEM_SPAN_SECONDS, hypotheses, best.chance,
+                      perfect <= params.max_false_alarm)
 
 
 _NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))

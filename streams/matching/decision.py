@@ -7,8 +7,9 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
   (two separate findings, both reported: not one copy)
 - frames match, both sides have usable audio, the recordings differ     -> visual_match_different_audio
                                                                            (same person and set, another talk)
-- frames match, either side has no usable audio (or audio not compared) -> duplicate, on frames alone
-                                                                           (the reason says which side and why)
+- frames match, either side has no usable audio, the audio was not      -> duplicate, on frames alone
+  compared, or the shared sound is too short for the test to tell          (the reason says which side and why)
+  (AudioResult.decisive false: identical sound would not have passed)
 - the soundtrack is the same recording but no frames match             -> audio_match_different_visuals
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
@@ -73,6 +74,10 @@ class AudioResult(Protocol):
     def ber(self) -> float: ...  # bit error rate of the aligned fingerprints, 0..1
     @property
     def false_alarm(self) -> float: ...  # probability that unrelated tracks align as well
+    @property
+    def decisive(self) -> bool: ...  # whether the same recording could have been found at all
+    @property
+    def overlap_seconds(self) -> float: ...  # sound the best hypothesis compared
     @property
     def offset(self) -> float: ...  # reference_time = speed * query_time + offset
     @property
@@ -281,15 +286,20 @@ def decide(
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
             return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
-        if result is not None:
+        if result is not None and result.decisive:
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
                       f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
                       f"rate {result.ber:.2f}): same scene, different recording.")
             return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
-        why = _no_audio_why(video_id, query_state, _state(reference_audio_states.get(video_id)),
-                            query_audio_seconds, params)
+        if result is not None:  # compared, but over too little shared sound to tell either way
+            why = (f"the soundtracks share too little sound to tell ({result.overlap_seconds:.1f} s: even identical "
+                   f"sound would not reach audio.max_false_alarm {max_false_alarm:g}), so the sound could not "
+                   f"confirm it")
+        else:
+            why = _no_audio_why(video_id, query_state, _state(reference_audio_states.get(video_id)),
+                                query_audio_seconds, params)
         reason = f"Duplicate on frames alone: {frames}; {why}."
-        return made(VerdictKind.DUPLICATE, video_id, chosen, None, reason)
+        return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason)
 
     same_audio = sorted(((result.false_alarm, result.ber, video_id) for video_id, result in audio.items()
                          if result.same_recording))
