@@ -34,8 +34,9 @@ class SearchParams:
 class AlignParams:
     """The time line through a candidate's frame hits (streams.matching.alignment)."""
 
-    visual_match_score: float = 0.6  # mean similarity of an aligned segment that makes it a match
-    visual_min_aligned_frames: int = 3  # aligned frames (and weighted frames) a match needs
+    # visual_match_score, visual_min_aligned_frames: chosen by `dupstream calibrate` (calibration half)
+    visual_match_score: float = 0.5  # mean similarity of an aligned segment that makes it a match
+    visual_min_aligned_frames: int = 2  # aligned frames (and weighted frames) a match needs
     sample_fps: float = 1.0  # the frame stage's sampling rate: sets the time tolerance
     max_frames: int = 1200  # the frame stage's cap: long videos are sampled more sparsely
     # The grid reaches a bit beyond the speeds a copy is expected at (0.75-1.33): its last ~2 %
@@ -85,7 +86,7 @@ class AudioParams:
     smoothing_items: int = 8  # window over which per-item errors are smoothed to locate the match
     # "Same recording" is a significance test: the probability that two unrelated tracks align as
     # well somewhere among the hypotheses tried (offsets x time lines) is at most max_false_alarm.
-    max_false_alarm: float = 1e-4
+    max_false_alarm: float = 1e-3  # chosen by `dupstream calibrate` on the calibration half
     # The null model, fitted by `python -m streams.audio.calibrate` on unrelated pairs: the BER of
     # one hypothesis over n informative items is normal around the pair's chance BER (from the
     # bits' frequencies) with the variance of null_bits_scale * n ** null_bits_power independent
@@ -184,7 +185,7 @@ class DecisionParams:
 
     audio_checked_candidates: int = 5  # visual candidates (and as many audio ones) whose sound is compared
     # Sound and frames are one copy when their time lines agree (decision.time_maps_agree):
-    co_located_offset_seconds: float = 1.5  # reference times apart at most this over the stretch both cover
+    co_located_offset_seconds: float = 2.5  # reference times apart at most this over the stretch both cover
     co_located_speed_share: float = 0.1  # speeds apart at most this share (a speed fitted on a few frames is uncertain by several %)
     co_located_min_overlap: float = 0.5  # the stretch both cover, as a share of the shorter of the two
     on_line_min_share: float = 0.8  # frames re-aligned on the sound's line keep this share of the aligned ones

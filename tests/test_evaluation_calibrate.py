@@ -24,7 +24,9 @@ from streams.params import MatchParams
 from streams.pipeline import Found
 from streams.values import FrameHit, Segment, VisualMatch
 
-DEFAULTS = MatchParams()
+# The scenarios below are written against these values, not against whatever calibration chose.
+DEFAULTS = MatchParams().updated("align", visual_match_score=0.6, visual_min_aligned_frames=3).updated(
+    "audio", max_false_alarm=1e-4).updated("decision", co_located_offset_seconds=1.5)
 SMALL_GRID = {("align", "visual_match_score"): (0.55, 0.65), ("align", "visual_min_aligned_frames"): (2, 5),
               ("audio", "max_false_alarm"): (1e-6, 1e-2)}
 

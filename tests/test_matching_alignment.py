@@ -10,7 +10,8 @@ from streams.matching.alignment import align, frame_weights
 from streams.params import AlignParams
 from streams.values import FrameHit, VisualMatch
 
-PARAMS = AlignParams()
+# The cases below are written against these values, not against whatever calibration chose.
+PARAMS = AlignParams(visual_match_score=0.6, visual_min_aligned_frames=3)
 
 
 def copy_hits(video: str, query_times, *, speed: float = 1.0, offset: float = 0.0, score: float = 0.85,

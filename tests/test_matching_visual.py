@@ -15,7 +15,8 @@ from streams.matching.visual import visual_matches
 from streams.params import AlignParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
 
-PARAMS = MatchParams()
+# The cases below are written against these values, not against whatever calibration chose.
+PARAMS = MatchParams().updated("align", visual_match_score=0.6, visual_min_aligned_frames=3)
 DIM = 64
 
 
@@ -66,7 +67,7 @@ def match(**fields) -> VisualMatch:
 
 
 def test_frames_match_is_one_rule_with_every_check():
-    params = AlignParams()
+    params = PARAMS.align
     assert frames_match(match(), params)
     assert not frames_match(match(score=0.55), params)
     assert not frames_match(match(aligned_frames=2, weighted_frames=2.0), params)
