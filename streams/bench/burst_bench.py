@@ -7,7 +7,7 @@ The short clips (4-20 s) are cut from real packaged footage at its own resolutio
 720p, some turned into 1080x1920 vertical re-posts); the long clip is the 720p trailer played
 four times (220 s). Burst: every short clip is published at once, and the figure is the wall time
 from the first publish to the last verdict, per minute of video. Long: published alone, on the
-same stack, after the burst (the model is warm). The floor is `ffmpeg -skip_frame nonref
+same stack, after the burst (the model is warm). The floor is `ffmpeg -skip_frame noref
 -vf fps=1 -f null` over the same files, one after the other, with FFmpeg's own threads: what
 decoding alone costs on this machine when, like the frame stage, it skips the frames nothing
 refers to. The ratio of the two is what the speed target is stated in; absolute times vary with
@@ -72,7 +72,7 @@ def decode_floor(paths: list[Path]) -> float:
     """Seconds to decode the files at 1 frame per second with FFmpeg, one after the other."""
     started = time.perf_counter()
     for path in paths:
-        _ffmpeg("-skip_frame", "nonref", "-i", str(path), "-vf", "fps=1", "-an", "-f", "null", "-")
+        _ffmpeg("-skip_frame", "noref", "-i", str(path), "-vf", "fps=1", "-an", "-f", "null", "-")
     return time.perf_counter() - started
 
 
