@@ -7,8 +7,8 @@ import pytest
 from streams.audio.edits import EDITS, edited, excerpt
 from streams.audio.extract import extract_fingerprint as _extract
 from streams.audio.match import TimeMap, compare
-from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, find_candidates, short_query_windows,
-                                   stored_windows)
+from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, short_query_windows, stored_windows,
+                                   window_hits)
 from streams.config import Settings
 from streams.devset.samples import ffmpeg
 from streams.index import AudioHit
@@ -18,6 +18,11 @@ from tests.test_index import open_edge, open_server
 SETTINGS = Settings()
 PARAMS = AudioParams()
 
+
+def find_candidates(index, items, items_per_second, params):
+    """What the pipeline does with the window search: its hits, voted with the votes they need."""
+    hits, min_votes = window_hits(index, items, items_per_second, params)
+    return audio_candidates(hits, params, min_votes=min_votes)
 
 def extract_fingerprint(path, settings=SETTINGS):
     return _extract(path, settings, PARAMS)

@@ -114,13 +114,6 @@ def window_hits(index: VideoIndex, items: np.ndarray, items_per_second: float, p
                               score_floor=window_score_floor(size, params)), 1.0
 
 
-def find_candidates(index: VideoIndex, items: np.ndarray, items_per_second: float, params: AudioParams, *,
-                    exclude: str | None = None) -> list[AudioCandidate]:
-    """Stored videos whose soundtrack windows line up with the query's, best first (window_hits)."""
-    hits, min_votes = window_hits(index, items, items_per_second, params)
-    return audio_candidates(hits, params, exclude=exclude, min_votes=min_votes)
-
-
 def audio_candidates(hits: list[AudioHit], params: AudioParams, *, exclude: str | None = None,
                      min_votes: float | None = None) -> list[AudioCandidate]:
     """Stored videos with at least min_votes (params.window_min_votes unless given) weighted query

@@ -281,8 +281,8 @@ def decide(
             return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
             reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording "
-                      f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, frames at "
-                      f"{_line(chosen)}; they must agree within decision.co_located_offset_seconds "
+                      f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, "
+                      f"frames at {_line(chosen)}; they must agree within decision.co_located_offset_seconds "
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
             return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
