@@ -84,6 +84,11 @@ class VisualEvidence(BaseModel):
     mirrored: bool = False
     region: bool = Field(False, description="The query's frames matched cropped to their active region (a "
                                             "picture-in-picture inset), not whole.")
+    rotation: int = Field(0, description="Degrees the query's frames were turned clockwise to match (0, 90, 180, 270).")
+    distinctiveness: float | None = Field(None, description=(
+        "How much better each aligned frame matches the reference on the line than the reference's frames away "
+        "from it (0: a look the whole reference shares, 1: only that frame); null when the reference is too "
+        "short to tell."))
 
 
 class AudioEvidence(BaseModel):

@@ -211,7 +211,8 @@ def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | N
             video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
             reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
             speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
-            region=visual.region,
+            region=visual.region, rotation=visual.rotation,
+            distinctiveness=round(visual.distinctiveness, 4) if visual.distinctiveness is not None else None,
         ) if visual is not None else None,
         audio=AudioEvidence(
             video_id=decision.matched_video or "", same_recording=audio.same_recording, ber=round(audio.ber, 4),
