@@ -35,6 +35,7 @@ def migrate_video(video_id: str, source, target, embedder, settings: Settings) -
     from streams.backfill import CatalogueItem, accepted_video
     from streams.errors import MediaError
     from streams.media.uri import check_uri
+    from streams.params import MatchParams
     from streams.stages.frames import describe_frames
 
     stored = source.get_video(video_id)
@@ -45,7 +46,8 @@ def migrate_video(video_id: str, source, target, embedder, settings: Settings) -
     frames = describe_frames(accepted, embedder, settings)
     if stored.audio_state == AudioState.OK and stored.audio_items:
         items = decode_array(stored.audio_items, "uint32")
-        target.add_audio(video_id, *stored_windows(items, stored.audio_items_per_second))
+        target.add_audio(video_id, *stored_windows(items, stored.audio_items_per_second,
+                                                   MatchParams.from_settings(settings).audio))
     embeddings = decode_array(frames.embeddings, "float16", frames.dim).astype(np.float32)
     target.add_video(stored, np.asarray(frames.timestamps, np.float32), embeddings)
     return frames.duration

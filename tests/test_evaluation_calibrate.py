@@ -189,6 +189,7 @@ def test_the_command_calibrates_on_the_small_development_set(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| defaults" in done.stdout and "chosen (" in done.stdout
     result = json.loads(report.read_text())
-    assert result["defaults"]["align"] == {"visual_match_score": 0.6, "visual_min_aligned_frames": 3}
+    assert result["defaults"]["align"] == {"visual_match_score": MatchParams().align.visual_match_score,
+                                           "visual_min_aligned_frames": MatchParams().align.visual_min_aligned_frames}
     assert all(row["count"] == result["videos"] for row in result["rows"])
     assert MatchParams().overridden(json.loads(written.read_text())).digest() == result["chosen_digest"]

@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from streams.params import MatchParams
+
 pytestmark = pytest.mark.integration
 
 
@@ -44,7 +46,8 @@ def test_duplicate_verdict_explains_itself(verdicts):
     assert verdict.audio is not None and verdict.audio.same_recording
     assert verdict.audio.offset == pytest.approx(8.0, abs=0.5)
     assert verdict.audio.agrees_with_frames is True  # one copy: sound and frames on one time line
-    assert verdict.thresholds["align.visual_match_score"] == 0.6 and len(verdict.params_digest) == 12
+    assert verdict.thresholds["align.visual_match_score"] == MatchParams().align.visual_match_score
+    assert verdict.params_digest == MatchParams().digest()  # the defaults: nothing overrides them here
     assert {"frames", "audio", "match", "total"} <= set(verdict.timings)
     assert verdict.models.frame_model == "sscd"
 
@@ -63,8 +66,6 @@ def test_video_without_sound_is_judged_on_frames(verdicts):
 
 def test_every_verdict_of_one_worker_names_the_same_parameters(verdicts):
     """The worker builds its matching parameters once: one digest for all its verdicts."""
-    from streams.params import MatchParams
-
     digests = {verdict.params_digest for verdict in verdicts.values() if verdict.status == "ok"}
     assert digests == {MatchParams().digest()}
 
