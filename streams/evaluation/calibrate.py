@@ -104,7 +104,7 @@ def trimmed(found: Found, params: MatchParams) -> Found:
         view = kept.setdefault((hit.query_time, hit.mirrored, hit.region, hit.rotation), [])
         if len(view) < params.search.frame_neighbours:
             view.append(hit)
-    return Found([hit for view in kept.values() for hit in view], found.audio_hits)
+    return found._replace(frame_hits=[hit for view in kept.values() for hit in view])
 
 
 def changed_fields(params: MatchParams, defaults: MatchParams, grid: Mapping[Field, Any] = GRID) -> int:
