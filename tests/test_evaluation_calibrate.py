@@ -104,11 +104,12 @@ def test_the_grid_holds_every_combination_and_the_defaults():
 def test_trimming_the_hits_gives_what_a_stricter_search_returns():
     hits = [FrameHit(0.0, f"v{rank}", 0.0, 0.95 - 0.05 * rank) for rank in range(6)]
     hits += [FrameHit(0.0, "m", 0.0, 0.99, mirrored=True), FrameHit(1.0, "v0", 1.0, 0.55)]
-    found = Found(hits, [])
+    found = Found(hits, [], audio_min_votes=3.0)
     strict = DEFAULTS.updated("search", frame_neighbours=2, frame_score_floor=0.6)
     assert sorted((h.query_time, h.video_id, h.mirrored) for h in trimmed(found, strict).frame_hits) == [
         (0.0, "m", True), (0.0, "v0", False), (0.0, "v1", False)]
     assert len(trimmed(found, DEFAULTS).frame_hits) == len(hits)
+    assert trimmed(found, strict).audio_min_votes == 3.0  # the sound windows are judged as the stream does
 
 
 def test_the_stream_s_judge_follows_the_evidence_and_links_clusters_in_order():
