@@ -186,6 +186,18 @@ def report_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def verdict_sender(settings: Settings, topic: str) -> Callable[[Any], None]:
+    """Publishes each verdict to `topic`, keyed by its video id, through one producer."""
+    from streams.kafka.clients import producer, publish_raw
+
+    client = producer(settings)
+
+    def send(verdict) -> None:
+        publish_raw(settings, [(verdict.video_id.encode(), verdict.model_dump_json().encode())], topic=topic,
+                    client=client)
+    return send
+
+
 def run_backfill(sources: list[str], json_out: Path | None, verdict_topic: str | None, settings: Settings) -> int:
     from streams.demo import progress
 
@@ -193,16 +205,7 @@ def run_backfill(sources: list[str], json_out: Path | None, verdict_topic: str |
     # The operator named these files: they may be read wherever they are.
     local = {Path(item.uri).resolve().parent for item in items if "://" not in item.uri}
     settings = Settings(**{**settings.model_dump(), "media_roots": [*settings.media_roots, *sorted(local)]})
-    send = None
-    if verdict_topic:
-        from streams.kafka.clients import producer, publish_raw
-
-        client = producer(settings)
-
-        def send(verdict) -> None:
-            publish_raw(settings, [(verdict.video_id.encode(), verdict.model_dump_json().encode())],
-                        topic=verdict_topic, client=client)
-    report = backfill(settings, items, progress, send)
+    report = backfill(settings, items, progress, verdict_sender(settings, verdict_topic) if verdict_topic else None)
     progress("")
     print(report_table(report))
     if json_out:

@@ -35,8 +35,7 @@ from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
 from streams.audio.edits import EDITS, Edit, edited, excerpt
 from streams.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
-from streams.audio.match import (TimeMap, agrees, chance_ber, compare, false_alarm, reference_spectrum, retimed,
-                                 shift_scores)
+from streams.audio.match import TimeMap, agrees, chance_ber, compare, false_alarm, reference_spectrum, shift_scores
 from streams.config import Settings
 from streams.devset.packaged import packaged_media
 from streams.params import AudioParams

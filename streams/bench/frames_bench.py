@@ -16,7 +16,6 @@ import contextlib
 import os
 import platform
 import time
-from pathlib import Path
 from typing import Callable
 
 from streams.bench.triton_bench import triton_url

@@ -436,7 +436,7 @@ class Planner:
             f"[1:v]{fit_inside(854, 480)},fps=25,format=yuv420p[sv]",
             f"[1:a]{STEREO}[sa]" if source.has_audio else f"anullsrc=r=44100:cl=stereo,atrim=0:{seconds:.2f}[sa]",
             f"color=c={card}:size=854x480:rate=25:duration=2,format=yuv420p[cv]",
-            f"anullsrc=r=44100:cl=stereo,atrim=0:2[ca]",
+            "anullsrc=r=44100:cl=stereo,atrim=0:2[ca]",
             "".join(f"{part[:-1]}v]{part[:-1]}a]" for part in parts) + "concat=n=3:v=1:a=1[v][a]"])
         self._copy(kind, source, f"{bumper}'s first {length} s as {'an intro' if as_intro else 'an outro'} and a "
                    f"2 s colour card", lambda paths: [

@@ -266,8 +266,6 @@ class EdgeIndex:
         return dict(records[0].payload) if records else None
 
     def nearest_videos(self, video_id: str, limit: int) -> list[tuple[str, float]]:
-        from qdrant_edge import QueryRequest
-
         with self._engine("search the videos"):
             records = self._videos.retrieve([video_point_id(video_id)], with_payload=False, with_vector=True)
             if not records:
