@@ -11,7 +11,7 @@ from schemas.internal import FrameHalf, encode_array
 from streams.index import StoredVideo
 from streams.index.edge import EdgeIndex
 from streams.matching.alignment import align, at_speed_edge, frames_match, speed_grid
-from streams.matching.visual import visual_matches
+from streams.matching.visual import distinctive_matches, query_views, search_views
 from streams.params import AlignParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
 
@@ -19,6 +19,14 @@ from streams.values import FrameHit, Segment, VisualMatch
 PARAMS = MatchParams().updated("align", visual_match_score=0.6, visual_min_aligned_frames=3)
 DIM = 64
 
+
+
+def visual_matches(frames: FrameHalf, index, params: MatchParams, exclude_video_id: str | None = None):
+    """What the pipeline does with a video's frames: search every view (streams.pipeline.search),
+    then align and keep the distinctive lines against the index's stored frames (align_hits)."""
+    views = query_views(frames)
+    hits = search_views(views, index, params.search, exclude_video_id)
+    return distinctive_matches(hits, views, index.get_frames, frames.duration, params.align)
 
 def unit(rows) -> np.ndarray:
     rows = np.asarray(rows, np.float32)

@@ -17,9 +17,10 @@ from streams.evaluation.visual_study import BEFORE, build_static_cases
 from streams.index import StoredVideo
 from streams.index.edge import EdgeIndex
 from streams.matching.alignment import align
-from streams.matching.visual import query_views, search_views, visual_matches
+from streams.matching.visual import query_views, search_views
 from streams.params import MatchParams
 from tests.conftest import CACHE
+from tests.test_matching_visual import visual_matches
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ import numpy as np
 from schemas.internal import FrameHalf, decode_array
 from streams.index import VideoIndex
 from streams.matching.alignment import align, frames_match, sampling_interval
-from streams.params import AlignParams, MatchParams, SearchParams
+from streams.params import AlignParams, SearchParams
 from streams.values import FrameHit, VisualMatch
 
 # A stored video's frames by id: (times [M], unit embeddings [M, dim]), as VideoIndex.get_frames gives them.
@@ -156,12 +156,3 @@ def distinctive_matches(hits: list[FrameHit], views: list[QueryView], frames_of:
     aligned = align(hits, query_duration=query_duration, params=params)
     measured = with_temporal_structure(aligned, views, frames_of, query_duration, params)
     return [match for match in measured if frames_match(match, params)]
-
-
-def visual_matches(frames: FrameHalf, index: VideoIndex, params: MatchParams,
-                   exclude_video_id: str | None = None) -> list[VisualMatch]:
-    """The stored videos whose frames match the query's, best first: search_views, then
-    distinctive_matches against the index's stored frames."""
-    views = query_views(frames)
-    hits = search_views(views, index, params.search, exclude_video_id)
-    return distinctive_matches(hits, views, index.get_frames, frames.duration, params.align)
