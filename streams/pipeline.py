@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
-from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, decode_array
+from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, array_text, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
 from streams.matching.decision import ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
@@ -41,6 +41,7 @@ class Found(NamedTuple):
     frame_hits: list[FrameHit]  # plain, mirrored, region and turned views
     audio_hits: list[AudioHit]  # soundtrack windows (none when the video has no usable sound)
     audio_min_votes: float = 1.0  # votes a stored video needs from audio_hits (streams.audio.windows.window_hits)
+    views: tuple = ()  # the query's views as searched (streams.matching.visual.QueryView), decoded once
 
 
 def _items(encoded: str) -> np.ndarray:
@@ -92,8 +93,9 @@ def search(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Found
 
     own = joined.accepted.video_id
     sound_hits, min_votes = sound_window_hits(joined, index, params)
-    return Found(search_views(query_views(joined.frames), index, params.search, exclude_video_id=own),
-                 [hit for hit in sound_hits if hit.video_id != own], min_votes)
+    views = tuple(query_views(joined.frames))
+    return Found(search_views(list(views), index, params.search, exclude_video_id=own),
+                 [hit for hit in sound_hits if hit.video_id != own], min_votes, views)
 
 
 def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params: MatchParams) -> list[str]:
@@ -126,7 +128,8 @@ def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params:
     (streams.matching.visual.distinctive_matches)."""
     from streams.matching.visual import distinctive_matches, query_views
 
-    return distinctive_matches(found.frame_hits, query_views(frames), frames_of, frames.duration, params.align)
+    views = list(found.views) or query_views(frames)
+    return distinctive_matches(found.frame_hits, views, frames_of, frames.duration, params.align)
 
 
 def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: FramesLookup, params: MatchParams,
@@ -239,7 +242,7 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
         published_at=joined.accepted.published_at.isoformat() if joined.accepted.published_at else None,
         duration=joined.frames.duration,
         audio_state=joined.audio.state,
-        audio_items=joined.audio.items,
+        audio_items=array_text(joined.audio.items),
         audio_items_per_second=joined.audio.items_per_second,
         verdict=verdict.model_dump_json(),
         uri=joined.accepted.uri,
