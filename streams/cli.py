@@ -127,6 +127,7 @@ BENCHMARKS = {
     "index": "streams.bench.index_bench",  # Qdrant Edge query latency and memory at 10k..1M frame vectors
     "hops": "streams.bench.hops_bench",  # seconds each stage hop adds beyond the stages' work, small samples
     "burst": "streams.bench.burst_bench",  # end to end against the 1-fps decode floor: short-clip burst, long clip
+    "profile": "streams.bench.profile_bench",  # CPU seconds per video-minute of each part of the per-video work
 }
 
 

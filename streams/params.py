@@ -164,15 +164,16 @@ class ViewParams:
     """Views of a video's frames searched besides the plain and mirrored ones (streams.stages.frames):
     turned (rotated re-posts) and cut to regions (streams.media.region)."""
 
-    # Turns (degrees clockwise) searched with every frame. A vertical upload is most often a
-    # landscape original turned on its side; the store holds the original's plain frames only.
+    # Turns (degrees clockwise) searched with every frame, by the shape of the picture inside the
+    # bars: a vertical picture is most often a landscape original turned on its side (the aspect
+    # ratio flipped); the store holds the original's plain frames only.
     portrait_rotations: tuple[int, ...] = (90, 270)
     landscape_rotations: tuple[int, ...] = ()
-    # Every other turn is searched on a subsample: every sparse_step-th second, but never fewer
-    # than sparse_min_frames frames (a short clip is searched in full).
+    # The other turns share the sampled seconds in turn, each on every sparse_step-th second: with
+    # as many turns as steps, together one pass of the model, however short the clip (a turned copy
+    # is found on a third of its frames; the store holds the original's plain frames only).
     sparse_rotations: tuple[int, ...] = (90, 180, 270)
     sparse_step: int = 3
-    sparse_min_frames: int = 4
     # Whole frames kept while decoding for cutting regions out of them: at most 2 * region_frames,
     # evenly spread, their shorter side region_scale times the working size.
     region_frames: int = 32

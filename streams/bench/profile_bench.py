@@ -1,0 +1,137 @@
+"""Where the CPU goes in the per-video work, part by part, on the clips of `dupstream bench burst`:
+CPU seconds (all threads of this process, or of the ffmpeg child) per minute of video, and each
+part against the 1-fps decode floor measured the same way.
+
+    dupstream bench profile [--clips 24] [--model sscd|sscd_distilled] [--seed 1]
+
+CPU seconds, not wall seconds: on a machine others share, wall times measure the neighbours too,
+while the CPU a part burns is its own cost (what two cores can run in a burst is their sum / 2).
+The parts: decoding the sampled frames (as the frame stage does, with the whole frames kept for
+regions), the frame stage's own work around the model (rotations, blank frames, regions: run
+with a stand-in model), one SSCD pass per embedded frame (ONNX Runtime in this process; Triton
+runs the same graph), the frames each view embeds, the sound (decode, Chromaprint and its
+resampled copies), and a feature half through the wire and through the JSON form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from streams.bench.burst_bench import make_clips
+from streams.config import Settings
+from streams.devset.packaged import CHECKOUT_CACHE
+
+
+def cpu_seconds(work, children: bool = False) -> float:
+    """CPU seconds (user + system) work() burns in this process, or in the processes it runs."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    before = resource.getrusage(who)
+    work()
+    after = resource.getrusage(who)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+class StandIn:
+    """A FrameEmbedder that counts the frames it is given and answers unit vectors at once."""
+
+    model_name, model_version = "stand-in", "0"
+
+    def __init__(self):
+        self.frames = 0
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        self.frames += len(frames)
+        vectors = np.random.default_rng(len(frames)).normal(size=(len(frames), 512)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def close(self) -> None:
+        pass
+
+
+def view_frames(half) -> dict[str, int]:
+    """Frames embedded per kind of view, from a FrameHalf."""
+    counts = {"plain": len(half.timestamps), "mirrored": len(half.timestamps) if half.mirrored_embeddings else 0,
+              "turned": 0, "regions": len(half.region_timestamps)}
+    for view in half.views:
+        counts["regions" if view.region else "turned"] += len(view.timestamps)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dupstream bench profile", description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", type=int, default=24, help="short clips, as `dupstream bench burst` makes them")
+    parser.add_argument("--model", default="sscd", help="frame model")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    from schemas.internal import AcceptedVideo, FeatureHalf
+    from streams.audio.extract import decode_mono, fingerprint_samples
+    from streams.bench.burst_bench import _duration
+    from streams.embedding.onnx import OnnxEmbedder
+    from streams.media.video import KeptFrames, frame_chunks
+    from streams.params import MatchParams
+    from streams.stages.frames import describe_frames
+    from streams.wire import decode_half, encode_half
+
+    clips, _ = make_clips(CHECKOUT_CACHE / "bench-burst" / f"seed{args.seed}-n{args.clips}", args.clips, args.seed)
+    settings = Settings(media_roots=[clips[0].parent], frame_model=args.model)
+    params = MatchParams.from_settings(settings)
+    minutes = sum(_duration(path) for path in clips) / 60
+    cpu: dict[str, float] = {}
+    frames: dict[str, int] = {}
+
+    def add(part: str, seconds: float) -> None:
+        cpu[part] = cpu.get(part, 0.0) + seconds
+
+    def ffmpeg_floor(path: Path) -> None:
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-skip_frame", "noref", "-i", str(path),
+                        "-vf", "fps=1", "-an", "-f", "null", "-"], check=True)
+
+    embedder = OnnxEmbedder(args.model)
+    batch = np.random.default_rng(0).integers(0, 255, (32, settings.frame_size, settings.frame_size, 3), np.uint8)
+    embedder.embed(batch)  # warm-up
+    per_frame = cpu_seconds(lambda: [embedder.embed(batch) for _ in range(3)]) / (3 * len(batch))
+    embedder.close()
+    started = time.perf_counter()
+    for path in clips:
+        add("1-fps decode floor (ffmpeg)", cpu_seconds(lambda: ffmpeg_floor(path), children=True))
+        whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
+                           round(params.views.region_scale * settings.frame_size))
+        add("frames: decode + sample (PyAV)", cpu_seconds(lambda: list(frame_chunks(path, settings, params, whole))))
+        accepted = AcceptedVideo(video_id=path.stem, uri=str(path), raw_event="", accepted_at=datetime.now(UTC))
+        stand_in = StandIn()
+        found = {}
+        stage = cpu_seconds(lambda: found.setdefault("half", describe_frames(accepted, stand_in, settings, params)))
+        add("frames: the stage with a stand-in model (decode included)", stage)
+        for view, count in view_frames(found["half"]).items():
+            frames[view] = frames.get(view, 0) + count
+        samples = {}
+        add("audio: decode to 11025 Hz mono", cpu_seconds(lambda: samples.setdefault("s", decode_mono(path, settings))))
+        if samples["s"] is not None:
+            add("audio: Chromaprint + resampled copies",
+                cpu_seconds(lambda: fingerprint_samples(samples["s"], params.audio)))
+        half = FeatureHalf(kind="frames", accepted=accepted, frames=found["half"])
+        add("wire: frame half encoded + decoded", cpu_seconds(lambda: decode_half(encode_half(half))))
+        add("JSON form: frame half encoded + decoded",
+            cpu_seconds(lambda: FeatureHalf.model_validate_json(half.model_dump_json())))
+    for view, count in frames.items():
+        cpu[f"{args.model}: {view} view, {count} frames"] = count * per_frame
+    floor = cpu["1-fps decode floor (ffmpeg)"]
+    print(f"{len(clips)} clips, {minutes:.2f} video-minutes; {args.model} {per_frame * 1000:.1f} CPU ms per frame "
+          f"(ONNX Runtime, batches of 32); {time.perf_counter() - started:.0f} s wall")
+    print("| part | CPU s per video-minute | x the decode floor |")
+    print("| --- | ---: | ---: |")
+    for part, seconds in cpu.items():
+        print(f"| {part} | {seconds / minutes:.2f} | {seconds / floor:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
