@@ -177,3 +177,27 @@ def test_no_shell_or_subprocess_is_involved_in_decoding():
                 assert not node.attr.startswith(("system", "popen", "exec", "spawn")), f"{source}: os.{node.attr}"
             if isinstance(node, ast.keyword) and node.arg == "shell":
                 pytest.fail(f"{source}: shell= in a call")
+
+
+def test_the_two_halves_of_a_video_fetch_it_once(server):
+    """The frame and audio stages open the same URI at about the same time: one fetch serves both,
+    and the copy goes when both are done."""
+    _Handler.requests.clear()
+    uri = f"{server}/video.mp4"
+    with opened_media(uri, loopback_allowed(), readers=2) as first:
+        with opened_media(uri, loopback_allowed(), readers=2) as second:
+            assert second == first and second.read_bytes() == BODY
+        assert first.exists()  # the other half still reads it
+    assert not first.exists()
+    assert len(_Handler.requests) == 1
+
+
+def test_a_half_that_comes_after_the_other_closed_still_finds_the_copy(server):
+    _Handler.requests.clear()
+    uri = f"{server}/video.mp4"
+    with opened_media(uri, loopback_allowed(), readers=2) as first:
+        pass
+    assert first.exists()  # lingers for the other half
+    with opened_media(uri, loopback_allowed(), readers=2) as second:
+        assert second == first
+    assert not first.exists() and len(_Handler.requests) == 1

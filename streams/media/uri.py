@@ -14,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -169,25 +170,110 @@ def _fetch(uri: str, copy, settings: Settings) -> int:
     return total
 
 
+def _fetched_copy(uri: str, settings: Settings) -> Path:
+    """A new temporary file holding the body of uri (the caller deletes it)."""
+    _allowed_host(uri, settings)
+    with tempfile.NamedTemporaryFile(prefix="dupstream-", suffix=".media", delete=False) as copy:
+        try:
+            try:
+                total = _fetch(uri, copy, settings)
+            except MediaError:
+                raise
+            except (TimeoutError, urllib.error.URLError) as error:
+                if isinstance(getattr(error, "reason", error), TimeoutError):
+                    raise FetchTimeout(f"{uri} sent nothing for {settings.http_timeout_s:g} s") from error
+                raise MediaNotFound(f"cannot fetch {uri}: {error}") from error
+            except Exception as error:
+                raise MediaNotFound(f"cannot fetch {uri}: {error}") from error
+            if total == 0:
+                raise MediaError(f"{uri} is empty (0 bytes)", code="media_empty")
+        except BaseException:
+            Path(copy.name).unlink(missing_ok=True)
+            raise
+    return Path(copy.name)
+
+
+class _Shared:
+    """One fetched copy and who still reads it."""
+
+    def __init__(self, readers: int):
+        self.ready = threading.Event()
+        self.path: Path | None = None
+        self.error: BaseException | None = None
+        self.readers = readers  # opens expected in all, less those closed
+        self.open = 1  # opens under way
+        self.expires = float("inf")
+
+
+class SharedFetches:
+    """Remote media fetched once per worker for every stage that reads them: the frame and audio
+    stages of one video ask for the same URI at about the same time, and the second waits for the
+    first one's fetch instead of fetching again. A copy is deleted once its readers have all
+    closed it, or, when some never come (the video failed first), `linger_s` after the last close;
+    a failed fetch is not shared (each reader gets its own try and its own error)."""
+
+    def __init__(self, linger_s: float = 300.0):
+        self.linger_s = linger_s
+        self._lock = threading.Lock()
+        self._copies: dict[str, _Shared] = {}
+
+    @contextlib.contextmanager
+    def opened(self, uri: str, settings: Settings, readers: int) -> Iterator[Path]:
+        with self._lock:
+            self._expire()
+            shared = self._copies.get(uri)
+            fetching = shared is None or (shared.ready.is_set() and shared.error is not None)
+            if fetching:
+                shared = self._copies[uri] = _Shared(readers)
+            else:
+                shared.open += 1
+        try:
+            if fetching:
+                try:
+                    shared.path = _fetched_copy(uri, settings)
+                except BaseException as error:
+                    shared.error = error
+                    raise
+                finally:
+                    shared.ready.set()
+            elif not shared.ready.wait(settings.http_timeout_s) or shared.error is not None:
+                raise FetchTimeout(f"{uri}: the fetch another stage began did not finish") if shared.error is None \
+                    else shared.error
+            yield shared.path
+        finally:
+            self._close(uri, shared)
+
+    def _close(self, uri: str, shared: _Shared) -> None:
+        with self._lock:
+            shared.readers -= 1
+            shared.open -= 1
+            shared.expires = time.monotonic() + self.linger_s
+            if shared.open == 0 and (shared.readers <= 0 or shared.error is not None):
+                self._drop(uri, shared)
+
+    def _drop(self, uri: str, shared: _Shared) -> None:
+        if self._copies.get(uri) is shared:
+            del self._copies[uri]
+        if shared.path is not None:
+            shared.path.unlink(missing_ok=True)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for uri, shared in list(self._copies.items()):
+            if shared.open == 0 and shared.expires < now:
+                self._drop(uri, shared)
+
+
+_SHARED = SharedFetches()
+
+
 @contextlib.contextmanager
-def opened_media(uri: str, settings: Settings) -> Iterator[Path]:
-    """A local file holding the media; a fetched copy is deleted on exit."""
+def opened_media(uri: str, settings: Settings, readers: int = 1) -> Iterator[Path]:
+    """A local file holding the media. A remote one is fetched once for `readers` opens of the
+    same URI in this process (the frame and audio stages of one video pass 2: SharedFetches),
+    and deleted when they are done."""
     if not is_remote(uri):
         yield local_path(uri, settings)
         return
-    _allowed_host(uri, settings)
-    with tempfile.NamedTemporaryFile(prefix="dupstream-", suffix=".media") as copy:
-        try:
-            total = _fetch(uri, copy, settings)
-        except MediaError:
-            raise
-        except (TimeoutError, urllib.error.URLError) as error:
-            if isinstance(getattr(error, "reason", error), TimeoutError):
-                raise FetchTimeout(f"{uri} sent nothing for {settings.http_timeout_s:g} s") from error
-            raise MediaNotFound(f"cannot fetch {uri}: {error}") from error
-        except Exception as error:
-            raise MediaNotFound(f"cannot fetch {uri}: {error}") from error
-        copy.flush()
-        if total == 0:
-            raise MediaError(f"{uri} is empty (0 bytes)", code="media_empty")
-        yield Path(copy.name)
+    with _SHARED.opened(uri, settings, readers) as path:
+        yield path

@@ -22,7 +22,7 @@ def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
     from streams.audio.extract import extract_fingerprint
     from streams.params import MatchParams
 
-    with opened_media(accepted.uri, settings) as path:
+    with opened_media(accepted.uri, settings, readers=2) as path:  # the frame half reads it too
         fingerprint = extract_fingerprint(path, settings, MatchParams.from_settings(settings).audio)
     return AudioHalf(
         state=AudioState(fingerprint.state),

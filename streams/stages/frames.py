@@ -85,7 +85,7 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
     params = params or MatchParams.from_settings(settings)
     whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
                        round(params.views.region_scale * settings.frame_size))
-    with opened_media(accepted.uri, settings) as path:
+    with opened_media(accepted.uri, settings, readers=2) as path:  # the audio half reads it too
         # Decoding one stream keeps about one core busy: each chunk is described on the other
         # while the next is decoded.
         inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
