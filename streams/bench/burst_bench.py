@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -76,13 +77,14 @@ def decode_floor(paths: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def through_stack(settings, env, burst: list[Path], long_clip: Path) -> tuple[float, float, int]:
-    """Wall seconds for the burst (all published at once) and for the long clip alone; failed verdicts."""
+def through_stack(settings, env, burst: list[Path], long_clip: Path) -> tuple[float, float, int, list[dict]]:
+    """Wall seconds for the burst (all published at once) and for the long clip alone; failed
+    verdicts; the burst verdicts' timings (each stage's own seconds, and publish to verdict)."""
     from schemas.events import VideoPublished
     from streams.demo import RunningStack
     from streams.kafka.clients import producer, publish, read_verdicts
 
-    failed = 0
+    failed, timings = 0, []
     with RunningStack(settings, env):
         verdicts = read_verdicts(settings, from_beginning=True, timeout=3600)
         upload_service = producer(settings)
@@ -97,6 +99,7 @@ def through_stack(settings, env, burst: list[Path], long_clip: Path) -> tuple[fl
             if verdict.video_id in waiting:
                 waiting.discard(verdict.video_id)
                 failed += verdict.status != "ok"
+                timings.append(verdict.timings)
                 if not waiting:
                     break
         burst_seconds = time.monotonic() - started
@@ -106,7 +109,7 @@ def through_stack(settings, env, burst: list[Path], long_clip: Path) -> tuple[fl
         long_seconds = time.monotonic() - started
         verdicts.close()
         del upload_service
-    return burst_seconds, long_seconds, failed
+    return burst_seconds, long_seconds, failed, timings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     long_minutes = _duration(long_clip) / 60
     floor_burst = decode_floor(burst)
     floor_long = decode_floor([long_clip])
-    burst_seconds, long_seconds, failed = through_stack(settings, env, burst, long_clip)
+    burst_seconds, long_seconds, failed, timings = through_stack(settings, env, burst, long_clip)
     shutil.rmtree(work_dir, ignore_errors=True)
 
     print(f"frame model {args.model or settings.frame_model}; {len(burst)} short clips "
@@ -141,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds, floor, minutes in (("burst of short clips", burst_seconds, floor_burst, burst_minutes),
                                           ("long 720p clip", long_seconds, floor_long, long_minutes)):
         print(f"| {name} | {seconds / minutes:.2f} | {floor / minutes:.2f} | {seconds / floor:.2f}x |")
+    stages = {stage: statistics.median(timing.get(stage, 0.0) for timing in timings)
+              for stage in ("frames", "audio", "match", "total")}
+    print(f"burst, per clip (median s): frame stage {stages['frames']:.2f}, audio stage {stages['audio']:.2f}, "
+          f"match {stages['match']:.3f}; accepted to verdict {stages['total']:.1f} (queueing included)")
     return 1 if failed else 0
 
 

@@ -44,8 +44,11 @@ def hop_seconds(published_at: float, by_topic: dict[str, list]) -> dict[str, flo
     def at(message) -> float:
         return message.timestamp()[1] / 1000
 
-    halves = {json.loads(m.value())["kind"]: m for m in by_topic["features"]}
-    work = {kind: json.loads(m.value())["seconds"] for kind, m in halves.items()}
+    from streams.wire import decode_half
+
+    decoded = [(decode_half(m.value()), m) for m in by_topic["features"]]
+    halves = {half.kind: m for half, m in decoded}
+    work = {half.kind: half.seconds for half, _ in decoded}
     accepted, joined, verdict = by_topic["accepted"][0], by_topic["joined"][0], by_topic["verdict"][0]
     match = json.loads(verdict.value())["timings"]["match"]
     total = at(verdict) - published_at
