@@ -5,7 +5,8 @@ r"""The Faust application: its settings, its topics and its one table, declared 
     any stage's failure -> video-published-dlq (+ a failed verdict)
     video-removed -> removal -> joined (the match stage's one order) -> video-removal-result
 
-Every value is JSON bytes validated by the pydantic models in `schemas`; the agents live in
+Every public value is JSON bytes validated by the pydantic models in `schemas`; the features and
+joined topics carry binary arrays beside a JSON header (streams.wire); the agents live in
 `streams.stages`, one module per stage."""
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ dlq_topic = _raw_topic(settings.topic_dlq)
 removed_topic = _raw_topic(settings.topic_removed)
 removal_result_topic = _raw_topic(settings.topic_removal_result)
 
-# Partial results of the join stage: video_id -> {"frames": FeatureHalf JSON, "audio": ...}.
-# value_type stays None (plain JSON): Faust takes any other type for a Record and, restoring the
-# changelog after a restart, fails on every entry, so a restarted worker never became ready.
-halves = app.Table("halves", default=dict, key_type=str, value_type=None, partitions=settings.partitions)
+# Partial results of the join stage: video_id -> the first half to come, as it came (streams.wire).
+# Raw bytes in and out (value_type bytes: the raw codec): a value type Faust would take for a Record fails on every entry when the
+# changelog is restored after a restart, so a restarted worker never became ready.
+halves = app.Table("halves", key_type=str, value_type=bytes, partitions=settings.partitions)

@@ -14,6 +14,7 @@ from streams.config import Settings
 from streams.errors import as_error
 from streams.media.uri import opened_media
 from streams.runtime import get_runtime
+from streams.wire import encode_half
 
 log = logging.getLogger(__name__)
 
@@ -56,4 +57,4 @@ async def audio(stream):
         result = await runtime.run(audio_half, accepted, settings)
         half = FeatureHalf(kind="audio", accepted=accepted, audio=result,
                            seconds=round(time.perf_counter() - started, 4))
-        await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())
+        await features_topic.send(key=accepted.video_id.encode(), value=encode_half(half))

@@ -31,6 +31,7 @@ from streams.media.video import KeptFrames, drop_blank_frames, frame_chunks
 from streams.params import MatchParams, ViewParams
 from streams.runtime import get_runtime
 from streams.values import SampledFrames
+from streams.wire import encode_half
 
 
 class DescribedChunk(NamedTuple):
@@ -136,7 +137,8 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
     )
 
 
-@app.agent(accepted_topic, name="frames")
+# Two videos at a time: one is decoded (about one core) while the other's frames are described.
+@app.agent(accepted_topic, name="frames", concurrency=2)
 async def frames(stream):
     runtime = get_runtime()
     async for value in stream:
@@ -152,4 +154,4 @@ async def frames(stream):
             half.error = ErrorInfo(code=error.code, message=error.message, stage="frames",
                                    attempts=getattr(error, "attempts", 1))
         half.seconds = round(time.perf_counter() - started, 4)
-        await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())
+        await features_topic.send(key=accepted.video_id.encode(), value=encode_half(half))

@@ -23,6 +23,7 @@ from streams.pipeline import build_verdict, index_video, linked_cluster, match_f
 from streams.runtime import get_runtime
 from streams.stages.removal import apply_removal, is_removal
 from streams.stages.verdict import fail, model_info, send_verdict
+from streams.wire import decode_joined
 
 
 def match_video(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Verdict:
@@ -53,7 +54,7 @@ async def match(stream):
         if is_removal(stream.current_event):  # takedowns come this way too, in the same one order
             await apply_removal(value)
             continue
-        joined = JoinedVideo.model_validate_json(value)
+        joined = decode_joined(value)
         try:
             # The index opens on first use, in the pool: a Qdrant server that does not answer
             # must not stall the event loop and with it the heartbeats.
