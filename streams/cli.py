@@ -20,7 +20,7 @@ def _up(args, settings: Settings) -> int:
 def _worker(args, settings: Settings) -> int:
     from streams.worker import run_worker
 
-    run_worker(on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
+    run_worker(settings, on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
                loglevel=args.loglevel)
     return 0
 
