@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from mode import Service
 
+from schemas.events import VerdictClass
 from streams import __version__
 from streams.config import Settings
 
@@ -65,8 +66,8 @@ OPENAPI = {
                             "duplicate_for": {"type": "string",
                                               "description": "Id of the earliest video of its cluster; empty if none"},
                             "video_id": VIDEO_ID,
-                            "verdict": {"type": "string", "enum": ["duplicate", "unique", "visual_match_different_audio",
-                                                                   "audio_match_different_visuals"]},
+                            "verdict": {"type": "string", "enum": [str(verdict) for verdict in VerdictClass
+                                                                   if verdict != VerdictClass.FAILED]},
                         }}}}},
                     "400": _error_response("The body is not JSON, or has no valid link or video_id"),
                     "422": _error_response("The video could not be checked (code: the error code of its failed verdict)"),

@@ -289,14 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from streams.errors import DupstreamError
-    from streams.kafka import KafkaError
 
     try:
         settings = Settings()
         return HANDLERS[args.command](args, settings)
     except ValidationError as error:
         print(f"dupstream: invalid configuration: {error}", file=sys.stderr)
-    except (KafkaError, DupstreamError) as error:
+    except DupstreamError as error:  # the adapters' errors too (Kafka, index, media)
         print(f"dupstream: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
