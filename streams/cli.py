@@ -20,7 +20,7 @@ def _up(args, settings: Settings) -> int:
 def _worker(args, settings: Settings) -> int:
     from streams.worker import run_worker
 
-    run_worker(on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
+    run_worker(settings, on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
                loglevel=args.loglevel)
     return 0
 
@@ -290,14 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from streams.errors import DupstreamError
-    from streams.kafka import KafkaError
 
     try:
         settings = Settings()
         return HANDLERS[args.command](args, settings)
     except ValidationError as error:
         print(f"dupstream: invalid configuration: {error}", file=sys.stderr)
-    except (KafkaError, DupstreamError) as error:
+    except DupstreamError as error:  # the adapters' errors too (Kafka, index, media)
         print(f"dupstream: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -33,14 +33,14 @@ def migrate_video(video_id: str, source, target, embedder, settings: Settings) -
     from schemas.internal import decode_array
     from streams.audio.windows import stored_windows
     from streams.backfill import CatalogueItem, accepted_video
-    from streams.errors import MediaError
+    from streams.errors import ErrorCode, MediaError
     from streams.media.uri import check_uri
     from streams.params import MatchParams
     from streams.stages.frames import describe_frames
 
     stored = source.get_video(video_id)
     if not stored.uri:
-        raise MediaError("no URI stored with it (indexed before records kept one)", code="media_not_found")
+        raise MediaError("no URI stored with it (indexed before records kept one)", code=ErrorCode.MEDIA_NOT_FOUND)
     accepted = accepted_video(CatalogueItem(video_id, stored.uri))
     check_uri(accepted.uri, settings)
     frames = describe_frames(accepted, embedder, settings)

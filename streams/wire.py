@@ -37,8 +37,6 @@ _LENGTH = struct.Struct("<I")
 class WireFormatError(DupstreamError):
     """Bytes that are not a message of this version of the wire format."""
 
-    code = "wire_format"
-
 
 def encode_half(half: FeatureHalf) -> bytes:
     blobs: list[bytes] = []

@@ -188,7 +188,7 @@ def test_malformed_events_are_invalid_events(name):
 
 def test_a_key_that_differs_from_the_video_id_is_refused():
     with pytest.raises(DupstreamError) as caught:
-        accept(b"other", b'{"video_id": "v1", "uri": "/nowhere/v.mp4"}')
+        accept(b"other", b'{"video_id": "v1", "uri": "/nowhere/v.mp4"}', Settings())
     assert caught.value.code == "invalid_event"
 
 

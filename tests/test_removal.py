@@ -70,7 +70,9 @@ def test_an_unreadable_removal_on_the_joined_topic_is_logged_not_fatal(caplog):
     """The match agent applies removals inline: a foreign value must not stop it."""
     import asyncio
 
+    from streams.app import create_app
+    from streams.config import Settings
     from streams.stages.removal import apply_removal
 
-    asyncio.run(apply_removal(b"garbage"))
+    asyncio.run(apply_removal(create_app(Settings()), b"garbage"))
     assert "unreadable removal on the joined topic" in caplog.text

@@ -16,6 +16,7 @@ from typing import Iterable, NamedTuple, Protocol
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.config import Settings
 from streams.errors import IndexUnavailable
 from streams.values import FrameHit
@@ -28,7 +29,7 @@ FULL_SCAN_THRESHOLD_KB = 10_000  # a segment holding fewer vectors than this is 
 INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in a scanned segment before they get a graph
 
 
-class IndexError_(Exception):
+class IndexError_(IndexUnavailable):
     """The index could not be opened, read or written."""
 
 
@@ -159,7 +160,7 @@ def video_payload(video: StoredVideo) -> dict:
     verdict = json.loads(video.verdict).get("verdict") if video.verdict else None
     return {"video_id": video.video_id, "uri": video.uri, "published_at": video.published_at,
             "cluster_id": video.cluster_id, "verdict": verdict, "duration": round(video.duration, 3),
-            "has_sound": video.audio_state == "ok", "audio_state": video.audio_state, "sequence": video.sequence}
+            "has_sound": video.audio_state == AudioState.OK, "audio_state": video.audio_state, "sequence": video.sequence}
 
 
 def video_data_payload(video: StoredVideo) -> dict:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 
-from streams.app import app, features_topic, halves, joined_topic
 from streams.stages.verdict import fail, model_info
 from streams.wire import WireFormatError, decode_half, encode_joined, half_failed, half_kind
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 log = logging.getLogger(__name__)
 
@@ -26,25 +29,29 @@ def waiting_kind(stored: bytes | None) -> str | None:
         return None
 
 
-@app.agent(features_topic, name="join")
-async def join(stream):
-    async for event in stream.events():
-        key, value = event.key or b"", event.value or b""
-        video_id = key.decode("utf-8", "replace")
-        try:
-            kind = half_kind(value)
-        except WireFormatError as error:
-            log.error("unreadable feature half for %r on the features topic, skipped: %s", video_id, error)
-            continue
-        waiting = halves.get(video_id)
-        if waiting_kind(waiting) in (None, kind):  # the first half (or the same one again, replayed)
-            halves[video_id] = value
-            continue
-        del halves[video_id]
-        frames, audio = (value, waiting) if kind == "frames" else (waiting, value)
-        if half_failed(frames):
-            half = decode_half(frames)
-            await fail(video_id, key, base64.b64decode(half.accepted.raw_event), half.error, stage="frames",
-                       timings={"frames": half.seconds}, models=model_info())
-            continue
-        await joined_topic.send(key=key, value=encode_joined(frames, audio))
+def register(stream: Stream) -> None:
+    halves = stream.halves
+
+    @stream.app.agent(stream.features, name="join")
+    async def join(events):
+        async for event in events.events():
+            key, value = event.key or b"", event.value or b""
+            video_id = key.decode("utf-8", "replace")
+            try:
+                kind = half_kind(value)
+            except WireFormatError as error:
+                log.error("unreadable feature half for %r on the features topic, skipped: %s", video_id, error)
+                continue
+            waiting = halves.get(video_id)
+            if waiting_kind(waiting) in (None, kind):  # the first half (or the same one again, replayed)
+                halves[video_id] = value
+                continue
+            del halves[video_id]
+            frames, audio = (value, waiting) if kind == "frames" else (waiting, value)
+            if half_failed(frames):
+                half = decode_half(frames)
+                await fail(stream, video_id, key, base64.b64decode(half.accepted.raw_event), half.error,
+                           stage="frames", timings={"frames": half.seconds},
+                           models=model_info(stream.settings.frame_model))
+                continue
+            await stream.joined.send(key=key, value=encode_joined(frames, audio))
