@@ -9,8 +9,9 @@ while the CPU a part burns is its own cost (what two cores can run in a burst is
 The parts: decoding the sampled frames (as the frame stage does, with the whole frames kept for
 regions), the frame stage's own work around the model (rotations, blank frames, regions: run
 with a stand-in model), one SSCD pass per embedded frame (ONNX Runtime in this process; Triton
-runs the same graph), the frames each view embeds, the sound (decode, Chromaprint and its
-resampled copies), and a feature half through the wire and through the JSON form.
+runs the same graph) times the frames each view embeds (in passes: frames over the plain view's),
+and the sound (decode, Chromaprint and its resampled copies). The passes do not depend on the
+machine's load; the CPU seconds do somewhat (shared caches, hyperthreads).
 """
 
 from __future__ import annotations
@@ -71,14 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from schemas.internal import AcceptedVideo, FeatureHalf
+    from schemas.internal import AcceptedVideo
     from streams.audio.extract import decode_mono, fingerprint_samples
     from streams.bench.burst_bench import _duration
     from streams.embedding.onnx import OnnxEmbedder
     from streams.media.video import KeptFrames, frame_chunks
     from streams.params import MatchParams
     from streams.stages.frames import describe_frames
-    from streams.wire import decode_half, encode_half
 
     clips, _ = make_clips(CHECKOUT_CACHE / "bench-burst" / f"seed{args.seed}-n{args.clips}", args.clips, args.seed)
     settings = Settings(media_roots=[clips[0].parent], frame_model=args.model)
@@ -117,12 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         if samples["s"] is not None:
             add("audio: Chromaprint + resampled copies",
                 cpu_seconds(lambda: fingerprint_samples(samples["s"], params.audio)))
-        half = FeatureHalf(kind="frames", accepted=accepted, frames=found["half"])
-        add("wire: frame half encoded + decoded", cpu_seconds(lambda: decode_half(encode_half(half))))
-        add("JSON form: frame half encoded + decoded",
-            cpu_seconds(lambda: FeatureHalf.model_validate_json(half.model_dump_json())))
     for view, count in frames.items():
-        cpu[f"{args.model}: {view} view, {count} frames"] = count * per_frame
+        cpu[f"{args.model}: {view} view, {count / frames['plain']:.2f} passes"] = count * per_frame
     floor = cpu["1-fps decode floor (ffmpeg)"]
     print(f"{len(clips)} clips, {minutes:.2f} video-minutes; {args.model} {per_frame * 1000:.1f} CPU ms per frame "
           f"(ONNX Runtime, batches of 32); {time.perf_counter() - started:.0f} s wall")
