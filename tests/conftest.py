@@ -4,7 +4,7 @@ test tiers.
 Every test is in one tier (pyproject.toml lists the markers):
 - integration: marked so; starts real processes (broker, workers, tritonserver);
 - media: marked so, or using a fixture of real media or the frame model (MEDIA_FIXTURES):
-  decoded clips, the models, ffmpeg-made edits;
+  decoded clips, the models, ffmpeg-made edits; the index engines at size;
 - fast: every other test. `make test-fast` runs these alone, and they are held to it: a fast test
   that runs ffmpeg, downloads a package, opens packaged media or loads a model fails and says which.
 
@@ -81,6 +81,15 @@ def _fast_tier_guard(item) -> Iterator[None]:
             mock.patch.object(onnxruntime, "InferenceSession", _refuse("loads a model")), \
             mock.patch.object(streams.devset.packaged, "packaged_media", _refuse("opens packaged media")):
         yield
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The session's CPU time beside its wall time: on a shared machine the wall time is mostly
+    the wait for a core, and the CPU time is what the tests cost."""
+    own, children = os.times()[:2], os.times()[2:4]
+    load = os.getloadavg()[0]
+    terminalreporter.write_line(f"cpu: {sum(own):.1f} s in pytest, {sum(children):.1f} s in its child processes "
+                                f"(load average {load:.1f} at the end)")
 
 
 @pytest.hookimpl(wrapper=True)
