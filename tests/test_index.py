@@ -13,6 +13,10 @@ from streams.index import AUDIO_WINDOW_BITS, IndexError_, StoredVideo, open_inde
 from streams.index.edge import EdgeIndex
 from streams.index.server import SEARCH_BATCH, UPSERT_BATCH, ServerIndex
 
+# Both engines at the sizes that matter (scroll pages, request batches, an HNSW build): half the
+# fast tier's time on their own, so they run with the media tier.
+pytestmark = pytest.mark.media
+
 
 def open_edge(path):
     return EdgeIndex(path, "t")
