@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from schemas.events import ErrorInfo, RemovalStatus, VideoRemoval, VideoRemoved
 from streams.app import app, joined_topic, removal_result_topic, removed_topic
 from streams.errors import InvalidEvent, as_error
+from streams.metrics import removal_done
 from streams.runtime import get_runtime
 from streams.stages.ingest import best_effort_id
 
@@ -47,6 +48,7 @@ def is_removal(event) -> bool:
 
 async def send_result(result: VideoRemoval) -> None:
     await removal_result_topic.send(key=result.video_id.encode(), value=result.model_dump_json().encode())
+    removal_done(result)
     extra = {"video_id": result.video_id}
     if result.status == RemovalStatus.REMOVED:
         log.info("removed %s from the index (%s)%s", result.video_id, result.reason or "no reason given",
