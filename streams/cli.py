@@ -42,11 +42,29 @@ def _watch(args, settings: Settings) -> int:
 
     seen = 0
     for verdict in read_verdicts(settings, from_beginning=args.from_beginning, timeout=args.timeout):
-        print(verdict_json(verdict) if args.json else verdict_line(verdict), flush=True)
+        if args.review and not verdict.needs_review():
+            continue
+        shown = [verdict_json(verdict)] if args.json else [verdict_line(verdict)]
+        if args.review and not args.json:
+            shown += [_runner_up_line(runner_up) for runner_up in verdict.runners_up]
+        print("\n".join(shown), flush=True)
         seen += 1
         if args.count and seen >= args.count:
             return 0
     return 0 if not args.count else 1
+
+
+def _runner_up_line(runner_up) -> str:
+    """A near miss under its verdict's line: who, what it missed, what matched."""
+    parts = [f"  almost {runner_up.video_id:<21}", f"missed {', '.join(runner_up.short_of):<30}"]
+    if runner_up.visual:
+        v = runner_up.visual
+        parts.append(f"frames {v.score:.2f} x {v.aligned_frames} q[{v.query_segment.start:.0f}-{v.query_segment.end:.0f}s]"
+                     f"~[{v.reference_segment.start:.0f}-{v.reference_segment.end:.0f}s] speed {v.speed:.2f}")
+    if runner_up.audio:
+        a = runner_up.audio
+        parts.append(f"sound false alarm {a.false_alarm:.1e} at offset {a.offset:+.1f} s")
+    return "  ".join(parts)
 
 
 def _remove(args, settings: Settings) -> int:
@@ -232,6 +250,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--from-beginning", action="store_true", help="also the verdicts already on the topic")
+    watch.add_argument("--review", action="store_true", help="only the verdicts a moderator should look at: not "
+                       "duplicates, yet a stored video came close (each near miss on a line of its own)")
     remove = commands.add_parser("remove", help="take videos out of the index (video-removed events)")
     remove.add_argument("video_ids", nargs="+", metavar="VIDEO_ID")
     remove.add_argument("--reason", help="why (carried into the result and the worker's log)")
