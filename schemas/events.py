@@ -136,7 +136,11 @@ class ErrorInfo(BaseModel):
 
 class ModelInfo(BaseModel):
     frame_model: str
-    frame_model_version: str
+    frame_model_version: str = Field(description="The runtime that served it (ONNX Runtime, Triton and its "
+                                                 "model version).")
+    frame_model_digest: str = Field("", description=(
+        "8 hex digits of the SHA-256 of the model's weights: the video was compared with the index generation "
+        "<prefix>_<frame_model>_<frame_model_digest>_* (`dupstream index migrate`)."))
     audio_feature: str
     dupstream_version: str
 

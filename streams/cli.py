@@ -191,18 +191,19 @@ def _index(args, settings: Settings) -> int:
 
         return run_migration(settings, args.to, args.drop_old, progress)
     try:
-        index = open_index(settings)
+        index = open_index(settings, check_model=False)  # read, never embedded into
     except IndexError_ as error:
         print(f"dupstream: {error}", file=sys.stderr)
         return 2
     try:
         if args.action == "show":
             return _show_video(index, args.video_id, settings)
-        counts = index.stats()
+        counts, current = index.stats(), index.generation
     finally:
         index.close()
     print(f"Qdrant server {settings.qdrant_location}" if settings.qdrant_path is None
           else f"Qdrant Edge in {settings.qdrant_path}")
+    print(f"{settings.collection_prefix}_* -> {current.name}_* (frame model {current.frame_model or 'not recorded'})")
     for kind, points in counts.items():
         print(f"{settings.collection_prefix}_{kind:<24} {points:>10} points")
     return 0
@@ -269,11 +270,12 @@ def parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="inspect the video index")
     index.add_argument("action", choices=["stats", "show", "migrate"], help="stats: points per collection; show "
                        "VIDEO_ID: its record (as the Qdrant dashboard shows it), its cluster, its nearest videos; "
-                       "migrate --to MODEL: re-embed every stored video with another frame model, into new collections")
+                       "migrate --to MODEL: re-embed every stored video with another frame model, into that model's "
+                       "collections, and point the index at them")
     index.add_argument("video_id", nargs="?", metavar="VIDEO_ID")
     index.add_argument("--to", choices=["sscd", "sscd_distilled"], help="migrate: the frame model to re-embed with")
     index.add_argument("--drop-old", action="store_true",
-                       help="migrate: then delete the configured (old) collections, if every video is migrated")
+                       help="migrate: then delete the other generations' collections, if every video is migrated")
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")

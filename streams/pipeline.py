@@ -300,6 +300,12 @@ def _audio_evidence(video_id: str, audio: AudioResult | None, agrees: bool | Non
 
 def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | None, timings: dict[str, float],
                   models: ModelInfo | None) -> Verdict:
+    """The verdict of a decision; models gains the frame model's digest, which names the index
+    generation the video was compared with (streams.index: generations)."""
+    from streams.index import frame_model_digest
+
+    if models is not None and models.frame_model:
+        models = models.model_copy(update={"frame_model_digest": frame_model_digest(models.frame_model)})
     return Verdict(
         video_id=joined.accepted.video_id,
         status="ok",
