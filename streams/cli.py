@@ -164,7 +164,7 @@ def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -
     if record is None:
         print(f"dupstream: no video {video_id} in the index", file=sys.stderr)
         return 1
-    print(f"{settings.collection_prefix}_videos point {video_point_id(video_id)}:")
+    print(f"{index.generation.name}_videos point {video_point_id(video_id)}:")
     print(json.dumps(record, indent=2))
     members = index.cluster_members(record["cluster_id"])
     print(f"\ncluster {record['cluster_id']}: {len(members)} videos")
