@@ -50,3 +50,17 @@ def test_the_tools_and_the_stage_logic_import_no_faust_app():
                                "sys.modules if m == 'faust' or m.startswith('faust.') or m == 'streams.app'))"],
                               capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
+
+
+def test_a_worker_imports_none_of_the_development_tools():
+    # A production worker runs the stages and their adapters; the development set, evaluation,
+    # calibration, benchmarks and studies stay out of its process.
+    tools = ("streams.devset", "streams.evaluation", "streams.bench", "streams.demo", "streams.backfill",
+             "streams.migrate", "streams.media.region_study", "streams.audio.calibrate", "streams.audio.edits")
+    worker = ("from streams.app import create_app; from streams.config import Settings; "
+              "from streams.worker import register_stages, run_worker; import streams.api, streams.metrics; "
+              "import streams.embedding.onnx, streams.embedding.triton, streams.index.edge, streams.index.server; "
+              "register_stages(create_app(Settings())); import sys; "
+              f"print(sorted(m for m in sys.modules if m.startswith({tools!r})))")
+    imported = subprocess.run([sys.executable, "-c", worker], capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]"

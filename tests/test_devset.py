@@ -129,6 +129,7 @@ def small_manifest(tmp_path_factory):
     return build_devset(tmp_path_factory.mktemp("devset"), CACHE, small=True)
 
 
+@pytest.mark.media
 def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manifest):
     items = read_manifest(small_manifest)
     assert [item.order for item in items] == list(range(1, len(SMALL_SET) + 1))
@@ -156,6 +157,7 @@ def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manif
         read_manifest(small_manifest, split="test")
 
 
+@pytest.mark.media
 def test_copies_keep_or_change_the_picture_and_sound_as_labelled(small_manifest):
     by_id = {item.video_id: item for item in read_manifest(small_manifest)}
 

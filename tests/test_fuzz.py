@@ -69,6 +69,7 @@ def media_bytes(clip: bytes):
     return st.one_of(st.binary(min_size=1, max_size=4000), damaged, cut)
 
 
+@pytest.mark.media
 def test_any_bytes_as_a_media_file_fail_with_a_code_or_decode(clip):
     from streams.audio.extract import extract_fingerprint
     from streams.media.video import sample_frames

@@ -93,6 +93,7 @@ class Decision(NamedTuple):
     thresholds: dict[str, float]  # the decision-relevant parameters (decision_values)
     params_digest: str = ""  # MatchParams.digest() of every parameter that applied
     sound_agrees: bool | None = None  # the sound's time line is the frames' (None: no frames or no same sound)
+    runners_up: tuple = ()  # the other candidates that fell short, for moderators (streams.pipeline.near_misses)
 
 
 def _state(value: Any) -> str:

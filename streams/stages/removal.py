@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from schemas.events import ErrorInfo, RemovalStatus, VideoRemoval, VideoRemoved
 from streams.errors import InvalidEvent, as_error
+from streams.metrics import removal_done
 from streams.stages.ingest import best_effort_id
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def is_removal(event) -> bool:
 
 async def send_result(stream: Stream, result: VideoRemoval) -> None:
     await stream.removal_result.send(key=result.video_id.encode(), value=result.model_dump_json().encode())
+    removal_done(result)
     extra = {"video_id": result.video_id}
     if result.status == RemovalStatus.REMOVED:
         log.info("removed %s from the index (%s)%s", result.video_id, result.reason or "no reason given",
