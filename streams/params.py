@@ -169,11 +169,11 @@ class ViewParams:
     # ratio flipped); the store holds the original's plain frames only.
     portrait_rotations: tuple[int, ...] = (90, 270)
     landscape_rotations: tuple[int, ...] = ()
-    # The other turns share the sampled seconds in turn, each on every sparse_step-th second: with
-    # as many turns as steps, together one pass of the model, however short the clip (a turned copy
-    # is found on a third of its frames; the store holds the original's plain frames only).
+    # Every other turn is searched on a subsample: every sparse_step-th second, but never fewer
+    # than sparse_min_frames frames (a short clip is searched in full).
     sparse_rotations: tuple[int, ...] = (90, 180, 270)
     sparse_step: int = 3
+    sparse_min_frames: int = 4
     # Whole frames kept while decoding for cutting regions out of them: at most 2 * region_frames,
     # evenly spread, their shorter side region_scale times the working size.
     region_frames: int = 32

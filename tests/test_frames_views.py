@@ -1,5 +1,5 @@
 """The frame stage's further views: turned frames for rotated re-posts (in full where the picture's
-shape says it is likely, the others sharing the sampled seconds), whole frames kept while decoding to cut regions
+shape says it is likely, on a subsample elsewhere), whole frames kept while decoding to cut regions
 from, and a real rotated copy found through its turned view in a real index."""
 
 import json
@@ -17,16 +17,17 @@ from streams.params import ViewParams
 from streams.stages.frames import rotation_plan, turned
 
 
-def test_a_vertical_picture_is_turned_in_full_by_90_and_270_and_by_180_on_a_subsample():
-    assert rotation_plan(True, ViewParams()) == {90: (1, 0), 180: (3, 0), 270: (1, 0)}
+def test_a_vertical_upload_is_turned_in_full_by_90_and_270_and_by_180_on_a_subsample():
+    views = ViewParams()
+    assert rotation_plan(True, 30, views) == {90: 1, 180: 3, 270: 1}
+    assert rotation_plan(False, 30, views) == {90: 3, 180: 3, 270: 3}
+    assert rotation_plan(None, 30, views) == {90: 3, 180: 3, 270: 3}
 
 
-def test_the_turns_nothing_calls_for_share_the_seconds_and_cost_one_pass_together():
-    plan = rotation_plan(False, ViewParams())
-    assert plan == rotation_plan(None, ViewParams()) == {90: (3, 0), 180: (3, 1), 270: (3, 2)}
-    seconds = np.arange(10)
-    picked = [seconds % step == phase for step, phase in plan.values()]
-    assert (np.sum(picked, axis=0) == 1).all()  # every second turned once, by one of the turns
+def test_a_short_clip_keeps_enough_frames_in_each_subsample():
+    views = ViewParams()
+    assert rotation_plan(False, 10, views) == {90: 2, 180: 2, 270: 2}  # 5 frames each, not 3
+    assert rotation_plan(False, 6, views) == {90: 1, 180: 1, 270: 1}
 
 
 def test_a_landscape_picture_between_bars_of_a_vertical_frame_is_not_vertical():

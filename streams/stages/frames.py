@@ -4,8 +4,7 @@ one at the price of another inference pass:
 - mirrored frames (a flipped re-upload);
 - turned frames (a rotated re-post; the store holds plain frames only): a vertical picture (the
   frame inside its bars) is searched turned by 90 and 270 degrees in full (a landscape original
-  turned on its side); the other turns share the sampled seconds in turn, together one pass at
-  most (MatchParams.views);
+  turned on its side); every other turn on a subsample of the frames (MatchParams.views);
 - the frames cut to each region worth searching on its own (a picture-in-picture inset, the halves
   of a split screen, the sharp centre of a blurred fill: streams.media.region), cut from whole
   frames kept while decoding, not from a second decode. A video without such regions pays only
@@ -43,15 +42,14 @@ class DescribedChunk(NamedTuple):
     turned: dict[int, tuple[np.ndarray, np.ndarray]]  # rotation -> (timestamps, embeddings)
 
 
-def rotation_plan(portrait: bool | None, views: ViewParams) -> dict[int, tuple[int, int]]:
-    """Rotation (degrees clockwise) -> (step, phase): the turn is searched with the sampled seconds s
-    where s % step == phase. The turns that undo the likely rotation for the picture's shape take
-    every second; the others share the seconds in turn, views.sparse_step apart, so that together
-    they cost at most one pass of the model, however short the clip."""
+def rotation_plan(portrait: bool | None, expected_frames: float, views: ViewParams) -> dict[int, int]:
+    """Rotation (degrees clockwise) -> step between the sampled seconds searched with it (1: all):
+    the turns that undo the likely rotation for the picture's shape in full, the others on a
+    subsample, unless that would leave fewer than views.sparse_min_frames frames."""
     full = set(views.portrait_rotations if portrait else views.landscape_rotations if portrait is False else ())
-    sparse = [rotation for rotation in views.sparse_rotations if rotation not in full]
-    plan = {rotation: (views.sparse_step, number % views.sparse_step) for number, rotation in enumerate(sparse)}
-    return {**plan, **{rotation: (1, 0) for rotation in full}}
+    sparse = max(1, min(views.sparse_step, int(expected_frames // views.sparse_min_frames)))
+    plan = {rotation: sparse for rotation in views.sparse_rotations}
+    return {**plan, **{rotation: 1 for rotation in full}}
 
 
 def turned(pixels: np.ndarray, rotation: int) -> np.ndarray:
@@ -61,12 +59,12 @@ def turned(pixels: np.ndarray, rotation: int) -> np.ndarray:
 
 
 def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Settings,
-                   plan: dict[int, tuple[int, int]] | None = None) -> DescribedChunk:
+                   plan: dict[int, int] | None = None) -> DescribedChunk:
     """The chunk's kept frames described in every view with one call of the model: one batch as
     large as the views together keeps the server's batches full for a short clip too."""
     kept, dropped = drop_blank_frames(chunk, settings.blank_frame_std)
     seconds = np.round(kept.timestamps * settings.sample_fps).astype(int)
-    picked = {rotation: seconds % step == phase for rotation, (step, phase) in (plan or {}).items()}
+    picked = {rotation: seconds % step == 0 for rotation, step in (plan or {}).items()}
     pixels = [kept.pixels] + ([kept.pixels[:, :, ::-1]] if settings.match_mirrored else [])
     pixels += [turned(kept.pixels[chosen], rotation) for rotation, chosen in picked.items()]
     described = iter(np.split(embedder.embed(np.concatenate(pixels)), np.cumsum([len(p) for p in pixels])[:-1]))
@@ -97,7 +95,7 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
                 if any(future.done() and future.exception() for future in pending):
                     break  # the embedder failed: result() below raises its error
                 if plan is None:  # the shape is the video's: the first chunk tells it
-                    plan = rotation_plan(whole.portrait, params.views)
+                    plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
                 pending.append(inference.submit(describe_chunk, chunk, embedder, settings, plan))
                 luma.append(chunk.luma)
                 duration = chunk.duration
