@@ -164,9 +164,8 @@ class ViewParams:
     """Views of a video's frames searched besides the plain and mirrored ones (streams.stages.frames):
     turned (rotated re-posts) and cut to regions (streams.media.region)."""
 
-    # Turns (degrees clockwise) searched with every frame, by the shape of the picture inside the
-    # bars: a vertical picture is most often a landscape original turned on its side (the aspect
-    # ratio flipped); the store holds the original's plain frames only.
+    # Turns (degrees clockwise) searched with every frame. A vertical upload is most often a
+    # landscape original turned on its side; the store holds the original's plain frames only.
     portrait_rotations: tuple[int, ...] = (90, 270)
     landscape_rotations: tuple[int, ...] = ()
     # Every other turn is searched on a subsample: every sparse_step-th second, but never fewer

@@ -1,4 +1,4 @@
-"""The frame stage's further views: turned frames for rotated re-posts (in full where the picture's
+"""The frame stage's further views: turned frames for rotated re-posts (in full where the upload's
 shape says it is likely, on a subsample elsewhere), whole frames kept while decoding to cut regions
 from, and a real rotated copy found through its turned view in a real index."""
 
@@ -28,13 +28,6 @@ def test_a_short_clip_keeps_enough_frames_in_each_subsample():
     views = ViewParams()
     assert rotation_plan(False, 10, views) == {90: 2, 180: 2, 270: 2}  # 5 frames each, not 3
     assert rotation_plan(False, 6, views) == {90: 1, 180: 1, 270: 1}
-
-
-def test_a_landscape_picture_between_bars_of_a_vertical_frame_is_not_vertical():
-    kept = KeptFrames(cap=0, short_side=18)
-    for second in range(3):
-        kept.offer(_Frame(float(second), width=36, height=64), picture=(0.3, 1.0))  # 16:9 inside 9:16
-    assert kept.portrait is False
 
 
 def test_turning_is_clockwise_and_four_quarter_turns_are_none():

@@ -80,22 +80,21 @@ def _duration(container, stream) -> float:
     return 0.0
 
 
-def _picture(frame, size: int, params: MatchParams) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+def _picture(frame, size: int, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
     """The frame as uint8 RGB size x size, cropped to the picture inside letterbox or pillarbox
-    bars (streams.media.bars), the whole frame's luma thumbnail (streams.media.region), and the
-    picture's (height, width) shares of the frame. Bars are looked for at twice the working size,
-    in luma only, so that a frame without bars costs one extra small conversion."""
+    bars (streams.media.bars), and the whole frame's luma thumbnail (streams.media.region). Bars
+    are looked for at twice the working size, in luma only, so that a frame without bars costs one
+    extra small conversion."""
     probe = 2 * size
     luma = frame.to_ndarray(width=probe, height=probe, format="gray")
     cells = luma_grid(luma, params.region.grid)
     top, bottom, left, right = picture_box(luma, params.bars)
     if (top, bottom, left, right) == (0, probe, 0, probe):
-        return frame.to_ndarray(width=size, height=size, format="rgb24"), cells, (1.0, 1.0)
+        return frame.to_ndarray(width=size, height=size, format="rgb24"), cells
     import cv2
 
     inside = frame.to_ndarray(width=probe, height=probe, format="rgb24")[top:bottom, left:right]
-    shares = ((bottom - top) / probe, (right - left) / probe)
-    return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA), cells, shares
+    return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA), cells
 
 
 class KeptFrames:
@@ -112,13 +111,9 @@ class KeptFrames:
         self.pictures: list[np.ndarray] = []
         self.width = self.height = 0  # of the decoded frames
         self._stride, self._offered = 1, 0
-        self._taller = 0  # offered frames whose picture is taller than wide, less those wider than tall
 
-    def offer(self, frame, picture: tuple[float, float] = (1.0, 1.0)) -> None:
-        """picture: the (height, width) shares of the frame inside its bars (streams.media.bars)."""
+    def offer(self, frame) -> None:
         self.width, self.height = frame.width, frame.height
-        height, width = picture[0] * frame.height, picture[1] * frame.width
-        self._taller += (height > width) - (height < width)
         if self.cap and self._offered % self._stride == 0:
             scale = min(1.0, self.short_side / max(1, min(frame.width, frame.height)))
             width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
@@ -130,9 +125,10 @@ class KeptFrames:
 
     @property
     def portrait(self) -> bool | None:
-        """Whether the pictures inside the frames' bars are taller than wide, most of them (None
-        when as many are wider, or none was offered)."""
-        return None if self._taller == 0 else self._taller > 0
+        """Whether the frames are taller than wide (None when square or none was offered)."""
+        if self.width == self.height:
+            return None
+        return self.height > self.width
 
     def cropped(self, region: Region, size: int) -> SampledFrames:
         """The kept frames cut to the region (shares of the whole frame), as uint8 RGB size x size."""
@@ -205,10 +201,9 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
     params = params or MatchParams.from_settings(settings)
 
     def picture(frame):
-        rgb, cells, shares = _picture(frame, settings.frame_size, params)
         if kept is not None:
-            kept.offer(frame, shares)
-        return rgb, cells
+            kept.offer(frame)
+        return _picture(frame, settings.frame_size, params)
 
     for chunk in itertools.batched(_picked(path, settings, picture), chunk_frames):
         times, pictures, durations = zip(*chunk)

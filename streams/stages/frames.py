@@ -2,9 +2,9 @@
 Triton, or ONNX Runtime in-process). Further views are described too, each searched like the plain
 one at the price of another inference pass:
 - mirrored frames (a flipped re-upload);
-- turned frames (a rotated re-post; the store holds plain frames only): a vertical picture (the
-  frame inside its bars) is searched turned by 90 and 270 degrees in full (a landscape original
-  turned on its side); every other turn on a subsample of the frames (MatchParams.views);
+- turned frames (a rotated re-post; the store holds plain frames only): a vertical upload is
+  searched turned by 90 and 270 degrees in full (a landscape original turned on its side), every
+  other turn on a subsample of the frames (MatchParams.views);
 - the frames cut to each region worth searching on its own (a picture-in-picture inset, the halves
   of a split screen, the sharp centre of a blurred fill: streams.media.region), cut from whole
   frames kept while decoding, not from a second decode. A video without such regions pays only
@@ -44,7 +44,7 @@ class DescribedChunk(NamedTuple):
 
 def rotation_plan(portrait: bool | None, expected_frames: float, views: ViewParams) -> dict[int, int]:
     """Rotation (degrees clockwise) -> step between the sampled seconds searched with it (1: all):
-    the turns that undo the likely rotation for the picture's shape in full, the others on a
+    the turns that undo the likely rotation for the upload's shape in full, the others on a
     subsample, unless that would leave fewer than views.sparse_min_frames frames."""
     full = set(views.portrait_rotations if portrait else views.landscape_rotations if portrait is False else ())
     sparse = max(1, min(views.sparse_step, int(expected_frames // views.sparse_min_frames)))
@@ -90,12 +90,11 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
         # while the next is decoded.
         inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
         try:
-            pending, luma, duration, plan = [], [], 0.0, None
+            pending, luma, duration = [], [], 0.0
             for chunk in frame_chunks(path, settings, params, whole):
                 if any(future.done() and future.exception() for future in pending):
                     break  # the embedder failed: result() below raises its error
-                if plan is None:  # the shape is the video's: the first chunk tells it
-                    plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
+                plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
                 pending.append(inference.submit(describe_chunk, chunk, embedder, settings, plan))
                 luma.append(chunk.luma)
                 duration = chunk.duration
