@@ -5,11 +5,11 @@ One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos, <pre
 (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
 opened by one process at a time: the embedded stack runs one match worker.
 
-Search goes through HNSW graphs, which Qdrant Edge builds only when asked: every write ends with
-`optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB,
-when it builds that segment's graph (and merges small indexed segments up to MAX_SEGMENT_KB). The
-binding holds the GIL while it builds, so that write blocks the worker's event loop for the build:
-about 1-6 s on 2 cores, once per ~5000 frames (see `dupstream bench index`)."""
+The frames are a few shards whose HNSW graphs a child process builds (streams.index.frameshards):
+the binding holds the GIL while it builds, which inside the worker would stop its event loop for
+the build. The other shards are small (one point per video, a few windows per soundtrack): every
+write there ends with `optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes
+INDEXING_THRESHOLD_KB, when it builds that segment's graph in the worker."""
 
 from __future__ import annotations
 
@@ -40,17 +40,18 @@ from streams.index import (
     video_payload,
     video_point_id,
 )
+from streams.index.frameshards import SEAL_FRAMES, FrameShards, search_params
 from streams.values import FrameHit
 
 MAX_SEGMENT_KB = 100_000
-SCROLL_PAGE = 1000  # frame points read per request by get_frames  # merges stop at ~50k frames, so one build never rewrites the whole shard
 
 
-def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact: bool) -> list:
+def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, params=None,
+                      payload: bool | list[str] = True) -> list:
     from qdrant_edge import Query, QueryRequest, SearchParams
 
-    params = SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=exact)
-    return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
+    params = params or SearchParams(hnsw_ef=HNSW_EF_SEARCH)
+    return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=payload,
                          score_threshold=score_floor, params=params)
             for vector in np.asarray(vectors, np.float32)]
 
@@ -101,18 +102,17 @@ def _open_shard(path: Path, dim: int, audio: bool = False):
 
 
 class EdgeIndex:
-    def __init__(self, directory: Path, prefix: str, dim: int = 512):
+    def __init__(self, directory: Path, prefix: str, dim: int = 512, seal_frames: int = SEAL_FRAMES):
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
         self.dim = dim
         self.prefix = prefix
-        self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
+        self._frames = FrameShards(self.directory / f"{prefix}_frames", dim, seal_frames)
         self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
         self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
-        for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
-                                   (self._audio, "video_id", PayloadSchemaType.Keyword),
+        for shard, field, kind in ((self._audio, "video_id", PayloadSchemaType.Keyword),
                                    (self._videos, "cluster_id", PayloadSchemaType.Keyword),
                                    (self._videos, "sequence", PayloadSchemaType.Integer)):  # order_by needs it
             shard.update(UpdateOperation.create_field_index(field, kind))
@@ -140,41 +140,35 @@ class EdgeIndex:
         exact: bool = False,
     ) -> list[FrameHit]:
         """exact: scan every stored frame instead of walking the graphs (the benchmark's reference)."""
-        from qdrant_edge import QueryBatchRequest
-
         if len(embeddings) == 0:
             return []
-        requests = _nearest_requests(embeddings, limit, score_floor, exact)
+        requests = _nearest_requests(embeddings, limit, score_floor, search_params(exact), ["video_id", "t"])
         with self._engine("search the frames"):
-            results = self._frames.query_batch(QueryBatchRequest(requests))
+            results = self._frames.query(requests)
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
         from qdrant_edge import Point
 
-        frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
+        frames = frame_points(video, timestamps, embeddings)
         # The video record goes last: its presence is what marks the video as indexed.
         point_id = video_point_id(video.video_id)
         record = Point(point_id, mean_descriptor(np.asarray(embeddings, np.float32)), video_payload(video))
         with self._engine("write the video"):
             if frames:
-                _write(self._frames, frames)
+                self._frames.upsert(frames)
             _write(self._data, [Point(point_id, DATA_VECTOR, video_data_payload(video))])
             _write(self._videos, [record])
 
     def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
-        from qdrant_edge import FieldCondition, Filter, MatchValue, ScrollRequest
-
-        only = Filter(must=[FieldCondition(key="video_id", match=MatchValue(video_id))])
-        records, offset = [], None
         with self._engine("read a video's frames"):
-            while True:
-                page, offset = self._frames.scroll(ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=only,
-                                                                 with_payload=True, with_vector=True))
-                records += page
-                if offset is None:
-                    break
+            records = self._frames.scroll(_field_is("video_id", video_id), with_vector=True)
         return sorted_frames(records, self.dim)
+
+    def settle(self, timeout: float = 3600.0) -> None:
+        """Wait until every frame is in a graph built by the child process (benchmark, tests)."""
+        with self._engine("build the frame graphs"):
+            self._frames.settle(timeout)
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         from qdrant_edge import Point
@@ -190,8 +184,7 @@ class EdgeIndex:
         with self._engine("search the audio windows"):
             if len(windows) == 0 or self._audio.info().points_count == 0:
                 return []
-            results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor,
-                                                                                  exact=False)))
+            results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor)))
         return audio_hits(offsets, results)
 
     def last_sequence(self) -> int:
@@ -218,12 +211,10 @@ class EdgeIndex:
         from qdrant_edge import UpdateOperation
 
         with self._engine("re-point a cluster"):
-            self._frames.update(UpdateOperation.set_payload_by_filter(_field_is("video_id", video_ids),
-                                                                      {"cluster_id": cluster_id}))
+            self._frames.apply({"cluster": cluster_id, "videos": video_ids})
             self._videos.update(UpdateOperation.set_payload([video_point_id(v) for v in video_ids],
                                                             {"cluster_id": cluster_id}))
-            for shard in (self._frames, self._videos):
-                shard.flush()
+            self._videos.flush()
 
     def delete_video(self, video_id: str) -> dict[str, int]:
         from qdrant_edge import CountRequest, UpdateOperation
@@ -231,10 +222,11 @@ class EdgeIndex:
         of_video = _field_is("video_id", video_id)
         removed = {}
         with self._engine("delete the video"):
-            for kind, shard in (("frames", self._frames), ("audio", self._audio)):
-                removed[kind] = shard.count(CountRequest(exact=True, filter=of_video))
-                shard.update(UpdateOperation.delete_points_by_filter(of_video))
-                shard.flush()
+            removed["frames"] = len(self._frames.scroll(of_video, with_vector=False))
+            self._frames.apply({"delete": video_id})
+            removed["audio"] = self._audio.count(CountRequest(exact=True, filter=of_video))
+            self._audio.update(UpdateOperation.delete_points_by_filter(of_video))
+            self._audio.flush()
             record = [video_point_id(video_id)]
             removed["videos"] = len(self._videos.retrieve(record, with_payload=False, with_vector=False))
             for shard in (self._videos, self._data):
@@ -270,15 +262,16 @@ class EdgeIndex:
             records = self._videos.retrieve([video_point_id(video_id)], with_payload=False, with_vector=True)
             if not records:
                 return []
-            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0, exact=False)
+            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0)
             points = self._videos.query(request)
         return [(point.payload["video_id"], point.score) for point in points
                 if point.payload["video_id"] != video_id][:limit]
 
     def stats(self) -> dict[str, int]:
-        return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,
+        return {"videos": self._videos.info().points_count, "frames": self._frames.count(),
                 "audio": self._audio.info().points_count}
 
     def close(self) -> None:
-        for shard in (self._frames, self._videos, self._audio, self._data):
+        self._frames.close()
+        for shard in (self._videos, self._audio, self._data):
             shard.close()
