@@ -1,15 +1,15 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos, <prefix>_video_data
-(each video's fingerprint and verdict JSON, beside its readable record) and <prefix>_audio
-(soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
+One collection per directory under <qdrant dir>: <prefix>_frames, <prefix>_videos,
+<prefix>_video_data (each video's fingerprint and verdict JSON, beside its readable record) and
+<prefix>_audio (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
 opened by one process at a time: the embedded stack runs one match worker.
 
 The frames are a few shards whose HNSW graphs a child process builds (streams.index.frameshards):
 the binding holds the GIL while it builds, which inside the worker would stop its event loop for
-the build. The other shards are small (one point per video, a few windows per soundtrack): every
-write there ends with `optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes
-INDEXING_THRESHOLD_KB, when it builds that segment's graph in the worker."""
+the build. The videos are scanned (no graph). The soundtrack windows' writes end with
+`optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB
+(~5000 windows), when it builds that segment's graph in the worker."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ def _write(shard, points: list) -> None:
     shard.optimize()
 
 
-def _open_shard(path: Path, dim: int, audio: bool = False):
+def _open_shard(path: Path, dim: int, audio: bool = False, graph: bool = True):
+    """graph: build an HNSW graph once the unindexed segment passes INDEXING_THRESHOLD_KB (in the worker)."""
     from qdrant_edge import (BinaryQuantizationConfig, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
                              EdgeVectorParams, HnswIndexConfig, VectorStorageDatatype)
 
@@ -90,7 +91,8 @@ def _open_shard(path: Path, dim: int, audio: bool = False):
     config = EdgeConfig(
         vectors=vectors,
         hnsw_config=HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB),
-        optimizers=EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB, max_segment_size=MAX_SEGMENT_KB),
+        optimizers=EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB if graph else 2 ** 40,
+                                        max_segment_size=MAX_SEGMENT_KB),
     )
     try:
         if (path / "edge_config.json").exists() or any(path.glob("segments*")):
@@ -108,8 +110,13 @@ class EdgeIndex:
         self.directory = Path(directory)
         self.dim = dim
         self.prefix = prefix
-        self._frames = FrameShards(self.directory / f"{prefix}_frames", dim, seal_frames)
-        self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
+        try:
+            self._frames = FrameShards(self.directory / f"{prefix}_frames", dim, seal_frames)
+        except Exception as error:
+            raise IndexError_(f"cannot open the Qdrant Edge frame shards at {self.directory}: {error}") from error
+        # One mean vector per video, searched only by `dupstream index show`: scanned, so that no
+        # write builds a graph in the worker (a 5000-video graph stopped it for seconds).
+        self._videos = _open_shard(self.directory / f"{prefix}_videos", dim, graph=False)
         self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
         self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
         for shard, field, kind in ((self._audio, "video_id", PayloadSchemaType.Keyword),

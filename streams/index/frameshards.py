@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from streams.index import FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M
+from streams.index import (FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M, INT8_QUANTILE,
+                           QUANTIZATION_OVERSAMPLING)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ BUILD_THREADS = 2  # niced: the worker's own work comes first
 RETRY_AFTER_S = 60.0  # after a failed build
 SCROLL_PAGE = 1000
 UNBUILT, LEGACY = 0, -1  # tiers: a frozen live shard (scanned), a pre-layout shard (never merged)
-QUANTIZATION_OVERSAMPLING = 2.0  # int8 candidates rescored on the float16 originals, per result kept
 
 
 def shard_config(dim: int, built: bool):
@@ -62,7 +62,7 @@ def shard_config(dim: int, built: bool):
                           optimizers=EdgeOptimizersConfig(indexing_threshold=2 ** 40, max_segment_size=2 ** 40))
     # The stream's descriptors are float16 between stages: float16 storage keeps them exactly.
     vectors = EdgeVectorParams(size=dim, distance=Distance.Cosine, datatype=VectorStorageDatatype.Float16,
-                               quantization_config=ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99,
+                               quantization_config=ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE,
                                                                             always_ram=True))
     # No write-ahead log: the child flushes before it hands the shard over, and every later change
     # (apply, the adoption's replay) is flushed at once.
