@@ -65,8 +65,11 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
             "p99_ms": round(float(np.percentile(milliseconds, 99)), 2)}
 
 
-def measure(size: int, directory: Path, seed: int = 0) -> dict:
-    """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict."""
+def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0) -> dict:
+    """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict.
+    reuse: the index in `directory` is what a run filling `size` frames left when it was stopped:
+    its frames are drawn again (the same generator, not written), its builds finished (for at
+    most settle_timeout seconds) and its searches timed."""
     from streams.index import StoredVideo
     from streams.index.edge import EdgeIndex
 
@@ -74,9 +77,11 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
     genres = _unit(rng.standard_normal((GENRES, DIM)))
     before = _memory_mib()
     index = EdgeIndex(directory, "bench", DIM)
+    written = index.video_count() if reuse else size // FRAMES_PER_VIDEO
     timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
     kept: list[np.ndarray] = []
     writes: list[float] = []
+    writes_cpu: list[float] = []  # this process's CPU seconds: its own work, not its wait for a busy CPU
     during: list[float] = []
 
     def search(vectors: np.ndarray, exact: bool = False) -> tuple[float, set]:
@@ -85,29 +90,40 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
                                    exact=exact)
         return time.perf_counter() - begun, {(hit.video_id, hit.ref_time) for hit in hits}
 
-    def video_query(frames: np.ndarray) -> float:
+    def views_of(frames: np.ndarray) -> list[np.ndarray]:
         views = [frames, _unit(rng.standard_normal(frames.shape))]  # plain; mirrored
-        views += [_unit(rng.standard_normal((count, DIM))) for count in TURNED]
+        return views + [_unit(rng.standard_normal((count, DIM))) for count in TURNED]
+
+    def video_query(views: list[np.ndarray]) -> float:
         return sum(search(view)[0] for view in views)
 
     started = time.perf_counter()
-    for number in range(size // FRAMES_PER_VIDEO):
+    for number in range(written):
         frames = video_frames(number, genres, rng)
         if (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0:  # random and clustered pairs
             kept.append(frames)
-        video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), "no_audio", "",
-                            0.0, "{}")
-        begun = time.perf_counter()
-        index.add_video(video, timestamps, frames)
-        writes.append(time.perf_counter() - begun)
+        if not reuse:
+            video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), "no_audio", "",
+                                0.0, "{}")
+            begun, begun_cpu = time.perf_counter(), time.process_time()
+            index.add_video(video, timestamps, frames)
+            writes.append(time.perf_counter() - begun)
+            writes_cpu.append(time.process_time() - begun_cpu)
         if number % VIDEO_QUERY_EVERY == VIDEO_QUERY_EVERY - 1:
-            during.append(video_query(_unit(frames[:BATCH_FRAMES] + 0.02 * rng.standard_normal((BATCH_FRAMES, DIM)))))
-        if (number + 1) * FRAMES_PER_VIDEO % PROGRESS_EVERY == 0:  # a long run can be followed (and judged if cut)
+            views = views_of(_unit(frames[:BATCH_FRAMES] + 0.02 * rng.standard_normal((BATCH_FRAMES, DIM))))
+            if not reuse:
+                during.append(video_query(views))
+        if not reuse and (number + 1) * FRAMES_PER_VIDEO % PROGRESS_EVERY == 0:  # a long run can be followed, or resumed
             print(json.dumps({"frames": (number + 1) * FRAMES_PER_VIDEO, "s": round(time.perf_counter() - started),
-                              "longest_write_s": round(max(writes), 2), "shards": index._frames.shard_count(),
-                              "video_during_fill": _percentiles(during[-50:])}), file=sys.stderr, flush=True)
+                              "longest_write_s": round(max(writes), 2), "longest_write_cpu_s": round(max(writes_cpu), 2),
+                              "shards": index._frames.shard_count(), "video_during_fill": _percentiles(during[-50:])}),
+                  file=sys.stderr, flush=True)
     insert_seconds = time.perf_counter() - started
-    index.settle()
+    try:
+        index.settle(settle_timeout)
+        settled = True
+    except TimeoutError:
+        settled = False
     built_seconds = time.perf_counter() - started - insert_seconds
     loaded = _memory_mib()
 
@@ -119,26 +135,29 @@ def measure(size: int, directory: Path, seed: int = 0) -> dict:
     single = [search(queries[i:i + 1]) for i in range(QUERIES)]
     batches = [queries[QUERIES + i * BATCH_FRAMES:QUERIES + (i + 1) * BATCH_FRAMES] for i in range(BATCHES)]
     batched = [search(batch) for batch in batches]
-    videos = [video_query(batch) for batch in batches]
+    videos = [video_query(views_of(batch)) for batch in batches]
     exact = [search(queries[i:i + 1], exact=True) for i in range(QUERIES)]
     searched = _memory_mib()
     shards = index._frames.shard_count()
+    frames_stored = index.stats()["frames"]
     index.close()
     disk = sum(path.stat().st_blocks * 512 for path in directory.rglob("*") if path.is_file())  # sparse files: what is used
     return {
-        "frames": size,
-        "insert_frames_per_s": round(size / insert_seconds, 1),
+        "frames": frames_stored,
+        "insert_frames_per_s": None if reuse else round(frames_stored / insert_seconds, 1),
         "built_after_s": round(built_seconds, 1),
+        "settled": settled,
         "shards": shards,
         "one_frame": _percentiles([s for s, _ in single]),
         f"batch_of_{BATCH_FRAMES}": _percentiles([s for s, _ in batched]),
         "video": _percentiles(videos),
-        "video_during_fill": _percentiles(during),
+        "video_during_fill": _percentiles(during) if during else None,
         "hits_per_query": round(sum(len(h) for _, h in single) / QUERIES, 2),
         "recall_at_10": round(sum(len(h & e) for (_, h), (_, e) in zip(single, exact))
                               / max(1, sum(len(e) for _, e in exact)), 4),
         "exact_one_frame": _percentiles([s for s, _ in exact]),
-        "longest_write_s": round(max(writes), 2),
+        "longest_write_s": round(max(writes), 2) if writes else None,
+        "longest_write_cpu_s": round(max(writes_cpu), 2) if writes else None,
         "rss_added_mib": round(searched["rss"] - before["rss"], 1),
         "peak_rss_mib": round(searched["peak_rss"], 1),
         "rss_after_insert_mib": round(loaded["rss"], 1),
@@ -153,13 +172,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process measuring one size
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed for one size")
+    parser.add_argument("--reuse", type=Path, help="with --one SIZE: time the index a stopped run of that size left "
+                                                   "in this directory (its progress lines tell how far it got)")
+    parser.add_argument("--settle-timeout", type=float, default=3600, help="seconds allowed to finish the builds")
     args = parser.parse_args(argv)
+    if args.one and args.reuse:
+        print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout)))
+        return 0
     if args.one:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
             print(json.dumps(measure(args.one, Path(scratch))))
         return 0
     columns = [("frames", lambda r: f"{r['frames']}"), ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
-               ("longest write", lambda r: f"{r['longest_write_s']:.2f} s"),
+               ("longest write (CPU)", lambda r: f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
                ("built after", lambda r: f"{r['built_after_s']:.0f} s"), ("shards", lambda r: f"{r['shards']}")]
     for name, key in (("1 frame", "one_frame"), (f"{BATCH_FRAMES} frames", f"batch_of_{BATCH_FRAMES}"),
                       ("video", "video"), ("video in fill", "video_during_fill"), ("exact 1 frame", "exact_one_frame")):
