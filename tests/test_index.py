@@ -145,6 +145,7 @@ def test_edge_frames_get_graphs_built_in_a_child_process_and_merged_in_tiers(tmp
     expected = [(float(i), f"v{pick // 100}", float(pick % 100)) for i, pick in enumerate(picks)]
     assert found_at(index, vectors[picks]) == expected
     index.close()
+    assert len(list((tmp_path / "t_frames").glob("points-*.npz"))) == 2  # one per built shard: merged ones go
     reopened = EdgeIndex(tmp_path, "t", seal_frames=100)
     assert found_at(reopened, vectors[picks]) == expected and reopened.stats()["frames"] == 500
     reopened.close()

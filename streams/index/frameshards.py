@@ -17,8 +17,10 @@ written again, counts once). Deletions and cluster changes go to every open shar
 a build applies the journal to its files up to its start, the adoption replays the rest.
 
 Layout of <prefix>_frames/: manifest.json (the live shard and the searched shards, each with the
-point files it was built from and the journal length at their export), journal.jsonl, the shard
-directories, points-<n>.npz. Anything else there is a build that did not finish, removed at open.
+file of its points and the journal length they reflect), journal.jsonl, the shard directories,
+their points-<name>.npz (float16 vectors and payloads: a frozen shard's as written, a built
+one's as built, read by the next merge). Anything else there is a build that did not finish,
+removed at open.
 An index written before this layout (one shard in <prefix>_frames) is kept as a shard never merged."""
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def _remove(*paths: Path) -> None:
     for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 class FrameShards:
@@ -172,7 +174,7 @@ class FrameShards:
             listed |= {entry["dir"], *(name for name, _ in entry["inputs"])}
         for path in self.root.iterdir():
             if path.name not in listed:
-                _remove(path) if path.is_dir() else path.unlink()
+                _remove(path)
 
     def _name(self, kind: str) -> str:
         number = self._manifest["next"]
@@ -252,6 +254,7 @@ class FrameShards:
         self._buffer = [_apply_to_arrays(part, [op]) for part in self._buffer]
 
     def _freeze(self) -> None:
+        begun = time.perf_counter()
         name = self._manifest["live"]
         npz = f"points-{name}.npz"
         np.savez(self.root / npz, **_concatenate(self._buffer))
@@ -261,6 +264,7 @@ class FrameShards:
         self._manifest["live"] = self._name("live")
         self._live = _open(self.root / self._manifest["live"], shard_config(self.dim, built=False))
         self._save()
+        log.info("frame shard %s frozen in %.2f s", name, time.perf_counter() - begun)
 
     def _export(self, shard) -> dict[str, np.ndarray]:
         from qdrant_edge import ScrollRequest
@@ -303,29 +307,33 @@ class FrameShards:
             return bool(sources)
         out = self._name("built")
         tier = max(entry["tier"] for entry in sources) + 1
-        spec = {"out": str(self.root / out), "dim": self.dim, "journal": self._ops,
+        points = f"points-{out}.npz"
+        spec = {"out": str(self.root / out), "points": str(self.root / points), "dim": self.dim, "journal": self._ops,
                 "inputs": [[str(self.root / name), position] for entry in sources for name, position in entry["inputs"]]}
         spec_path = self.root / f"{out}.json"
         spec_path.write_text(json.dumps(spec))
         self._save()
         self._job = {"out": out, "tier": tier, "sources": [entry["dir"] for entry in sources], "upto": len(self._ops),
-                     "inputs": [pair for entry in sources for pair in entry["inputs"]], "spec": spec_path,
+                     "inputs": [[points, len(self._ops)]], "spec": spec_path, "log": self.root / f"{out}.log",
+                     "replaced": [name for entry in sources for name, _ in entry["inputs"]] + [entry["dir"] for entry in sources],
                      "started": time.monotonic()}
-        self._child = subprocess.Popen([sys.executable, "-m", "streams.index.frameshards", str(spec_path)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self._job["log"], "wb") as errors:
+            self._child = subprocess.Popen([sys.executable, "-m", "streams.index.frameshards", str(spec_path)],
+                                           stdout=subprocess.DEVNULL, stderr=errors)
         return True
 
     def _finish(self) -> None:
         child, job = self._child, self._job
         self._child = self._job = None
         job["spec"].unlink(missing_ok=True)
+        errors = job["log"].read_text(errors="replace")[-2000:]
+        job["log"].unlink(missing_ok=True)
         if child.returncode != 0:
-            log.warning("building the frame shard %s failed (%s): %s", job["out"], child.returncode,
-                        child.stderr.read().decode(errors="replace")[-2000:])
-            shutil.rmtree(self.root / job["out"], ignore_errors=True)
+            log.warning("building the frame shard %s failed (%s): %s", job["out"], child.returncode, errors)
+            _remove(self.root / job["out"], self.root / job["inputs"][0][0])
             self._retry_at = time.monotonic() + RETRY_AFTER_S
             return
-        child.stderr.close()
+        begun = time.perf_counter()
         entry = {"dir": job["out"], "tier": job["tier"], "inputs": job["inputs"]}
         shard = _open(self.root / job["out"], self._config(entry))
         for op in self._ops[job["upto"]:]:  # what happened while it was built
@@ -337,10 +345,10 @@ class FrameShards:
         for name in job["sources"]:
             self._shards.pop(name).close()
         # Deleting a few hundred MB takes a while; os calls let the event loop run meanwhile.
-        self._removing = threading.Thread(target=_remove, args=[self.root / name for name in job["sources"]])
+        self._removing = threading.Thread(target=_remove, args=[self.root / name for name in job["replaced"]])
         self._removing.start()
-        log.info("frame shard %s built from %s in %.1f s", job["out"], ", ".join(job["sources"]),
-                 time.monotonic() - job["started"])
+        log.info("frame shard %s built from %s in %.1f s, adopted in %.2f s", job["out"], ", ".join(job["sources"]),
+                 time.monotonic() - job["started"], time.perf_counter() - begun)
 
     def settle(self, timeout: float = 3600.0) -> None:
         """Wait for every due build (the benchmark and tests; the worker never waits)."""
@@ -372,6 +380,7 @@ def build(spec: dict) -> None:
         with np.load(path) as stored:
             parts.append(_apply_to_arrays({key: stored[key] for key in stored.files}, ops[position:]))
     points = _concatenate(parts)
+    np.savez(spec["points"], **points)  # the shard's points as built: the input of its next merge
     building = Path(spec["out"] + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
