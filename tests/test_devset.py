@@ -8,9 +8,9 @@ from collections import Counter
 import av
 import pytest
 
-from streams.devset.devset import (AUDIO_KINDS, COPY_KINDS, DUPLICATE, HARD_NEGATIVE_KINDS, NATURAL_COPIES,
-                                   SMALL_SET, UNIQUE, VISUAL_MATCH_DIFFERENT_AUDIO, all_recipes, build_devset, bumper,
-                                   plan, read_manifest, split_halves)
+from schemas.events import VerdictClass
+from streams.devset.devset import (AUDIO_KINDS, COPY_KINDS, HARD_NEGATIVE_KINDS, NATURAL_COPIES, SMALL_SET, all_recipes,
+                                   build_devset, bumper, plan, read_manifest, split_halves)
 from streams.devset.footage import BACKGROUNDS, CALIBRATION, FOOTAGE, HALVES, PHOTOS, VALIDATION
 from streams.devset.split import properties, tracks, units
 from streams.devset.packaged import PACKAGED_MEDIA
@@ -19,7 +19,7 @@ from tests.conftest import CACHE
 RECIPES = plan()
 BY_ID = {recipe.video_id: recipe for recipe in RECIPES}
 ORIGINALS = [recipe for recipe in RECIPES if recipe.video_id in {footage.video_id for footage in FOOTAGE}]
-COPIES = [recipe for recipe in RECIPES if recipe.expected_verdict == DUPLICATE]
+COPIES = [recipe for recipe in RECIPES if recipe.expected_verdict == VerdictClass.DUPLICATE]
 NEGATIVES = [recipe for recipe in RECIPES if recipe.kind in HARD_NEGATIVE_KINDS]
 
 
@@ -55,11 +55,11 @@ def test_each_hard_negative_type_has_short_and_long_clips():
         lengths = [recipe.seconds for recipe in NEGATIVES if recipe.kind == kind]
         assert min(lengths) <= 12 and max(lengths) > 12, (kind, lengths)
     for recipe in NEGATIVES:
-        assert recipe.expected_verdict != DUPLICATE
+        assert recipe.expected_verdict != VerdictClass.DUPLICATE
         assert recipe.related is not None or recipe.kind == "unrelated"
     assert {recipe.expected_verdict for recipe in NEGATIVES if recipe.kind == "same_person_other_words"} == {
-        VISUAL_MATCH_DIFFERENT_AUDIO}
-    assert {recipe.expected_verdict for recipe in NEGATIVES if recipe.kind == "same_camera_other_moment"} == {UNIQUE}
+        VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO}
+    assert {recipe.expected_verdict for recipe in NEGATIVES if recipe.kind == "same_camera_other_moment"} == {VerdictClass.UNIQUE}
 
 
 def test_every_copy_and_negative_is_published_after_what_it_comes_from():
@@ -129,6 +129,7 @@ def small_manifest(tmp_path_factory):
     return build_devset(tmp_path_factory.mktemp("devset"), CACHE, small=True)
 
 
+@pytest.mark.media
 def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manifest):
     items = read_manifest(small_manifest)
     assert [item.order for item in items] == list(range(1, len(SMALL_SET) + 1))
@@ -138,9 +139,9 @@ def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manif
             assert container.streams.video, item.video_id
             assert container.duration / 1e6 == pytest.approx(item.duration, abs=0.1)
         assert item.split in (CALIBRATION, VALIDATION) and item.source_group
-        if item.expected_verdict == DUPLICATE:
+        if item.expected_verdict == VerdictClass.DUPLICATE:
             original = by_id[item.expected_duplicate_of]
-            assert original.expected_verdict == UNIQUE and original.order < item.order
+            assert original.expected_verdict == VerdictClass.UNIQUE and original.order < item.order
         else:
             assert item.expected_duplicate_of is None
         assert (item.negative_type is not None) == (item.kind in HARD_NEGATIVE_KINDS)
@@ -156,6 +157,7 @@ def test_the_small_manifest_lists_decodable_videos_with_their_labels(small_manif
         read_manifest(small_manifest, split="test")
 
 
+@pytest.mark.media
 def test_copies_keep_or_change_the_picture_and_sound_as_labelled(small_manifest):
     by_id = {item.video_id: item for item in read_manifest(small_manifest)}
 

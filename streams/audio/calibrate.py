@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
 from streams.audio.edits import EDITS, Edit, edited, excerpt
 from streams.devset.speech import spoken
@@ -169,7 +170,7 @@ def run_nulls(pairs_by_length, fingerprints: Fingerprints, params: AudioParams, 
     for length, pairs in pairs_by_length.items():
         for kind, clip, reference in pairs:
             query = fingerprints.query(clip)
-            if query.state != "ok":
+            if query.state != AudioState.OK:
                 trials.append(Trial(kind, length, None))
                 continue
             stored = fingerprints.reference(reference)
@@ -191,7 +192,7 @@ def fit_bits(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) -
     for pairs in pairs_by_length.values():
         for _, clip, reference_samples in pairs:
             query = fingerprints.query(clip)
-            if query.state != "ok":
+            if query.state != AudioState.OK:
                 continue
             reference = fingerprints.reference(reference_samples).items
             spectrum = reference_spectrum(reference, len(query.items), params)
@@ -298,7 +299,7 @@ def run_copies(tracks: Tracks, directory: Path, settings: Settings, fingerprints
                     start = float(rng.uniform(first, last))
                     query = fingerprints.query(copy[int(start * RATE):int((start + length) * RATE)])
                     truth = TimeMap(edit.speed * start + edit.offset, edit.speed)
-                    if query.state != "ok":
+                    if query.state != AudioState.OK:
                         found[edit.name, length].append(Copy(False, None))
                         continue
                     result = compare(query, reference, params)

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
+from schemas.events import VerdictClass
 from streams.devset import edits
 from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
 from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS,
@@ -40,10 +41,6 @@ from streams.devset.samples import ffmpeg
 MANIFEST_NAME = "manifest.json"
 SEED = 11
 
-DUPLICATE = "duplicate"
-UNIQUE = "unique"
-VISUAL_MATCH_DIFFERENT_AUDIO = "visual_match_different_audio"
-AUDIO_MATCH_DIFFERENT_VISUALS = "audio_match_different_visuals"
 
 # Kinds of hard negatives (expected not duplicate); every other kind but "original" is a copy.
 SAME_VISUALS_DIFFERENT_AUDIO = "same_visuals_different_audio"
@@ -203,7 +200,7 @@ def _original(footage: Footage, sound: tuple, rng: random.Random, half: str) -> 
         return [*picture(paths), *audio_inputs(paths), "-filter_complex", graph, "-map", "[v]", *VIDEO, *audio,
                 "-t", f"{footage.seconds:.2f}"]
 
-    expected = UNIQUE
+    expected = VerdictClass.UNIQUE
     return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
                   (), (footage.picture, *_sound_media(sound)),
                   footage.group, half, sound[0] != "none", seconds=footage.seconds)
@@ -283,7 +280,7 @@ class Planner:
         seconds = seconds if seconds is not None else self.seconds[source]
         recipe = recipe._replace(group=self.group_of(source), split=self.half, seconds=round(seconds, 2))
         self.recipes.append(recipe)
-        self.root[recipe.video_id] = self.root[source] if recipe.expected_verdict == DUPLICATE else recipe.video_id
+        self.root[recipe.video_id] = self.root[source] if recipe.expected_verdict == VerdictClass.DUPLICATE else recipe.video_id
         self.seconds[recipe.video_id] = seconds
         return recipe
 
@@ -311,7 +308,7 @@ class Planner:
               extra_sources: tuple[str, ...] = (), media: tuple[str, ...] = (), has_audio: bool | None = None,
               contains: tuple[str, ...] = ()) -> Recipe:
         video_id = self.new_id(f"{source.video_id}_{kind}")
-        return self.add(Recipe(video_id, kind, source.video_id, DUPLICATE, what, arguments,
+        return self.add(Recipe(video_id, kind, source.video_id, VerdictClass.DUPLICATE, what, arguments,
                                (source.video_id, *extra_sources), media, has_audio=source.has_audio
                                if has_audio is None else has_audio, contains=contains), source.video_id, seconds)
 
@@ -331,7 +328,7 @@ class Planner:
                    lambda paths: edits.filtered(paths[source.video_id], edit, source.has_audio))
 
     def _copy_copy_of_copy(self, kind: str) -> None:
-        pool = [recipe for recipe in self.recipes if recipe.expected_verdict == DUPLICATE
+        pool = [recipe for recipe in self.recipes if recipe.expected_verdict == VerdictClass.DUPLICATE
                 and recipe.kind in edits.SIMPLE_EDITS and recipe.kind not in ("downscale", "reencode_low_bitrate")]
         source = self.pick(kind, lambda recipe: True, pool)
         rng = self.rng(f"{source.video_id}:{kind}")
@@ -535,7 +532,7 @@ class Planner:
         """The related video's pictures, as they are, under another soundtrack."""
         seconds = self.seconds[related.video_id]
         inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, what,
+        self._negative(kind, related, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, what,
                        lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
                                       "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
                        seconds, _sound_media(spec))
@@ -546,7 +543,7 @@ class Planner:
         seconds = self.seconds[related.video_id]
         width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
         pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
-        self._negative(kind, related, AUDIO_MATCH_DIFFERENT_VISUALS, f"{related.video_id}'s soundtrack under {what}",
+        self._negative(kind, related, VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, f"{related.video_id}'s soundtrack under {what}",
                        lambda paths: [*pictures(paths), "-i", str(paths[related.video_id]), "-filter_complex",
                                       f"[0:v]{picture_filter}[v]", "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO,
                                       "-t", f"{seconds:.2f}"], seconds, media)
@@ -563,7 +560,7 @@ class Planner:
             self.real_words_used.add(related.video_id)
             other, start = real[related.video_id]
             if other in self.seconds:  # the same man's other recording
-                self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, the "
+                self._negative(kind, related, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, the "
                                f"same man's words from {other}", lambda paths: [
                                    "-i", str(paths[related.video_id]), "-i", str(paths[other]), "-map", "0:v:0",
                                    "-map", "1:a:0", "-c:v", "copy", *AUDIO, "-shortest"],
@@ -587,7 +584,7 @@ class Planner:
         pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
         spec, sound = self._soundtrack(rng, seconds)
         inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, None, UNIQUE, f"{what} under {sound}",
+        self._negative(kind, None, VerdictClass.UNIQUE, f"{what} under {sound}",
                        lambda paths: [*pictures(paths), *inputs(paths), "-filter_complex",
                                       f"[0:v]{picture_filter}[v];{graph}", "-map", "[v]", "-map", "[a]", *VIDEO,
                                       *AUDIO, "-t", f"{seconds:.2f}"], seconds, media + _sound_media(spec))
@@ -648,7 +645,7 @@ def all_recipes(seed: int = SEED) -> list[Recipe]:
             source = next(recipe for recipe in originals if recipe.video_id == original)
             if source.split == half:
                 planner.ids.add(video_id)
-                planner.add(Recipe(video_id, "natural_copy", original, DUPLICATE, what, how(media), (original,),
+                planner.add(Recipe(video_id, "natural_copy", original, VerdictClass.DUPLICATE, what, how(media), (original,),
                                    (media,), has_audio=media != "muted_b.mp4"), source.video_id,
                             media_seconds(media))
         planner.copies()
@@ -695,7 +692,7 @@ def plan(small: bool = False, seed: int = SEED) -> list[Recipe]:
 
 
 def _expected_duplicate_of(recipe: Recipe, roots: dict[str, str]) -> str | None:
-    return roots[recipe.related] if recipe.expected_verdict == DUPLICATE else None
+    return roots[recipe.related] if recipe.expected_verdict == VerdictClass.DUPLICATE else None
 
 
 def _build_one(recipe: Recipe, directory: Path, paths: dict[str, Path]) -> Path:
@@ -760,7 +757,7 @@ def summary(manifest: Path) -> str:
     items = read_manifest(manifest)
     halves = (CALIBRATION, VALIDATION)
     originals = [item for item in items if item.kind == ORIGINAL or item.kind in FOOTAGE_NEGATIVES]
-    copies = [item for item in items if item.expected_verdict == DUPLICATE]
+    copies = [item for item in items if item.expected_verdict == VerdictClass.DUPLICATE]
     negatives = [item for item in items if item.negative_type]
     queries = [item for item in items if item.kind != ORIGINAL]
     lines = [f"{len(items)} videos, {sum(item.duration for item in items) / 60:.1f} min; {len(originals)} originals "
