@@ -338,7 +338,7 @@ def report_copies(found, lengths: tuple[float, ...] = LENGTHS) -> None:
 
 # Edits after which the copy is another mix, not the recording: Chromaprint hears the mix.
 MIXES = ("voice_over",)
-COPY_MISS = 0.01  # share of copies that "not the same recording" may call different
+COPY_MISS = 0.01  # share of copies whose sound may agree less than copy_max_ber_share says
 SHARE_CURVE = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
 LINE_TOLERANCE = DecisionParams().co_located_offset_seconds  # as the pipeline compares on a visual match's line
 
@@ -355,13 +355,11 @@ def _unlike_a_copy(copy: Copy, share: float) -> bool:
 
 
 def fit_copy_share(found) -> float:
-    """copy_max_ber_share: the smallest share (in 0.01 steps) at which at most COPY_MISS of the
-    copies (other than MIXES), judged on their true time line, are called different by it."""
-    copies = [c for (edit, _), cs in found.items() if edit not in MIXES for c in cs]
-    for share in np.arange(0.0, 1.01, 0.01):
-        if np.mean([_unlike_a_copy(c, share) for c in copies]) <= COPY_MISS:
-            return round(float(share), 2)
-    return 1.0
+    """copy_max_ber_share: the share of the chance BER that copies (other than MIXES) stay under on
+    their true time line (compare_on_line) with probability 1 - COPY_MISS, rounded up to 0.01."""
+    shares = [c.on_line.overlap_ber / c.on_line.chance_ber for (edit, _), cs in found.items() if edit not in MIXES
+              for c in cs if c.on_line is not None]
+    return min(1.0, math.ceil(100 * float(np.quantile(shares, 1 - COPY_MISS))) / 100)
 
 
 def report_copy_share(found, trials: list[Trial], params: AudioParams, lengths: tuple[float, ...]) -> None:
@@ -464,8 +462,9 @@ def calibrate(cache_dir: Path, params: AudioParams, share_only: bool = False) ->
                                         np.random.default_rng(4), SHORT_LENGTHS)
         fitted = replace(fitted, copy_max_ber_share=fit_copy_share(calibration_copies))
         print(f"\ncopy_max_ber_share fitted on the {CALIBRATION.name} pool's copies "
-              f"({', '.join(map(str, SHORT_LENGTHS))} s clips; at most {COPY_MISS:g} of copies other than mixes "
-              f"called different): {fitted.copy_max_ber_share} (AudioParams default {params.copy_max_ber_share})")
+              f"({', '.join(map(str, SHORT_LENGTHS))} s clips; the share of the chance BER {1 - COPY_MISS:g} of copies "
+              f"other than mixes stay under on their line): {fitted.copy_max_ber_share} "
+              f"(AudioParams default {params.copy_max_ber_share})")
 
         print(f"\n== held-out pool ({', '.join(HELD_OUT.music + HELD_OUT.speech)}; espeak-ng "
               f"{', '.join(HELD_OUT.voices)} x {len(HELD_OUT.seeds)} word sequences): unrelated pairs, full search")

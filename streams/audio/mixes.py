@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint
 from streams.audio.extract import chromaprint_items, extract_fingerprint
 from streams.audio.match import TimeMap, agrees, compare, compare_on_line, item_errors
@@ -59,7 +60,7 @@ def main(manifest: Path, kind: str = "speech_over_music") -> None:
         level = 10 * np.log10(np.mean(centre_removed ** 2) + 1e-20)
         fingerprint = AudioFingerprint(chromaprint_items(centre_removed), ITEMS_PER_SECOND,
                                        len(centre_removed) / CHROMAPRINT_SAMPLE_RATE,
-                                       len(centre_removed) / CHROMAPRINT_SAMPLE_RATE, "ok")
+                                       len(centre_removed) / CHROMAPRINT_SAMPLE_RATE, AudioState.OK)
         free, near = compare(fingerprint, original, params), compare(fingerprint, original, params, near=line,
                                                                      tolerance_s=tolerance)
         print(f"  centre removed (level {level:.0f} dBFS): full search false alarm {free.false_alarm:.2g} at "
