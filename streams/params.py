@@ -94,6 +94,10 @@ class AudioParams:
     null_bits_scale: float = 12.97
     null_bits_power: float = 0.753
     null_hypotheses_per_trial: float = 1.41
+    # "Not the same recording" without the test's power (a few seconds of sound): the best
+    # alignment's BER over its overlap is at least this share of the chance BER, which copies stay
+    # under (fitted on the calibration pool's copies by `python -m streams.audio.calibrate`).
+    copy_max_ber_share: float = 0.73
     speed_grid: tuple[float, ...] = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
     residual_speeds: tuple[float, ...] = (0.99, 1.0, 1.01)
     resampled_speeds: tuple[float, ...] = (0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.10)

@@ -112,18 +112,15 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params
 
 def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
     """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
-    this stored video. When the free comparison (every offset, every speed) is not the same
-    recording on that line, the sound is compared again restricted to the line: a few hypotheses
-    instead of thousands, so its significance test asks less of a short or clipped track; kept
-    only if it lands on the frames' line (decision.time_maps_agree)."""
-    from streams.audio.match import TimeMap, compare
+    this stored video, judged by streams.audio.match.compare_on_line (on the line: within
+    decision.time_maps_agree)."""
+    from streams.audio.match import TimeMap, compare, compare_on_line
 
-    free = compare(query, stored, params.audio)
-    if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
-        return free
-    on_line = compare(query, stored, params.audio, near=TimeMap(near.offset, near.speed),
-                      tolerance_s=params.decision.co_located_offset_seconds)
-    return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
+    if near is None:
+        return compare(query, stored, params.audio)
+    return compare_on_line(query, stored, params.audio, TimeMap(near.offset, near.speed),
+                           params.decision.co_located_offset_seconds,
+                           lambda result: time_maps_agree(near, result, params.decision))
 
 
 def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams) -> list[VisualMatch]:
