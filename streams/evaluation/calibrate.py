@@ -49,7 +49,7 @@ from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
 from streams.params import MatchParams
-from streams.pipeline import Found, align_hits, compare_sound, judge, linked_cluster
+from streams.pipeline import Found, align_hits, build_verdict, compare_sound, judge, linked_cluster
 
 # What is swept, (section, field) -> values; the current value is always added.
 GRID: dict[tuple[str, str], tuple[float, ...]] = {
@@ -187,10 +187,12 @@ class Judge:
     def verdicts(self, params: MatchParams) -> dict[str, tuple[str, str | None, str]]:
         """video id -> (verdict class, duplicate_of, reason), judged in publish order."""
         cluster: dict[str, str] = {}
+        stated: dict[str, str] = {}  # the verdicts of this setting's duplicates, as the index would store them
 
         def stored(video_id: str) -> StoredVideo | None:
             video = self.stored.get(video_id)
-            return video._replace(cluster_id=cluster.get(video_id, video_id)) if video is not None else None
+            return video._replace(cluster_id=cluster.get(video_id, video_id),
+                                  verdict=stated.get(video_id, video.verdict)) if video is not None else None
 
         given = {}
         for video in self.recorded:
@@ -199,6 +201,8 @@ class Judge:
                              compare=self._compared(video_id), align=self._align(video))
             duplicate_of = linked_cluster(decision, stored)
             cluster[video_id] = duplicate_of or video_id
+            if decision.is_duplicate:
+                stated[video_id] = build_verdict(video.joined, decision, duplicate_of, {}, None).model_dump_json()
             given[video_id] = (decision.verdict.value, duplicate_of, decision.reason)
         return given
 

@@ -14,6 +14,12 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
 
+A candidate without sound of its own to compare (or too little to tell) that is itself an indexed
+copy is heard through what it copies: the caller (streams.pipeline.sound_through_copies) passes
+the comparison with that video's sound on the frames' line composed through the copy's own match,
+stated in the candidate's time, and names that video in `through`. A fixed camera at another
+moment that aligns with a muted copy of the first moment thus meets the first moment's sound.
+
 "Frames match" (`frames_match`): VisualMatch.score >= align.visual_match_score and aligned frames
 (and weighted frames) >= align.visual_min_aligned_frames, the thresholds alignment.align's rule 5
 applies. "Same recording": the audio result's same_recording.
@@ -235,6 +241,7 @@ def decide(
     *,
     clusters: Mapping[str, ClusterOf] | None = None,
     query_audio_seconds: float | None = None,
+    through: Mapping[str, str] | None = None,
 ) -> Decision:
     """The verdict for a query video.
 
@@ -243,13 +250,16 @@ def decide(
     'too_little_audio' (or the AudioState enum). reference_audio_states: each candidate's state
     from the index payload; a missing candidate with an audio result counts as 'ok'. clusters:
     each candidate's cluster root (the candidate choice prefers the earliest); query_audio_seconds:
-    the query's seconds of sound, for the reason when it has too little."""
+    the query's seconds of sound, for the reason when it has too little. through: candidates
+    whose audio result is the comparison with another video's sound, that of the video the
+    candidate is an indexed copy of (streams.pipeline.sound_through_copies), by candidate."""
     thresholds = decision_values(params)
     digest = params.digest()
     max_false_alarm = params.audio.max_false_alarm
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
     clusters = clusters or {}
+    through = through or {}
     query_state = _state(query_audio_state)
 
     def made(kind: VerdictKind, video_id: str | None, match: VisualMatch | None, result: AudioResult | None,
@@ -274,6 +284,9 @@ def decide(
         video_id = chosen.video_id
         frames = _frames_phrase(chosen, params)
         result = audio.get(video_id)
+        if video_id in through:  # the candidate's own sound could not tell: its original's did
+            frames += (f"; {video_id} is an indexed copy of {through[video_id]}, whose soundtrack was compared "
+                       f"on the frames' line composed through that copy")
         if chosen in confirmed:
             reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
                       f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
