@@ -48,18 +48,26 @@ from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
+from streams.matching.alignment import frames_match
 from streams.params import MatchParams
 from streams.pipeline import Found, align_hits, build_verdict, compare_sound, judge, linked_cluster
 
 # What is swept, (section, field) -> values; the current value is always added.
+# visual_max_false_alarm 1 and min_distinctiveness -1000 switch their check off: the sweep says
+# what each check adds. visual_match_score cannot go under the search's floor (0.5): a choice at
+# that edge says the bar is set by the other checks, not by the similarity.
 GRID: dict[tuple[str, str], tuple[float, ...]] = {
     ("search", "frame_score_floor"): (0.5, 0.6),
-    ("align", "visual_match_score"): (0.5, 0.55, 0.6, 0.65, 0.7, 0.75),
-    ("align", "visual_min_aligned_frames"): (2, 3, 4, 5),
-    ("audio", "max_false_alarm"): (1e-6, 1e-5, 1e-4, 1e-3),
-    ("decision", "co_located_offset_seconds"): (1.0, 1.5, 2.5),
-    ("decision", "co_located_speed_share"): (0.05, 0.1, 0.2),
+    ("align", "visual_match_score"): (0.5, 0.6, 0.7),
+    ("align", "visual_min_aligned_frames"): (2, 3, 4),
+    ("align", "visual_max_false_alarm"): (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+    ("align", "min_distinctiveness"): (-1000.0, 0.1),
+    ("audio", "max_false_alarm"): (1e-5, 1e-4, 1e-3),
+    ("decision", "co_located_offset_seconds"): (1.5, 2.5),
+    ("decision", "co_located_speed_share"): (0.1, 0.2),
 }
+# The align gates on measures of an aligned line (alignment.frames_match) set open: every line kept.
+OPEN_GATES = {"visual_max_false_alarm": 1.0, "min_distinctiveness": -float("inf")}
 MAX_HARD_NEGATIVE_RATE = 0.02  # the product's promise: hard negatives called duplicate at most this often
 SHOWN_ROWS = 12
 FEATURES_VERSION = "1"  # bump when the frame or audio stage changes what it computes
@@ -167,10 +175,13 @@ class Judge:
 
     def _align(self, video: Recorded) -> Callable[..., list]:
         def memoised(found: Found, frames, frames_of, params: MatchParams) -> list:
-            key = (video.item.video_id, params.search, params.align)
+            # The lines and their measures do not depend on the gates on those measures: aligned
+            # once with the gates open, filtered under each setting's.
+            open_gates = params.updated("align", **OPEN_GATES)
+            key = (video.item.video_id, params.search, open_gates.align)
             if key not in self._alignments:
-                self._alignments[key] = self._align_hits(found, frames, frames_of, params)
-            return self._alignments[key]
+                self._alignments[key] = self._align_hits(found, frames, frames_of, open_gates)
+            return [match for match in self._alignments[key] if frames_match(match, params.align)]
 
         return memoised
 

@@ -116,14 +116,16 @@ def frames_match(match: VisualMatch, params: AlignParams) -> bool:
     - a line, not one look: the speed is not at the grid's edge (at_speed_edge) and the reference
       segment has not collapsed (collapsed);
     - once measured (streams.matching.visual), the aligned frames stand above the same reference's
-      off-line frames: distinctiveness >= min_distinctiveness."""
+      off-line frames: distinctiveness >= min_distinctiveness, and their changes from frame to
+      frame correlate along the line beyond chance: false_alarm <= visual_max_false_alarm."""
     weighted = match.weighted_frames or float(match.aligned_frames)
     return (match.score >= params.visual_match_score
             and match.aligned_frames >= params.visual_min_aligned_frames
             and weighted >= params.visual_min_aligned_frames - 1e-9
             and not at_speed_edge(match.speed, params)
             and not collapsed(match, params)
-            and (match.distinctiveness is None or match.distinctiveness >= params.min_distinctiveness))
+            and (match.distinctiveness is None or match.distinctiveness >= params.min_distinctiveness)
+            and (match.false_alarm is None or match.false_alarm <= params.visual_max_false_alarm))
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float,

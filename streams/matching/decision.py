@@ -123,7 +123,8 @@ def _state(value: Any) -> str:
 # The values a reader needs to check a verdict by hand; the digest names all the others.
 DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
-    "align": ("visual_match_score", "visual_min_aligned_frames", "common_frame_videos"),
+    "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
+              "common_frame_videos"),
     "audio": ("max_false_alarm", "min_audio_seconds"),
 }
 
@@ -188,10 +189,13 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
     view = ((", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
             + (f", turned {match.rotation} degrees" if match.rotation else ""))
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
+    motion = (f", their changes correlate along the line ({match.motion:.2f}; a line through unrelated changes "
+              f"does as well with probability {match.false_alarm:.1e} <= visual_max_false_alarm "
+              f"{params.align.visual_max_false_alarm:g})" if match.false_alarm is not None else "")
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
-            f"{params.align.visual_min_aligned_frames})")
+            f"{params.align.visual_min_aligned_frames}{motion})")
 
 
 def _same_phrase(result: AudioResult, max_false_alarm: float) -> str:
