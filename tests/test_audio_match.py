@@ -203,6 +203,7 @@ def one_voice(tmp_path_factory):
                        for seed in range(4)]
 
 
+@pytest.mark.media
 def test_different_words_by_one_voice_are_not_the_same_recording(one_voice):
     """Same person, same room, different talk: the bits agree far above half by chance (the
     voice's own spectrum), which the test's chance BER accounts for."""
@@ -214,6 +215,7 @@ def test_different_words_by_one_voice_are_not_the_same_recording(one_voice):
                 assert result.chance_ber < 0.45 and not result.same_recording and result.decisive, (a, b, result)
 
 
+@pytest.mark.media
 def test_a_clip_of_one_take_is_found_in_it_and_not_in_the_others(one_voice):
     directory, takes = one_voice
     clip = directory / "clip.wav"

@@ -22,6 +22,8 @@ from streams.params import MatchParams
 from tests.conftest import CACHE
 from tests.test_matching_visual import visual_matches
 
+pytestmark = pytest.mark.media
+
 
 @pytest.fixture(scope="module")
 def street_camera(tmp_path_factory):

@@ -217,3 +217,32 @@ def test_through_a_muted_copy_the_same_sound_on_the_composed_line_confirms(featu
     assert (decision.verdict.value, duplicate_of, decision.sound_agrees) == ("duplicate", "r", True), decision.reason
     assert decision.visual.offset == pytest.approx(offset, abs=1.0)  # in the copy's time, as the frames say
     assert decision.audio.offset == pytest.approx(offset, abs=0.5)  # the root's sound, stated in the copy's time
+
+
+def test_a_verdict_lists_the_candidate_that_fell_short_as_a_runner_up(indexed):
+    """copy1 duplicates r; the hard negative has the same pictures under other music: frames that
+    match, a sound that is another recording. The moderator sees it, and what it missed."""
+    _, verdicts = indexed
+    (runner_up,) = [one for one in verdicts["copy1"].runners_up if one.video_id == "hard"]
+    assert runner_up.short_of == ["audio.max_false_alarm"]
+    assert runner_up.visual.score >= MatchParams().align.visual_match_score and runner_up.visual.aligned_frames >= 10
+    assert not runner_up.audio.same_recording and runner_up.audio.false_alarm > MatchParams().audio.max_false_alarm
+    assert len(verdicts["copy1"].runners_up) <= 3 and "r" not in [one.video_id for one in verdicts["copy1"].runners_up]
+
+
+def test_frames_just_below_the_visual_threshold_show_as_a_runner_up(features, indexed):
+    """The same copy judged with the visual threshold just above its frames' similarity: no
+    longer a match, but listed with its score, its time line and the threshold it missed."""
+    from streams.pipeline import build_verdict, match_features
+
+    index, _ = indexed
+    line = match_features(features["muted"], index, MatchParams()).visual
+    strict = MatchParams().updated("align", visual_match_score=round(line.score + 0.02, 2))
+    decision = match_features(features["muted"], index, strict)
+    verdict = build_verdict(features["muted"], decision, None, {}, None)
+    assert verdict.verdict.value == "unique", verdict.reason
+    best = verdict.runners_up[0]
+    assert best.short_of == ["align.visual_match_score"] and best.audio is None  # the query has no sound
+    assert best.visual.score < strict.align.visual_match_score <= best.visual.score + 0.03
+    assert best.visual.offset == pytest.approx(0.0, abs=1.0) and best.visual.aligned_frames >= 10
+    assert {one.video_id for one in verdict.runners_up} <= {"r", "hard", "copy1"}

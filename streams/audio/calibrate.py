@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
 from streams.audio.edits import EDITS, Edit, edited, excerpt
 from streams.devset.speech import spoken
@@ -152,7 +153,7 @@ def run_nulls(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) 
     for length, pairs in pairs_by_length.items():
         for kind, clip, reference in pairs:
             query = fingerprints.query(clip)
-            result = compare(query, fingerprints.reference(reference), params) if query.state == "ok" else None
+            result = compare(query, fingerprints.reference(reference), params) if query.state == AudioState.OK else None
             trials.append(Trial(kind, length, result))
     return trials
 
@@ -166,7 +167,7 @@ def fit_bits(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) -
     for pairs in pairs_by_length.values():
         for _, clip, reference_samples in pairs:
             query = fingerprints.query(clip)
-            if query.state != "ok":
+            if query.state != AudioState.OK:
                 continue
             reference = fingerprints.reference(reference_samples).items
             spectrum = reference_spectrum(reference, len(query.items), params)
@@ -267,7 +268,7 @@ def run_copies(tracks: Tracks, directory: Path, settings: Settings, fingerprints
                     start = float(rng.uniform(first, last))
                     query = fingerprints.query(copy[int(start * RATE):int((start + length) * RATE)])
                     truth = TimeMap(edit.speed * start + edit.offset, edit.speed)
-                    result = compare(query, reference, params) if query.state == "ok" else None
+                    result = compare(query, reference, params) if query.state == AudioState.OK else None
                     found[edit.name, length].append(result is not None and result.same_recording
                                                     and agrees(result, truth, 1.0))
     return found

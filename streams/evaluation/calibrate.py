@@ -351,7 +351,7 @@ def record_half(items: list[DevItem], search_params: MatchParams, settings: Sett
                 progress=print) -> tuple[list[Recorded], dict[str, StoredVideo]]:
     """Every video's hits, in publish order, each indexed after its search in a temporary Qdrant
     Edge index; and the stored videos as the index holds them."""
-    from schemas.events import Verdict
+    from schemas.events import Verdict, VerdictClass
     from streams.index import open_index
     from streams.pipeline import index_video, search
 
@@ -371,7 +371,7 @@ def record_half(items: list[DevItem], search_params: MatchParams, settings: Sett
                 found = search(joined, index, search_params)
                 # The cluster each setting links it to is the sweep's; the index keeps its own.
                 placeholder = Verdict(video_id=item.video_id, status="ok", is_duplicate=False, duplicate_of=None,
-                                      duplicate_for="", verdict="unique", reason="", decided_at=datetime.now(UTC))
+                                      duplicate_for="", verdict=VerdictClass.UNIQUE, reason="", decided_at=datetime.now(UTC))
                 index_video(joined, index, item.video_id, placeholder, search_params)
                 recorded.append(Recorded(item, joined, found))
                 progress(f"[{number}/{len(items)}] {item.video_id}: {len(found.frame_hits)} frame hits, "

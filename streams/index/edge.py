@@ -1,9 +1,11 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One shard per collection, in <qdrant dir>/<prefix>_frames, <prefix>_videos, <prefix>_video_data
-(each video's fingerprint and verdict JSON, beside its readable record) and <prefix>_audio
-(soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
-opened by one process at a time: the embedded stack runs one match worker.
+One shard per collection, in <qdrant dir>/<generation>_frames, <generation>_videos,
+<generation>_video_data (each video's fingerprint and verdict JSON, beside its readable record) and
+<generation>_audio (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM), where the
+generation is <prefix>_<frame model>_<digest> and the file <prefix>.current.json names the current
+one (streams.index: generations). A shard is opened by one process at a time: the embedded stack
+runs one match worker, and `dupstream index migrate` runs with the stack stopped.
 
 Search goes through HNSW graphs, which Qdrant Edge builds only when asked: every write ends with
 `optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB,
@@ -13,6 +15,8 @@ about 1-6 s on 2 cores, once per ~5000 frames (see `dupstream bench index`)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +25,21 @@ from streams.index import (
     AUDIO_WINDOW_BITS,
     DATA_VECTOR,
     FULL_SCAN_THRESHOLD_KB,
+    KINDS,
     HNSW_EF_CONSTRUCT,
     HNSW_EF_SEARCH,
     HNSW_M,
     INDEXING_THRESHOLD_KB,
     AudioHit,
+    Generation,
     IndexError_,
     StoredVideo,
     audio_hits,
     audio_points,
     frame_hits,
     frame_points,
+    generation_for,
+    generation_of,
     mean_descriptor,
     sorted_frames,
     unavailable_on_error,
@@ -100,17 +108,38 @@ def _open_shard(path: Path, dim: int, audio: bool = False):
         raise IndexError_(f"cannot open the Qdrant Edge shard at {path}: {error}") from error
 
 
+def _pointer(directory: Path, prefix: str) -> Path:
+    return directory / f"{prefix}.current.json"
+
+
+def current_generation(directory: Path, prefix: str) -> Generation | None:
+    """The generation the pointer file names; without one, the unversioned <prefix>_* shards
+    when they exist (an index made before generations); else None."""
+    pointer = _pointer(directory, prefix)
+    if pointer.exists():
+        return Generation(**json.loads(pointer.read_text()))
+    return Generation(prefix, "") if (directory / f"{prefix}_videos").exists() else None
+
+
 class EdgeIndex:
-    def __init__(self, directory: Path, prefix: str, dim: int = 512):
+    def __init__(self, directory: Path, prefix: str, dim: int = 512, *, frame_model: str = "sscd",
+                 generation: Generation | None = None):
+        """prefix: the base (DUPSTREAM_COLLECTION_PREFIX). generation: the one to open (created when
+        absent); by default the current one, or a new one for frame_model, made current."""
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
         self.dim = dim
         self.prefix = prefix
-        self._frames = _open_shard(self.directory / f"{prefix}_frames", dim)
-        self._videos = _open_shard(self.directory / f"{prefix}_videos", dim)
-        self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
-        self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
+        fresh = generation is None and current_generation(self.directory, prefix) is None
+        self.generation = generation or current_generation(self.directory, prefix) or generation_for(prefix, frame_model)
+        name = self.generation.name
+        self._frames = _open_shard(self.directory / f"{name}_frames", dim)
+        self._videos = _open_shard(self.directory / f"{name}_videos", dim)
+        self._audio = _open_shard(self.directory / f"{name}_audio", AUDIO_WINDOW_BITS, audio=True)
+        self._data = _open_shard(self.directory / f"{name}_video_data", len(DATA_VECTOR))
+        if fresh:
+            self.switch(self.generation)
         for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
                                    (self._audio, "video_id", PayloadSchemaType.Keyword),
                                    (self._videos, "cluster_id", PayloadSchemaType.Keyword),
@@ -257,8 +286,22 @@ class EdgeIndex:
         import shutil
 
         self.close()
-        for shard in ("frames", "videos", "audio", "video_data"):
-            shutil.rmtree(self.directory / f"{self.prefix}_{shard}", ignore_errors=True)
+        for kind in KINDS:
+            shutil.rmtree(self.directory / f"{self.generation.name}_{kind}", ignore_errors=True)
+
+    def generations(self) -> list[Generation]:
+        names = (path.name.removesuffix("_videos") for path in self.directory.glob(f"{self.prefix}*_videos"))
+        return sorted(found for found in (generation_of(self.prefix, name) for name in names) if found)
+
+    def open_generation(self, generation: Generation) -> EdgeIndex:
+        return EdgeIndex(self.directory, self.prefix, self.dim, generation=generation)
+
+    def switch(self, generation: Generation) -> None:
+        """Replace the pointer file in one rename: a process opening the index reads the old or the new one."""
+        pointer = _pointer(self.directory, self.prefix)
+        staged = pointer.with_suffix(".tmp")
+        staged.write_text(json.dumps(generation._asdict()))
+        os.replace(staged, pointer)
 
     def video_record(self, video_id: str) -> dict | None:
         with self._engine("read the video record"):

@@ -50,24 +50,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from schemas.events import AudioState, VerdictClass
 from streams.matching.alignment import evidence, frames_match, rank_key, sampling_interval
 from streams.params import DecisionParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
-
-
-class VerdictKind(StrEnum):
-    DUPLICATE = "duplicate"
-    UNIQUE = "unique"
-    VISUAL_MATCH_DIFFERENT_AUDIO = "visual_match_different_audio"
-    AUDIO_MATCH_DIFFERENT_VISUALS = "audio_match_different_visuals"
-
-
-AUDIO_OK = "ok"
-AUDIO_NONE = "no_audio"
-AUDIO_TOO_LITTLE = "too_little_audio"
 
 
 @runtime_checkable
@@ -102,7 +90,7 @@ class ClusterOf(NamedTuple):
 
 
 class Decision(NamedTuple):
-    verdict: VerdictKind
+    verdict: VerdictClass
     is_duplicate: bool
     matched_video: str | None  # the stored video that decided; None when unique
     visual: VisualMatch | None  # the frame evidence for matched_video
@@ -111,6 +99,7 @@ class Decision(NamedTuple):
     thresholds: dict[str, float]  # the decision-relevant parameters (decision_values)
     params_digest: str = ""  # MatchParams.digest() of every parameter that applied
     sound_agrees: bool | None = None  # the sound's time line is the frames' (None: no frames or no same sound)
+    runners_up: tuple = ()  # the other candidates that fell short, for moderators (streams.pipeline.near_misses)
 
 
 def _state(value: Any) -> str:
@@ -137,7 +126,8 @@ def decision_values(params: MatchParams) -> dict[str, float]:
     return values
 
 
-_STATE_WORDS = {AUDIO_NONE: "has no audio", AUDIO_TOO_LITTLE: "has too little audio", "failed": "has unreadable audio"}
+_STATE_WORDS = {AudioState.NO_AUDIO: "has no audio", AudioState.TOO_LITTLE_AUDIO: "has too little audio",
+                AudioState.FAILED: "has unreadable audio"}
 
 
 def time_maps_agree(visual: VisualMatch, audio: AudioResult, params: DecisionParams) -> bool:
@@ -225,13 +215,13 @@ def _chosen(candidates: list[VisualMatch], clusters: Mapping[str, ClusterOf], sh
 def _no_audio_why(video_id: str, query_state: str, reference_state: str, query_audio_seconds: float | None,
                   params: MatchParams) -> str:
     needed = f"audio.min_audio_seconds {params.audio.min_audio_seconds:g} s"
-    if query_state != AUDIO_OK:
+    if query_state != AudioState.OK:
         heard = (f" ({query_audio_seconds:.1f} s of sound, under {needed})"
-                 if query_state == AUDIO_TOO_LITTLE and query_audio_seconds is not None
-                 else f" (under {needed})" if query_state == AUDIO_TOO_LITTLE else "")
+                 if query_state == AudioState.TOO_LITTLE_AUDIO and query_audio_seconds is not None
+                 else f" (under {needed})" if query_state == AudioState.TOO_LITTLE_AUDIO else "")
         return f"the query {_STATE_WORDS.get(query_state, 'has no usable audio')}{heard}, so the sound could not confirm it"
-    if reference_state and reference_state != AUDIO_OK:
-        heard = f" (under {needed})" if reference_state == AUDIO_TOO_LITTLE else ""
+    if reference_state and reference_state != AudioState.OK:
+        heard = f" (under {needed})" if reference_state == AudioState.TOO_LITTLE_AUDIO else ""
         return f"{video_id} {_STATE_WORDS.get(reference_state, 'has no usable audio')}{heard}, so the sound could not confirm it"
     return "the soundtracks were not compared"
 
@@ -266,9 +256,9 @@ def decide(
     through = through or {}
     query_state = _state(query_audio_state)
 
-    def made(kind: VerdictKind, video_id: str | None, match: VisualMatch | None, result: AudioResult | None,
+    def made(kind: VerdictClass, video_id: str | None, match: VisualMatch | None, result: AudioResult | None,
              reason: str, agrees: bool | None = None) -> Decision:
-        return Decision(kind, kind == VerdictKind.DUPLICATE, video_id, match, result, reason, thresholds, digest,
+        return Decision(kind, kind == VerdictClass.DUPLICATE, video_id, match, result, reason, thresholds, digest,
                         agrees)
 
     matches = sorted((m for m in visual if frames_match(m, params.align)), key=rank_key)
@@ -295,19 +285,19 @@ def decide(
             reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
                       f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
                       f"{_line(chosen)}).")
-            return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason, True)
+            return made(VerdictClass.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
             reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording "
                       f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, "
                       f"frames at {_line(chosen)}; they must agree within decision.co_located_offset_seconds "
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
-            return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
+            return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
         if result is not None and result.decisive:
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
                       f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
                       f"rate {result.ber:.2f}): same scene, different recording.")
-            return made(VerdictKind.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
+            return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
         if result is not None:  # compared, but over too little shared sound to tell either way
             why = (f"the soundtracks share too little sound to tell ({result.overlap_seconds:.1f} s: even identical "
                    f"sound would not reach audio.max_false_alarm {max_false_alarm:g}), so the sound could not "
@@ -316,7 +306,7 @@ def decide(
             why = _no_audio_why(video_id, query_state, _state(reference_audio_states.get(video_id)),
                                 query_audio_seconds, params)
         reason = f"Duplicate on frames alone: {frames}; {why}."
-        return made(VerdictKind.DUPLICATE, video_id, chosen, result, reason)
+        return made(VerdictClass.DUPLICATE, video_id, chosen, result, reason)
 
     same_audio = sorted(((result.false_alarm, result.ber, video_id) for video_id, result in audio.items()
                          if result.same_recording))
@@ -333,9 +323,9 @@ def decide(
                       f"visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
         reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s "
                   f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
-        return made(VerdictKind.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
+        return made(VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
     reason = (f"Unique: no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with "
               f"mean similarity >= visual_match_score {params.align.visual_match_score:.2f}, and no soundtrack is "
               f"the same recording (audio.max_false_alarm {max_false_alarm:g}).")
-    return made(VerdictKind.UNIQUE, None, None, None, reason)
+    return made(VerdictClass.UNIQUE, None, None, None, reason)
