@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from schemas.events import AudioState, VerdictClass
@@ -124,6 +125,13 @@ def decision_values(params: MatchParams) -> dict[str, float]:
               for section, names in DECISION_FIELDS.items() for name in names}
     values.update({f"decision.{name}": float(value) for name, value in asdict(params.decision).items()})
     return values
+
+
+@lru_cache(maxsize=64)
+def _stated(params: MatchParams) -> tuple[dict[str, float], str]:
+    """What every verdict under these parameters states: computed once per parameter object (a
+    calibration sweep judges every video under each of hundreds)."""
+    return decision_values(params), params.digest()
 
 
 _STATE_WORDS = {AudioState.NO_AUDIO: "has no audio", AudioState.TOO_LITTLE_AUDIO: "has too little audio",
@@ -247,8 +255,7 @@ def decide(
     the query's seconds of sound, for the reason when it has too little. through: candidates
     whose audio result is the comparison with another video's sound, that of the video the
     candidate is an indexed copy of (streams.pipeline.sound_through_copies), by candidate."""
-    thresholds = decision_values(params)
-    digest = params.digest()
+    thresholds, digest = _stated(params)
     max_false_alarm = params.audio.max_false_alarm
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
