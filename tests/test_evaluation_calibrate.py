@@ -150,9 +150,9 @@ def test_a_setting_over_the_hard_negative_rate_loses_to_a_lower_f1():
 
 
 def test_the_chosen_values_are_written_nested_like_the_params():
-    written = overrides(DEFAULTS.updated("decision", co_located_offset_seconds=2.5))
-    assert written["decision"] == {"co_located_offset_seconds": 2.5, "co_located_speed_share": 0.1}
-    assert MatchParams().overridden(written).decision.co_located_offset_seconds == 2.5
+    written = overrides(DEFAULTS.updated("audio", max_false_alarm=1e-4))
+    assert written["audio"] == {"max_false_alarm": 1e-4}
+    assert MatchParams().overridden(written).audio.max_false_alarm == 1e-4
     assert set(written) == {section for section, _ in GRID}
 
 
