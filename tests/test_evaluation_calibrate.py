@@ -169,7 +169,7 @@ def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():
     rows = sweep(recorded_judge(), grid_settings(DEFAULTS), progress=lambda _: None)
     text = format_report(rows, DEFAULTS, shown=2)
     assert "| align.visual_match_score |" in text and "| defaults |" in text
-    assert "decision.co_located_offset_seconds alone (the others at their defaults):" in text
+    assert "align.visual_max_false_alarm alone (the others at their defaults):" in text
     assert "chosen (the current defaults; F1 1.00" in text and "params digest " + DEFAULTS.digest() in text
     loose = DEFAULTS.updated("align", visual_match_score=0.55, visual_min_aligned_frames=2)
     misses = format_misses(outcomes_of(recorded_judge(), loose))
