@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -32,7 +33,8 @@ from schemas.events import (AudioEvidence, AudioState, ModelInfo, RunnerUp, Segm
                            VisualEvidence)
 from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.alignment import at_speed_edge, collapsed, evidence, rank_key, sampling_interval
+from streams.matching.alignment import (at_speed_edge, collapsed, evidence, frames_match, rank_key, sampling_interval,
+                                       without_moment_checks)
 from streams.matching.decision import AudioResult, ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
@@ -250,13 +252,16 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
     from streams.audio.windows import audio_candidates
 
     video_id = joined.accepted.video_id
-    visual = align(found, joined.frames, frames_of, params)
+    # Every measured line: those that fail only the "same moment" checks still match where the
+    # sound, the same recording on their line, shows the moment (decide).
+    every_line = align(found, joined.frames, frames_of, replace(params, align=without_moment_checks(params.align)))
+    visual = [match for match in every_line if frames_match(match, params.align)]
     by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, params.audio, exclude=video_id,
                                                                      min_votes=found.audio_min_votes)]
-    candidates = soundtrack_candidates(visual, by_audio, params)
+    candidates = soundtrack_candidates(visual + every_line, by_audio, params)
     query = query_fingerprint(joined.audio)
     first_match = {}
-    for match in visual:
+    for match in visual + every_line:
         first_match.setdefault(match.video_id, match)
     audio, states, clusters = {}, {}, {}
     for candidate in dict.fromkeys([*candidates, *first_match]):
@@ -278,7 +283,7 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
                                                      compare, params)
                 if found_through is not None:
                     through[candidate], audio[candidate] = found_through
-    lines = on_the_sound_s_line(visual, audio, found, joined.frames.duration, params)
+    lines = on_the_sound_s_line(every_line, audio, found, joined.frames.duration, params)
     decision = decide(lines, audio, joined.audio.state, states, params, clusters=clusters,
                       query_audio_seconds=joined.audio.usable_seconds, through=through)
     if not runners_up:

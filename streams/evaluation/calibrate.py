@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +48,7 @@ from streams.config import Settings
 from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
-from streams.matching.alignment import frames_match
+from streams.matching.alignment import frames_match, without_moment_checks
 from streams.params import MatchParams
 from streams.pipeline import Found, align_hits, build_verdict, compare_sound, judge, linked_cluster
 
@@ -66,8 +66,6 @@ GRID: dict[tuple[str, str], tuple[float, ...]] = {
     ("align", "min_distinctiveness"): (-1000.0, 0.1),
     ("audio", "max_false_alarm"): (1e-5, 1e-4, 1e-3),
 }
-# The align gates on measures of an aligned line (alignment.frames_match) set open: every line kept.
-OPEN_GATES = {"visual_max_false_alarm": 1.0, "min_distinctiveness": -float("inf")}
 MAX_HARD_NEGATIVE_RATE = 0.02  # the product's promise: hard negatives called duplicate at most this often
 SHOWN_ROWS = 12
 FEATURES_VERSION = "1"  # bump when the frame or audio stage changes what it computes
@@ -184,7 +182,7 @@ class Judge:
         def memoised(found: Found, frames, frames_of, params: MatchParams) -> list:
             # The lines and their measures do not depend on the gates on those measures: aligned
             # once with the gates open, filtered under each setting's.
-            open_gates = params.updated("align", **OPEN_GATES)
+            open_gates = replace(params, align=without_moment_checks(params.align))
             key = (video.item.video_id, params.search, open_gates.align)
             if key not in self._alignments:
                 self._alignments[key] = self._align_hits(found, frames, frames_of, open_gates)

@@ -20,7 +20,9 @@ the comparison with that video's sound on the frames' line composed through the 
 stated in the candidate's time, and names that video in `through`. A fixed camera at another
 moment that aligns with a muted copy of the first moment thus meets the first moment's sound.
 
-"Frames match" (`frames_match`): VisualMatch.score >= align.visual_match_score and aligned frames
+"Frames match" (`frames_match`; its two "same moment" checks, distinctiveness and motion, waived
+for a line on which the sound is the same recording: the sound shows the same moment; a still
+card has no motion to show it): VisualMatch.score >= align.visual_match_score and aligned frames
 (and weighted frames) >= align.visual_min_aligned_frames, the thresholds alignment.align's rule 5
 applies. "Same recording": the audio result's same_recording.
 
@@ -187,9 +189,13 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
     view = ((", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
             + (f", turned {match.rotation} degrees" if match.rotation else ""))
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
-    motion = (f", their changes correlate along the line ({match.motion:.2f}; a line through unrelated changes "
-              f"does as well with probability {match.false_alarm:.1e} <= visual_max_false_alarm "
-              f"{params.align.visual_max_false_alarm:g})" if match.false_alarm is not None else "")
+    motion = ""
+    if match.false_alarm is not None:
+        passed = match.false_alarm <= params.align.visual_max_false_alarm
+        motion = (f", their changes {'correlate' if passed else 'do not correlate beyond chance'} along the line "
+                  f"({match.motion:.2f}; a line through unrelated changes does as well with probability "
+                  f"{match.false_alarm:.1e} {'<=' if passed else '>'} visual_max_false_alarm "
+                  f"{params.align.visual_max_false_alarm:g}{'' if passed else ', waived: the sound on this line shows the same moment'})")
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
@@ -268,15 +274,17 @@ def decide(
         return Decision(kind, kind == VerdictClass.DUPLICATE, video_id, match, result, reason, thresholds, digest,
                         agrees)
 
-    matches = sorted((m for m in visual if frames_match(m, params.align)), key=rank_key)
+    def agrees(match: VisualMatch) -> bool:
+        result = audio.get(match.video_id)
+        return result is not None and result.same_recording and time_maps_agree(match, result, params.decision)
+
+    # The same recording of sound on a line shows it joins the same moment: the checks asking
+    # just that are waived for it (alignment.frames_match's moment_shown).
+    matches = sorted((m for m in visual if frames_match(m, params.align, moment_shown=agrees(m))), key=rank_key)
     best_per_video: dict[str, VisualMatch] = {}
     for match in matches:
         best_per_video.setdefault(match.video_id, match)
     candidates = list(best_per_video.values())
-
-    def agrees(match: VisualMatch) -> bool:
-        result = audio.get(match.video_id)
-        return result is not None and result.same_recording and time_maps_agree(match, result, params.decision)
 
     confirmed = [m for m in candidates if agrees(m)]
     pool = confirmed or candidates
