@@ -307,3 +307,11 @@ def test_the_same_sound_on_the_line_waives_the_same_moment_checks_and_nothing_el
     # the same sound on another time line shows nothing of this line's moment
     elsewhere = decide([still], {"A": sound(True, offset=8.0)}, "ok", {"A": "ok"}, SETTINGS)
     assert elsewhere.verdict == "audio_match_different_visuals", elsewhere.reason
+
+
+def test_a_look_refused_by_the_motion_check_is_unique_and_says_why():
+    look = visual("A", score=0.8)._replace(motion=0.05, false_alarm=0.4)
+    d = decide([look], {}, "no_audio", {"A": "no_audio"}, SETTINGS)
+    check(d, "unique", False, None)
+    assert "the best, with A: mean similarity 0.80 over 40 frames" in d.reason
+    assert "probability 4.0e-01 > visual_max_false_alarm" in d.reason and "the same look, not a copy" in d.reason

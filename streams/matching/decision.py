@@ -340,7 +340,17 @@ def decide(
                   f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
         return made(VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
-    reason = (f"Unique: no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with "
-              f"mean similarity >= visual_match_score {params.align.visual_match_score:.2f}, and no soundtrack is "
-              f"the same recording (audio.max_false_alarm {max_false_alarm:g}).")
+    frames = (f"no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with mean "
+              f"similarity >= visual_match_score {params.align.visual_match_score:.2f}")
+    looks = [m for m in sorted(visual, key=rank_key) if frames_match(m, params.align, moment_shown=True)]
+    if looks:  # lines that only the "same moment" checks refused: say so, with the best one's figures
+        look = looks[0]
+        motion = (f"; their changes correlate {look.motion:.2f}, as well as a line through unrelated changes "
+                  f"with probability {look.false_alarm:.1e} > visual_max_false_alarm "
+                  f"{params.align.visual_max_false_alarm:g}" if look.false_alarm is not None
+                  and look.false_alarm > params.align.visual_max_false_alarm else "")
+        frames += (f" on a line that stands for the same moment (the best, with {look.video_id}: mean similarity "
+                   f"{look.score:.2f} over {look.aligned_frames} frames{motion}; the same look, not a copy)")
+    reason = (f"Unique: {frames}, and no soundtrack is the same recording (audio.max_false_alarm "
+              f"{max_false_alarm:g}).")
     return made(VerdictClass.UNIQUE, None, None, None, reason)
