@@ -202,7 +202,8 @@ def in_copy_time(result, copy_to_root: Line):
     the copy."""
     back = copy_to_root.inverse()
     line = Line(result.offset, result.speed).then(back)
-    return result._replace(offset=line.offset, speed=line.speed, reference_segment=back.segment(result.reference_segment))
+    return result._replace(offset=line.offset, speed=line.speed,
+                           reference_segment=back.segment(result.reference_segment))
 
 
 def sound_through_copies(query, match: VisualMatch, query_duration: float, stored: StoredLookup,

@@ -195,7 +195,8 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
         motion = (f", their changes {'correlate' if passed else 'do not correlate beyond chance'} along the line "
                   f"({match.motion:.2f}; a line through unrelated changes does as well with probability "
                   f"{match.false_alarm:.1e} {'<=' if passed else '>'} visual_max_false_alarm "
-                  f"{params.align.visual_max_false_alarm:g}{'' if passed else ', waived: the sound on this line shows the same moment'})")
+                  f"{params.align.visual_max_false_alarm:g}"
+                  f"{'' if passed else ', waived: the sound on this line shows the same moment'})")
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
