@@ -67,6 +67,11 @@ class AlignParams:
     # distinctiveness = mean of (on-line - background) / (1 - background): the share of the gap
     # between the background and identity that the on-line frame closes
     min_distinctiveness: float = 0.1
+    # Motion (streams.matching.visual.motion_false_alarm): each video's mean descriptor (its static
+    # look) taken out, the aligned frames' changes correlate along the line of a copy and not along
+    # one through another moment of the same camera. The z-score of their mean correlation against
+    # the same pair's off-line frame pairs, times the lines tried, is a false-alarm probability.
+    visual_max_false_alarm: float = 1e-2  # chosen by `dupstream calibrate` on the calibration half
 
 
 @dataclass(frozen=True)
