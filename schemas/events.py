@@ -97,6 +97,9 @@ class AudioEvidence(BaseModel):
     video_id: str
     same_recording: bool
     ber: float = Field(description="Bit error rate of the aligned fingerprints (0 = identical).")
+    false_alarm: float | None = Field(None, description=(
+        "Probability that unrelated tracks align as well, given the overlap and the hypotheses tried: the same "
+        "recording when at most thresholds audio.max_false_alarm."))
     offset: float
     speed: float
     query_segment: Segment | None = None
@@ -105,6 +108,22 @@ class AudioEvidence(BaseModel):
         "Whether the sound's time line (offset, speed) is the frames' within the stated tolerance "
         "(thresholds decision.co_located_*): a duplicate needs both on one time line; null when there is no "
         "frame match or the recordings differ."))
+
+
+class RunnerUp(BaseModel):
+    """A stored video that came close without being the match: what matched, and which thresholds it missed.
+    For moderators: a verdict whose runners-up missed little is worth a look."""
+
+    video_id: str
+    short_of: list[str] = Field(description=(
+        "The thresholds it missed, as 'section.field' (their values are in the verdict's thresholds): "
+        "align.visual_match_score, align.visual_min_aligned_frames, align.min_distinctiveness (a look the whole "
+        "reference shares, not a copy's time line), align.speed_edge_share, align.min_reference_span_share, "
+        "audio.max_false_alarm (another recording), decision.co_located_offset_seconds (the same sound on another "
+        "time line)."))
+    visual: VisualEvidence | None = Field(None, description="Its best frame line, even below the thresholds; null "
+                                                            "when none aligned.")
+    audio: AudioEvidence | None = Field(None, description="Its soundtrack comparison; null when not compared.")
 
 
 class ErrorInfo(BaseModel):
@@ -117,7 +136,11 @@ class ErrorInfo(BaseModel):
 
 class ModelInfo(BaseModel):
     frame_model: str
-    frame_model_version: str
+    frame_model_version: str = Field(description="The runtime that served it (ONNX Runtime, Triton and its "
+                                                 "model version).")
+    frame_model_digest: str = Field("", description=(
+        "8 hex digits of the SHA-256 of the model's weights: the video was compared with the index generation "
+        "<prefix>_<frame_model>_<frame_model_digest>_* (`dupstream index migrate`)."))
     audio_feature: str
     dupstream_version: str
 
@@ -135,6 +158,9 @@ class Verdict(BaseModel):
     matched_video: str | None = Field(None, description="The stored video the evidence is about.")
     visual: VisualEvidence | None = None
     audio: AudioEvidence | None = None
+    runners_up: list[RunnerUp] = Field(default_factory=list, description=(
+        "Other candidates that fell short of a duplicate, closest first (fewest thresholds missed), at most 3: "
+        "the 'almost' a moderator reviews."))
     audio_state: AudioState | None = Field(None, description="Whether this video's soundtrack could be used.")
     thresholds: dict[str, float] = Field(default_factory=dict, description=(
         "The parameters that decided, as 'section.field' (streams.params.MatchParams)."))
@@ -145,6 +171,12 @@ class Verdict(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds spent per stage.")
     models: ModelInfo | None = None
     decided_at: datetime
+
+    def needs_review(self) -> bool:
+        """A verdict for a moderator's queue (`dupstream watch --review`): not a duplicate, yet a stored
+        video came close: a runner-up, or a matched video under another class (same pictures, other sound;
+        one track under other pictures)."""
+        return self.status == "ok" and not self.is_duplicate and bool(self.runners_up or self.matched_video)
 
 
 class VideoRemoved(BaseModel):

@@ -13,11 +13,16 @@ import asyncio
 import hashlib
 import logging
 import math
+from typing import TYPE_CHECKING
 
 from mode import Service
 
+from schemas.events import VerdictClass
 from streams import __version__
 from streams.config import Settings
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +66,8 @@ OPENAPI = {
                             "duplicate_for": {"type": "string",
                                               "description": "Id of the earliest video of its cluster; empty if none"},
                             "video_id": VIDEO_ID,
-                            "verdict": {"type": "string", "enum": ["duplicate", "unique", "visual_match_different_audio",
-                                                                   "audio_match_different_visuals"]},
+                            "verdict": {"type": "string", "enum": [str(verdict) for verdict in VerdictClass
+                                                                   if verdict != VerdictClass.FAILED]},
                         }}}}},
                     "400": _error_response("The body is not JSON, or has no valid link or video_id"),
                     "422": _error_response("The video could not be checked (code: the error code of its failed verdict)"),
@@ -174,13 +179,14 @@ def _timeout(request, settings: Settings) -> float:
     return timeout
 
 
-def serve_api(app, settings: Settings, published_topic, removed_topic) -> None:
+def serve_api(stream: Stream) -> None:
     """POST /check-video-duplicate, DELETE /videos/{id} and GET /openapi.json on the app's web server."""
     from faust import web
     from pydantic import ValidationError
 
     from schemas.events import RemovalStatus, Verdict, VideoPublished, VideoRemoval, VideoRemoved
 
+    app, settings = stream.app, stream.settings
     waiter = ResultWaiter(settings, settings.topic_verdict, Verdict)
     removals = ResultWaiter(settings, settings.topic_removal_result, VideoRemoval)
     app.service(waiter)
@@ -207,7 +213,7 @@ def serve_api(app, settings: Settings, published_topic, removed_topic) -> None:
             except ValidationError as error:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
                 return self.json({"error": problems}, status=400)
-            verdict = await waiter.send_and_wait(published_topic, event, timeout)
+            verdict = await waiter.send_and_wait(stream.published, event, timeout)
             if verdict is None:
                 return self.json({"error": f"no verdict for {event.video_id} within {timeout:g} s; it is still being "
                                            "processed: ask again later (the same link gets the same verdict)",
@@ -226,7 +232,7 @@ def serve_api(app, settings: Settings, published_topic, removed_topic) -> None:
                 removal = VideoRemoved(video_id=video_id, reason=request.query.get("reason"))
             except ValueError as error:  # pydantic's ValidationError is one
                 return self.json({"error": f"invalid video id or timeout: {error}"}, status=400)
-            result = await removals.send_and_wait(removed_topic, removal, timeout)
+            result = await removals.send_and_wait(stream.removed, removal, timeout)
             if result is None:
                 return self.json({"error": f"no removal result for {video_id} within {timeout:g} s; it is queued "
                                            "behind the videos being matched: ask again later (removing twice is "

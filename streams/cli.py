@@ -20,7 +20,7 @@ def _up(args, settings: Settings) -> int:
 def _worker(args, settings: Settings) -> int:
     from streams.worker import run_worker
 
-    run_worker(on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
+    run_worker(settings, on_ready=lambda: print(f"dupstream worker ready on {settings.kafka_bootstrap}", flush=True),
                loglevel=args.loglevel)
     return 0
 
@@ -42,11 +42,29 @@ def _watch(args, settings: Settings) -> int:
 
     seen = 0
     for verdict in read_verdicts(settings, from_beginning=args.from_beginning, timeout=args.timeout):
-        print(verdict_json(verdict) if args.json else verdict_line(verdict), flush=True)
+        if args.review and not verdict.needs_review():
+            continue
+        shown = [verdict_json(verdict)] if args.json else [verdict_line(verdict)]
+        if args.review and not args.json:
+            shown += [_runner_up_line(runner_up) for runner_up in verdict.runners_up]
+        print("\n".join(shown), flush=True)
         seen += 1
         if args.count and seen >= args.count:
             return 0
     return 0 if not args.count else 1
+
+
+def _runner_up_line(runner_up) -> str:
+    """A near miss under its verdict's line: who, what it missed, what matched."""
+    parts = [f"  almost {runner_up.video_id:<21}", f"missed {', '.join(runner_up.short_of):<30}"]
+    if runner_up.visual:
+        v = runner_up.visual
+        parts.append(f"frames {v.score:.2f} x {v.aligned_frames} q[{v.query_segment.start:.0f}-{v.query_segment.end:.0f}s]"
+                     f"~[{v.reference_segment.start:.0f}-{v.reference_segment.end:.0f}s] speed {v.speed:.2f}")
+    if runner_up.audio:
+        a = runner_up.audio
+        parts.append(f"sound false alarm {a.false_alarm:.1e} at offset {a.offset:+.1f} s")
+    return "  ".join(parts)
 
 
 def _remove(args, settings: Settings) -> int:
@@ -146,7 +164,7 @@ def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -
     if record is None:
         print(f"dupstream: no video {video_id} in the index", file=sys.stderr)
         return 1
-    print(f"{settings.collection_prefix}_videos point {video_point_id(video_id)}:")
+    print(f"{index.generation.name}_videos point {video_point_id(video_id)}:")
     print(json.dumps(record, indent=2))
     members = index.cluster_members(record["cluster_id"])
     print(f"\ncluster {record['cluster_id']}: {len(members)} videos")
@@ -173,18 +191,19 @@ def _index(args, settings: Settings) -> int:
 
         return run_migration(settings, args.to, args.drop_old, progress)
     try:
-        index = open_index(settings)
+        index = open_index(settings, check_model=False)  # read, never embedded into
     except IndexError_ as error:
         print(f"dupstream: {error}", file=sys.stderr)
         return 2
     try:
         if args.action == "show":
             return _show_video(index, args.video_id, settings)
-        counts = index.stats()
+        counts, current = index.stats(), index.generation
     finally:
         index.close()
     print(f"Qdrant server {settings.qdrant_location}" if settings.qdrant_path is None
           else f"Qdrant Edge in {settings.qdrant_path}")
+    print(f"{settings.collection_prefix}_* -> {current.name}_* (frame model {current.frame_model or 'not recorded'})")
     for kind, points in counts.items():
         print(f"{settings.collection_prefix}_{kind:<24} {points:>10} points")
     return 0
@@ -232,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--from-beginning", action="store_true", help="also the verdicts already on the topic")
+    watch.add_argument("--review", action="store_true", help="only the verdicts a moderator should look at: not "
+                       "duplicates, yet a stored video came close (each near miss on a line of its own)")
     remove = commands.add_parser("remove", help="take videos out of the index (video-removed events)")
     remove.add_argument("video_ids", nargs="+", metavar="VIDEO_ID")
     remove.add_argument("--reason", help="why (carried into the result and the worker's log)")
@@ -249,11 +270,12 @@ def parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="inspect the video index")
     index.add_argument("action", choices=["stats", "show", "migrate"], help="stats: points per collection; show "
                        "VIDEO_ID: its record (as the Qdrant dashboard shows it), its cluster, its nearest videos; "
-                       "migrate --to MODEL: re-embed every stored video with another frame model, into new collections")
+                       "migrate --to MODEL: re-embed every stored video with another frame model, into that model's "
+                       "collections, and point the index at them")
     index.add_argument("video_id", nargs="?", metavar="VIDEO_ID")
     index.add_argument("--to", choices=["sscd", "sscd_distilled"], help="migrate: the frame model to re-embed with")
     index.add_argument("--drop-old", action="store_true",
-                       help="migrate: then delete the configured (old) collections, if every video is migrated")
+                       help="migrate: then delete the other generations' collections, if every video is migrated")
     bench = commands.add_parser("bench", help="run a benchmark and print its figures (options: `bench NAME -h`)")
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -289,14 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from streams.errors import DupstreamError
-    from streams.kafka import KafkaError
 
     try:
         settings = Settings()
         return HANDLERS[args.command](args, settings)
     except ValidationError as error:
         print(f"dupstream: invalid configuration: {error}", file=sys.stderr)
-    except (KafkaError, DupstreamError) as error:
+    except DupstreamError as error:  # the adapters' errors too (Kafka, index, media)
         print(f"dupstream: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Iterator
 
@@ -45,8 +44,6 @@ def up(settings: Settings) -> None:
     broker = EmbeddedBroker(settings.kafka_bootstrap, log_path=settings.data_dir / "broker.log")
     with broker, frame_model_server(settings) as triton_url:
         create_topics(settings)
-        # The worker reads its settings from the environment when streams.app is imported.
-        os.environ["DUPSTREAM_TRITON_URL"] = triton_url
         from streams.worker import run_worker
 
         def announce() -> None:
@@ -55,7 +52,7 @@ def up(settings: Settings) -> None:
                   f"publish to '{settings.topic_published}', verdicts on '{settings.topic_verdict}'", flush=True)
 
         try:
-            run_worker(on_ready=announce)
+            run_worker(settings.model_copy(update={"triton_url": triton_url}), on_ready=announce)
         except SystemExit:
             pass
         finally:

@@ -3,7 +3,7 @@
 Faust's sensor (names prefixed `faust_`) covers messages, sends, rebalances and the offsets that
 give consumer lag: `faust_topic_partition_end_offset - faust_topic_partition_offset_commited`.
 dupstream adds what a person running it asks first: how long each stage takes, what verdicts
-come out, what fails, and how fast the frame model answers."""
+come out, what fails, how fast the frame model answers, and what takedowns did."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ STAGE_SECONDS = Histogram(
 VERDICTS = Counter("dupstream_verdicts_total", "Verdicts sent, by class", ["verdict"])
 DEAD_LETTERS = Counter("dupstream_dead_letters_total", "Events sent to the dead-letter topic, by stage and error code",
                        ["stage", "code"])
+REMOVALS = Counter("dupstream_removals_total", "Takedowns applied, by result (removed, not_found, failed)", ["status"])
+REPOINTED = Counter("dupstream_removal_repointed_total",
+                    "Videos re-pointed to a new cluster root because their root was removed")
 TRITON_SECONDS = Histogram(
     "dupstream_triton_request_seconds",
     "Seconds of one Triton inference request (one chunk of frames), retries counted separately",
@@ -37,6 +40,12 @@ def verdict_sent(verdict) -> None:
 def dead_lettered(error) -> None:
     """Count a `schemas.events.ErrorInfo` sent to the dead-letter topic."""
     DEAD_LETTERS.labels(error.stage, error.code).inc()
+
+
+def removal_done(result) -> None:
+    """Count a `schemas.events.VideoRemoval` and the cluster members it re-pointed."""
+    REMOVALS.labels(str(result.status)).inc()
+    REPOINTED.inc(len(result.repointed))
 
 
 def serve_metrics(app) -> None:

@@ -11,6 +11,8 @@
   parameter settings.
 - `match_features(joined, index, params)` -> Decision: both, as the stream runs them.
 - `linked_cluster`, `index_video`, `build_verdict`: what follows a decision.
+- `near_misses`: the candidates that fell short of a duplicate, for moderators (the stream asks
+  judge for them: Verdict.runners_up).
 
 Every function takes the one MatchParams built from the Settings (streams.params), never a
 module constant or the global Settings.
@@ -19,20 +21,28 @@ module constant or the global Settings.
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from schemas.events import AudioEvidence, AudioState, ModelInfo, Segment, Verdict, VerdictClass, VisualEvidence
+from schemas.events import (AudioEvidence, AudioState, ModelInfo, RunnerUp, Segment, Verdict, VerdictClass,
+                           VisualEvidence)
 from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.decision import ClusterOf, Decision, decide, frames_on_line, time_maps_agree
+from streams.matching.alignment import (at_speed_edge, collapsed, evidence, frames_match, rank_key, sampling_interval,
+                                       without_moment_checks)
+from streams.matching.decision import AudioResult, ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
-from streams.values import FrameHit, VisualMatch
+from streams.values import FrameHit, Segment as Span, VisualMatch
 
 StoredLookup = Callable[[str], StoredVideo | None]
+
+RUNNERS_UP = 3  # near misses a verdict lists (Verdict.runners_up): enough to review, few enough to read
 
 
 class Found(NamedTuple):
@@ -106,18 +116,117 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params
 
 def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
     """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
-    this stored video. When the free comparison (every offset, every speed) is not the same
-    recording on that line, the sound is compared again restricted to the line: a few hypotheses
-    instead of thousands, so its significance test asks less of a short or clipped track; kept
-    only if it lands on the frames' line (decision.time_maps_agree)."""
-    from streams.audio.match import TimeMap, compare
+    this stored video, judged by streams.audio.match.compare_on_line (on the line: within
+    decision.time_maps_agree)."""
+    from streams.audio.match import TimeMap, compare, compare_on_line
 
-    free = compare(query, stored, params.audio)
-    if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
-        return free
-    on_line = compare(query, stored, params.audio, near=TimeMap(near.offset, near.speed),
-                      tolerance_s=params.decision.co_located_offset_seconds)
-    return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
+    if near is None:
+        return compare(query, stored, params.audio)
+    return compare_on_line(query, stored, params.audio, TimeMap(near.offset, near.speed),
+                           params.decision.co_located_offset_seconds,
+                           lambda result: time_maps_agree(near, result, params.decision))
+
+
+class Line(NamedTuple):
+    """A time map between two videos: other_time = speed * own_time + offset."""
+
+    offset: float
+    speed: float
+
+    def then(self, next_line: Line) -> Line:
+        """This map followed by next_line (own -> this map's target -> next_line's target)."""
+        return Line(next_line.speed * self.offset + next_line.offset, next_line.speed * self.speed)
+
+    def inverse(self) -> Line:
+        return Line(-self.offset / self.speed, 1.0 / self.speed)
+
+    def segment(self, segment: Span) -> Span:
+        return Span(self.speed * segment.start + self.offset, self.speed * segment.end + self.offset)
+
+
+class CopyLine(NamedTuple):
+    """What an indexed duplicate matched, as its verdict states it: its own segment `segment` maps
+    onto video `of` by `line`."""
+
+    of: str
+    line: Line
+    segment: Span
+
+
+def copy_line(video: StoredVideo) -> CopyLine | None:
+    """The frames' time line an indexed duplicate's verdict states to the video it matched (None:
+    not a duplicate, or not on frames). The verdict is stored with the video (StoredVideo.verdict)."""
+    return _copy_line(video.verdict)
+
+
+@lru_cache(maxsize=4096)
+def _copy_line(verdict: str) -> CopyLine | None:
+    try:
+        stated = json.loads(verdict)
+    except ValueError:
+        return None
+    visual = stated.get("visual") if isinstance(stated, dict) and stated.get("is_duplicate") else None
+    if not visual or not visual.get("speed"):
+        return None
+    own = visual["query_segment"]
+    return CopyLine(visual["video_id"], Line(float(visual["offset"]), float(visual["speed"])),
+                    Span(float(own["start"]), float(own["end"])))
+
+
+def through_copy(match: VisualMatch, copy: CopyLine, query_duration: float, params: MatchParams) -> VisualMatch | None:
+    """The query's frame line to the video an indexed copy matched, composed through the copy
+    (query -> copy -> copy.of), over the query frames whose place in the copy lies in what the copy
+    matched. None when that is less than the shortest match (visual_min_aligned_frames sampling
+    steps): the query shows a part of the copy that is not the other video's, and the copy's match
+    says nothing of it."""
+    to_copy = Line(match.offset, match.speed)
+    inside = Span(max(match.reference_segment.start, copy.segment.start),
+                     min(match.reference_segment.end, copy.segment.end))
+    if inside.end <= inside.start:
+        return None
+    query = to_copy.inverse().segment(inside)
+    step = sampling_interval(query_duration, params.align)
+    if query.end - query.start < params.align.visual_min_aligned_frames * step - 1e-6:
+        return None
+    composed = to_copy.then(copy.line)
+    return match._replace(video_id=copy.of, offset=composed.offset, speed=composed.speed, query_segment=query,
+                          reference_segment=copy.line.segment(inside))
+
+
+def in_copy_time(result, copy_to_root: Line):
+    """A soundtrack comparison with a video stated in the time of its indexed copy (the sound's
+    line composed with the copy's inverse line): what decide compares with the frames' line to
+    the copy."""
+    back = copy_to_root.inverse()
+    line = Line(result.offset, result.speed).then(back)
+    return result._replace(offset=line.offset, speed=line.speed,
+                           reference_segment=back.segment(result.reference_segment))
+
+
+def sound_through_copies(query, match: VisualMatch, query_duration: float, stored: StoredLookup,
+                         compare: Callable[..., Any], params: MatchParams) -> tuple[str, Any] | None:
+    """A candidate without sound to compare (or too little to tell) that is itself an indexed copy:
+    the query's sound compared with the sound of what it copies, on the frames' line composed
+    through the copy's own match (and on through copies of copies to the first with sound), the
+    result stated in the candidate's time. (that video's id, the comparison), or None when no
+    video along the chain has sound or the query's line leaves what a copy matched. Sound that
+    differs there is "same pictures, other sound", as it would be against the original itself."""
+    seen = {match.video_id}
+    video = stored(match.video_id)
+    line, to_root = match, Line(0.0, 1.0)
+    while video is not None:
+        copy = copy_line(video)
+        if copy is None or copy.of in seen:
+            return None
+        line = through_copy(line, copy, query_duration, params)
+        if line is None:
+            return None
+        to_root = to_root.then(copy.line)
+        seen.add(copy.of)
+        video = stored(copy.of)
+        if video is not None and video.audio_state == AudioState.OK:
+            return copy.of, in_copy_time(compare(query, stored_fingerprint(video), params, line), to_root)
+    return None
 
 
 def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams) -> list[VisualMatch]:
@@ -131,21 +240,26 @@ def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params:
 
 def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: FramesLookup, params: MatchParams,
           compare: Callable[..., Any] = compare_sound,
-          align: Callable[[Found, FrameHalf, FramesLookup, MatchParams], list[VisualMatch]] = align_hits) -> Decision:
+          align: Callable[[Found, FrameHalf, FramesLookup, MatchParams], list[VisualMatch]] = align_hits,
+          runners_up: int = 0) -> Decision:
     """The decision for one video from what the index returned. stored: the stored videos by id
     (their soundtracks, audio states and clusters); frames_of: their frames (times, embeddings);
     compare, align: compare_sound and align_hits or stand-ins with their signatures (calibration
-    memoises them)."""
+    memoises them). runners_up: keep up to this many near misses on the decision (near_misses;
+    the stream asks for RUNNERS_UP, calibration for none: they cost a second alignment)."""
     from streams.audio.windows import audio_candidates
 
     video_id = joined.accepted.video_id
-    visual = align(found, joined.frames, frames_of, params)
+    # Every measured line: those that fail only the "same moment" checks still match where the
+    # sound, the same recording on their line, shows the moment (decide).
+    every_line = align(found, joined.frames, frames_of, replace(params, align=without_moment_checks(params.align)))
+    visual = [match for match in every_line if frames_match(match, params.align)]
     by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, params.audio, exclude=video_id,
                                                                      min_votes=found.audio_min_votes)]
-    candidates = soundtrack_candidates(visual, by_audio, params)
+    candidates = soundtrack_candidates(visual + every_line, by_audio, params)
     query = query_fingerprint(joined.audio)
     first_match = {}
-    for match in visual:
+    for match in visual + every_line:
         first_match.setdefault(match.video_id, match)
     audio, states, clusters = {}, {}, {}
     for candidate in dict.fromkeys([*candidates, *first_match]):
@@ -159,9 +273,21 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
         states[candidate] = video.audio_state
         if query.state == AudioState.OK and video.audio_state == AudioState.OK:
             audio[candidate] = compare(query, stored_fingerprint(video), params, first_match.get(candidate))
-    return decide(on_the_sound_s_line(visual, audio, found, joined.frames.duration, params), audio,
-                  joined.audio.state, states, params, clusters=clusters,
-                  query_audio_seconds=joined.audio.usable_seconds)
+    through = {}
+    if query.state == AudioState.OK:
+        for candidate in candidates:
+            if candidate in first_match and not (candidate in audio and audio[candidate].decisive):
+                found_through = sound_through_copies(query, first_match[candidate], joined.frames.duration, stored,
+                                                     compare, params)
+                if found_through is not None:
+                    through[candidate], audio[candidate] = found_through
+    lines = on_the_sound_s_line(every_line, audio, found, joined.frames.duration, params)
+    decision = decide(lines, audio, joined.audio.state, states, params, clusters=clusters,
+                      query_audio_seconds=joined.audio.usable_seconds, through=through)
+    if not runners_up:
+        return decision
+    below = align(found, joined.frames, frames_of, review_params(params))
+    return decision._replace(runners_up=near_misses(decision, lines, below, audio, params, runners_up))
 
 
 def on_the_sound_s_line(visual: list[VisualMatch], audio: dict, found: Found, query_duration: float,
@@ -178,8 +304,79 @@ def on_the_sound_s_line(visual: list[VisualMatch], audio: dict, found: Found, qu
     return moved
 
 
-def match_features(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Decision:
-    return judge(joined, search(joined, index, params), index.get_video, index.get_frames, params)
+def match_features(joined: JoinedVideo, index: VideoIndex, params: MatchParams, runners_up: int = RUNNERS_UP) -> Decision:
+    from functools import lru_cache
+
+    frames_of = lru_cache(maxsize=None)(index.get_frames)  # the near misses' alignment reads the same references
+    return judge(joined, search(joined, index, params), index.get_video, frames_of, params, runners_up=runners_up)
+
+
+class NearMiss(NamedTuple):
+    """A stored video judge looked at that fell short of a duplicate."""
+
+    video_id: str
+    short_of: tuple[str, ...]  # the thresholds it missed, as 'section.field' (Verdict.thresholds' keys)
+    visual: VisualMatch | None  # its best frame line, even below the thresholds (None: none aligned)
+    audio: AudioResult | None  # its soundtrack comparison (None: not compared)
+    sound_agrees: bool | None  # the sound's time line is the frames' (None: no frames or no same sound)
+
+
+def review_params(params: MatchParams) -> MatchParams:
+    """The alignment's thresholds lowered to what the search returns at all (frame_score_floor),
+    the temporal-structure, motion and collapsed-line checks off: the lines judge's own alignment drops,
+    so a moderator sees how close they came."""
+    return params.updated("align", visual_match_score=params.search.frame_score_floor,
+                          min_distinctiveness=float("-inf"), visual_max_false_alarm=1.0, min_reference_span_share=0.0)
+
+
+def missed_thresholds(match: VisualMatch | None, audio: AudioResult | None, params: MatchParams) -> tuple[str, ...]:
+    """Which thresholds stand between this candidate and a duplicate: the checks of
+    alignment.frames_match one by one, then the sound's (decision's policy)."""
+    align = params.align
+    if match is None:
+        missed = ["align.visual_min_aligned_frames"]  # no line of at least that many frames
+    else:
+        weighted = match.weighted_frames or float(match.aligned_frames)
+        missed = [name for name, short in (
+            ("align.visual_match_score", match.score < align.visual_match_score),
+            ("align.visual_min_aligned_frames", min(match.aligned_frames, weighted) < align.visual_min_aligned_frames - 1e-9),
+            ("align.speed_edge_share", at_speed_edge(match.speed, align)),
+            ("align.min_reference_span_share", collapsed(match, align)),
+            ("align.min_distinctiveness", match.distinctiveness is not None
+             and match.distinctiveness < align.min_distinctiveness),
+            ("align.visual_max_false_alarm", match.false_alarm is not None
+             and match.false_alarm > align.visual_max_false_alarm)) if short]
+    if audio is not None and audio.decisive and not audio.same_recording:
+        missed.append("audio.max_false_alarm")
+    elif (audio is not None and audio.same_recording and match is not None
+          and not time_maps_agree(match, audio, params.decision)):
+        missed.append("decision.co_located_offset_seconds")
+    return tuple(missed)
+
+
+def near_misses(decision: Decision, lines: list[VisualMatch], below: list[VisualMatch], audio: dict,
+                params: MatchParams, limit: int) -> tuple[NearMiss, ...]:
+    """The candidates other than the matched video that missed a threshold, closest first (fewest
+    thresholds missed, then the most frame evidence, then the likeliest same sound), at most limit.
+    lines: the frame lines the decision weighed; below: the lines of the same hits under
+    review_params; audio: the soundtrack comparisons by video id."""
+    best: dict[str, VisualMatch] = {}
+    for match in [*sorted(lines, key=rank_key), *sorted(below, key=rank_key)]:
+        best.setdefault(match.video_id, match)
+    found = []
+    for video_id in dict.fromkeys([*best, *audio]):
+        if video_id == decision.matched_video:
+            continue
+        match, result = best.get(video_id), audio.get(video_id)
+        missed = missed_thresholds(match, result, params)
+        if not missed:  # as good as the matched video: a member of its cluster, not a near miss
+            continue
+        agrees = (time_maps_agree(match, result, params.decision)
+                  if match is not None and result is not None and result.same_recording else None)
+        found.append(NearMiss(video_id, missed, match, result, agrees))
+    found.sort(key=lambda miss: (len(miss.short_of), -evidence(miss.visual) if miss.visual else 0.0,
+                                 miss.audio.false_alarm if miss.audio is not None else 1.0))
+    return tuple(found[:limit])
 
 
 def linked_cluster(decision: Decision, stored: StoredLookup) -> str | None:
@@ -194,10 +391,37 @@ def _segment(segment) -> Segment | None:
     return Segment(start=round(segment.start, 2), end=round(segment.end, 2)) if segment is not None else None
 
 
+def _visual_evidence(visual: VisualMatch | None) -> VisualEvidence | None:
+    if visual is None:
+        return None
+    return VisualEvidence(
+        video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
+        reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
+        speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
+        region=visual.region, rotation=visual.rotation,
+        distinctiveness=round(visual.distinctiveness, 4) if visual.distinctiveness is not None else None,
+    )
+
+
+def _audio_evidence(video_id: str, audio: AudioResult | None, agrees: bool | None) -> AudioEvidence | None:
+    if audio is None:
+        return None
+    return AudioEvidence(
+        video_id=video_id, same_recording=audio.same_recording, ber=round(audio.ber, 4),
+        false_alarm=float(f"{audio.false_alarm:.3g}"), offset=round(audio.offset, 3), speed=round(audio.speed, 4),
+        query_segment=_segment(audio.query_segment), reference_segment=_segment(audio.reference_segment),
+        agrees_with_frames=agrees,
+    )
+
+
 def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | None, timings: dict[str, float],
                   models: ModelInfo | None) -> Verdict:
-    visual = decision.visual
-    audio = decision.audio
+    """The verdict of a decision; models gains the frame model's digest, which names the index
+    generation the video was compared with (streams.index: generations)."""
+    from streams.index import frame_model_digest
+
+    if models is not None and models.frame_model:
+        models = models.model_copy(update={"frame_model_digest": frame_model_digest(models.frame_model)})
     return Verdict(
         video_id=joined.accepted.video_id,
         status="ok",
@@ -207,19 +431,12 @@ def build_verdict(joined: JoinedVideo, decision: Decision, duplicate_of: str | N
         verdict=VerdictClass(decision.verdict),
         reason=decision.reason,
         matched_video=decision.matched_video,
-        visual=VisualEvidence(
-            video_id=visual.video_id, score=round(visual.score, 4), query_segment=_segment(visual.query_segment),
-            reference_segment=_segment(visual.reference_segment), offset=round(visual.offset, 3),
-            speed=round(visual.speed, 4), aligned_frames=visual.aligned_frames, mirrored=visual.mirrored,
-            region=visual.region, rotation=visual.rotation,
-            distinctiveness=round(visual.distinctiveness, 4) if visual.distinctiveness is not None else None,
-        ) if visual is not None else None,
-        audio=AudioEvidence(
-            video_id=decision.matched_video or "", same_recording=audio.same_recording, ber=round(audio.ber, 4),
-            offset=round(audio.offset, 3), speed=round(audio.speed, 4),
-            query_segment=_segment(audio.query_segment), reference_segment=_segment(audio.reference_segment),
-            agrees_with_frames=decision.sound_agrees,
-        ) if audio is not None else None,
+        visual=_visual_evidence(decision.visual),
+        audio=_audio_evidence(decision.matched_video or "", decision.audio, decision.sound_agrees),
+        runners_up=[RunnerUp(video_id=miss.video_id, short_of=list(miss.short_of),
+                             visual=_visual_evidence(miss.visual),
+                             audio=_audio_evidence(miss.video_id, miss.audio, miss.sound_agrees))
+                    for miss in decision.runners_up],
         audio_state=AudioState(joined.audio.state),
         thresholds=dict(decision.thresholds),
         params_digest=decision.params_digest,

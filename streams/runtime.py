@@ -57,15 +57,3 @@ class Runtime:
                     resource.close()
             self._embedder = self._index = None
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-_runtime: Runtime | None = None
-
-
-def get_runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        from streams.app import settings
-
-        _runtime = Runtime(settings)
-    return _runtime

@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import Callable
 
+from streams.config import Settings
 from streams.kafka import KafkaError
 from streams.kafka.topics import missing_topics
 from streams.logs import logging_config
@@ -15,9 +16,12 @@ from streams.logs import logging_config
 log = logging.getLogger(__name__)
 
 
-def _load_stages() -> None:
-    # Importing a stage module registers its agent with the app.
-    from streams.stages import audio, frames, ingest, join, match, removal  # noqa: F401
+def register_stages(stream) -> None:
+    """Every stage's agent on the stream's app: one worker runs them all."""
+    from streams.stages import audio, frames, ingest, join, match, removal
+
+    for stage in (ingest, frames, audio, join, match, removal):
+        stage.register(stream)
 
 
 def _ready(app) -> bool:
@@ -29,25 +33,26 @@ def _ready(app) -> bool:
     return app.tables.recovery.completed.is_set()
 
 
-def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARNING") -> None:
+def run_worker(settings: Settings, on_ready: Callable[[], None] | None = None,
+               loglevel: str = "WARNING") -> None:
     from faust.worker import Worker
 
-    from streams.app import app, settings
-    from streams.runtime import get_runtime
+    from streams.app import create_app
 
     missing = missing_topics(settings)
     if missing:
         raise KafkaError(
             f"topics missing on {settings.kafka_bootstrap}: {', '.join(missing)}; create them with `dupstream topics create`"
         )
-    _load_stages()
+    stream = create_app(settings)
+    app = stream.app
+    register_stages(stream)
     if settings.web_port:
         from streams.api import serve_api
-        from streams.app import published_topic, removed_topic
         from streams.metrics import serve_metrics
 
         serve_metrics(app)
-        serve_api(app, settings, published_topic, removed_topic)
+        serve_api(stream)
 
     @app.task
     async def announce_ready() -> None:
@@ -61,4 +66,4 @@ def run_worker(on_ready: Callable[[], None] | None = None, loglevel: str = "WARN
     try:
         worker.execute_from_commandline()
     finally:
-        get_runtime().close()
+        stream.runtime.close()

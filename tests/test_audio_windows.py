@@ -7,7 +7,7 @@ import pytest
 from streams.audio.edits import EDITS, edited, excerpt
 from streams.audio.extract import extract_fingerprint as _extract
 from streams.audio.match import TimeMap, compare
-from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, short_query_windows, stored_windows,
+from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, padded_windows, stored_windows,
                                    window_hits)
 from streams.config import Settings
 from streams.devset.samples import ffmpeg
@@ -42,6 +42,10 @@ def fingerprints(media, tmp_path_factory):
                 clip = directory / "clip5.wav"
                 ffmpeg("-ss", "12", "-t", "5", "-i", str(copy), str(clip))
                 found["clip_5s"] = extract_fingerprint(clip, Settings(media_roots=[directory]))
+    # The same 5 s of the track, straight from the source (another encode of one sound).
+    plain = directory / "plain5.wav"
+    ffmpeg("-ss", "12", "-t", "5", "-i", str(base), str(plain))
+    found["plain_5s"] = extract_fingerprint(plain, Settings(media_roots=[directory]))
     return found
 
 
@@ -56,7 +60,7 @@ def test_windows_are_plus_minus_one_and_their_dot_product_counts_agreeing_bits(f
 
 def test_silence_gives_no_windows():
     assert len(stored_windows(np.full(200, 7, np.uint32), 8.0, PARAMS)[0]) == 0
-    assert len(short_query_windows(np.full(20, 7, np.uint32), 8.0, PARAMS)[0]) == 0
+    assert len(padded_windows(np.full(20, 7, np.uint32), 8.0, PARAMS)[0]) == 0
 
 
 @pytest.mark.parametrize("open_at", [open_edge, open_server], ids=["edge", "server"])
@@ -81,11 +85,36 @@ def test_edited_copies_find_their_source_at_the_right_offset(fingerprints, tmp_p
     index.close()
 
 
+@pytest.mark.parametrize("open_at", [open_edge, open_server], ids=["edge", "server"])
+def test_a_short_stored_track_is_found_by_a_long_and_by_a_short_query(fingerprints, tmp_path, open_at):
+    """A 5 s clip (shorter than a window) stored: a later video over the same sound finds it by
+    sound alone, whether that video is longer (the 30 s copy it was cut from) or as short."""
+    index = open_at(tmp_path)
+    clip = fingerprints["clip_5s"]
+    windows, offsets = stored_windows(clip.items, clip.items_per_second, PARAMS)
+    assert len(clip.items) < 25 and len(windows) == STORED_HOP  # all its items, at each placement
+    assert np.allclose(np.abs(windows[0][windows[0] != 0]), 32 / len(clip.items))
+    index.add_audio("clip", windows, offsets)
+    index.add_audio("1918.mp3", *stored_windows(fingerprints["1918.mp3"].items,
+                                                fingerprints["1918.mp3"].items_per_second, PARAMS))
+    longer = fingerprints["aac_48k"]  # the clip is its 12-17 s
+    candidates = find_candidates(index, longer.items, longer.items_per_second, PARAMS)
+    assert candidates[0].video_id == "clip" and candidates[0].offset == pytest.approx(-12, abs=1.5), candidates
+    assert candidates[0].votes >= PARAMS.window_min_votes
+    short = fingerprints["plain_5s"]
+    candidates = find_candidates(index, short.items, short.items_per_second, PARAMS)
+    assert candidates[0].video_id == "clip" and candidates[0].offset == pytest.approx(0, abs=1.5), candidates
+    assert compare(short, clip, PARAMS).same_recording
+    sax = fingerprints["sax.wav"]
+    assert all(c.video_id != "clip" for c in find_candidates(index, sax.items, sax.items_per_second, PARAMS))
+    index.close()
+
+
 def test_a_short_query_fills_one_placement_per_stored_hop(fingerprints):
     """Its items, zero-padded, at each of STORED_HOP placements: the dot product with a stored
     window counts the agreeing bits of its items alone."""
     query = fingerprints["clip_5s"]
-    windows, offsets, size = short_query_windows(query.items, query.items_per_second, PARAMS)
+    windows, offsets, size = padded_windows(query.items, query.items_per_second, PARAMS)
     assert size == len(query.items) < 32 and len(windows) == STORED_HOP
     assert np.count_nonzero(windows, axis=1).tolist() == [size * 32] * STORED_HOP
     assert offsets[0] == 0 and np.all(np.diff(offsets) < 0)

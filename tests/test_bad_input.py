@@ -102,6 +102,7 @@ def frames_of(path: Path, settings: Settings):
     return sample_frames(local_path(str(path), settings), settings)
 
 
+@pytest.mark.media
 @pytest.mark.parametrize("case", EXPECTED, ids=lambda case: case.name)
 def test_each_file_fails_with_its_code_or_is_judged(case, corpus, settings):
     if case.code is None:
@@ -114,6 +115,7 @@ def test_each_file_fails_with_its_code_or_is_judged(case, corpus, settings):
     assert caught.value.message
 
 
+@pytest.mark.media
 def test_a_corrupt_packet_in_the_middle_is_skipped_not_fatal(corpus, settings):
     damaged = frames_of(corpus["corrupt_middle.mp4"], settings)
     clean = frames_of(corpus["corrupt_middle.mp4"].with_name("clean.mp4"), settings)
@@ -121,6 +123,7 @@ def test_a_corrupt_packet_in_the_middle_is_skipped_not_fatal(corpus, settings):
     assert len(damaged.timestamps) >= len(clean.timestamps) - 1
 
 
+@pytest.mark.media
 def test_the_decode_time_limit_stops_a_slow_video(corpus):
     settings = Settings(media_roots=[corpus["video_only.mp4"].parent], decode_timeout_s=1e-6)
     with pytest.raises(DupstreamError) as caught:
@@ -128,6 +131,7 @@ def test_the_decode_time_limit_stops_a_slow_video(corpus):
     assert caught.value.code == "decode_timeout"
 
 
+@pytest.mark.media
 def test_a_file_larger_than_max_bytes_is_refused_before_decoding(corpus):
     settings = Settings(media_roots=[corpus["video_only.mp4"].parent], max_bytes=1000)
     with pytest.raises(DupstreamError) as caught:
@@ -146,6 +150,7 @@ def test_a_file_larger_than_max_bytes_is_refused_before_decoding(corpus):
     ("~nosuchuser/v.mp4", "media_forbidden"),
     ("http://[::1/v.mp4", "invalid_event"),
 ])
+@pytest.mark.media
 def test_uris_that_name_no_usable_file(uri, code, corpus, settings):
     root = corpus["empty.mp4"].parent
     loop = root / "symlink_loop.mp4"
@@ -188,7 +193,7 @@ def test_malformed_events_are_invalid_events(name):
 
 def test_a_key_that_differs_from_the_video_id_is_refused():
     with pytest.raises(DupstreamError) as caught:
-        accept(b"other", b'{"video_id": "v1", "uri": "/nowhere/v.mp4"}')
+        accept(b"other", b'{"video_id": "v1", "uri": "/nowhere/v.mp4"}', Settings())
     assert caught.value.code == "invalid_event"
 
 

@@ -74,6 +74,7 @@ def rotated(tmp_path_factory):
     return {item["video_id"]: manifest.parent / item["file"] for item in json.loads(manifest.read_text())}
 
 
+@pytest.mark.media
 def test_a_copy_turned_by_90_degrees_matches_its_original_through_the_turned_view(rotated, tmp_path):
     from streams.embedding.onnx import OnnxEmbedder
     from streams.index import StoredVideo

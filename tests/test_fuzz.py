@@ -41,7 +41,7 @@ keys = st.none() | st.binary(max_size=140) | st.text(max_size=140).map(str.encod
 @hypothesis_settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(key=keys, value=events)
 def test_any_event_value_fails_with_a_code_or_is_accepted(key, value):
-    for step in (lambda: parse_event(value), lambda: accept(key, value)):
+    for step in (lambda: parse_event(value), lambda: accept(key, value, Settings())):
         try:
             step()
         except DupstreamError as error:
@@ -69,6 +69,7 @@ def media_bytes(clip: bytes):
     return st.one_of(st.binary(min_size=1, max_size=4000), damaged, cut)
 
 
+@pytest.mark.media
 def test_any_bytes_as_a_media_file_fail_with_a_code_or_decode(clip):
     from streams.audio.extract import extract_fingerprint
     from streams.media.video import sample_frames

@@ -3,16 +3,21 @@ qdrant-client one. The latter runs in qdrant-client's local mode (`QdrantClient(
 which stands in for a Qdrant server because no server binary installs here; the production path
 (an http URL) is covered up to the connection."""
 
+import json
 import warnings
 
 import numpy as np
 import pytest
 
 from streams.config import Settings
-from streams.index import AUDIO_WINDOW_BITS, IndexError_, StoredVideo, open_index
-from streams.index import frame_points
+from streams.index import (AUDIO_WINDOW_BITS, Generation, IndexError_, StoredVideo, frame_model_digest, frame_points,
+                           open_index, video_point_id)
 from streams.index.edge import EdgeIndex, _field_is
 from streams.index.server import SEARCH_BATCH, UPSERT_BATCH, ServerIndex
+
+# Both engines at the sizes that matter (scroll pages, request batches, an HNSW build): half the
+# fast tier's time on their own, so they run with the media tier.
+pytestmark = pytest.mark.media
 
 
 def open_edge(path):
@@ -145,7 +150,7 @@ def test_edge_frames_get_graphs_built_in_a_child_process_and_merged_in_tiers(tmp
     expected = [(float(i), f"v{pick // 100}", float(pick % 100)) for i, pick in enumerate(picks)]
     assert found_at(index, vectors[picks]) == expected
     index.close()
-    assert len(list((tmp_path / "t_frames").glob("points-*.npz"))) == 2  # one per built shard: merged ones go
+    assert len(list((tmp_path / f"{index.generation.name}_frames").glob("points-*.npz"))) == 2  # merged ones go
     reopened = EdgeIndex(tmp_path, "t", seal_frames=100)
     assert found_at(reopened, vectors[picks]) == expected and reopened.stats()["frames"] == 500
     reopened.close()
@@ -174,6 +179,7 @@ def test_an_index_of_the_single_shard_layout_is_kept_as_a_shard(tmp_path):
 
     vectors = unit(np.random.default_rng(9).normal(size=(3, 512)))
     (tmp_path / "t_frames").mkdir()
+    (tmp_path / "t_videos").mkdir()  # the other collections of that layout, empty
     old = EdgeShard.create(str(tmp_path / "t_frames"), EdgeConfig(vectors=EdgeVectorParams(size=512, distance=Distance.Cosine)))
     old.update(UpdateOperation.upsert_points([Point(*point) for point in frame_points(video("old"), np.arange(3.0), vectors)]))
     old.flush()
@@ -217,7 +223,8 @@ def test_index_stats_command_counts_the_points(tmp_path, monkeypatch, capsys):
     assert main(["index", "stats"]) == 0
     lines = capsys.readouterr().out.split("\n")
     assert lines[0] == f"Qdrant Edge in {tmp_path}"
-    assert [line.split() for line in lines[1:4]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"],
+    assert lines[1] == f"t_* -> t_sscd_{frame_model_digest('sscd')}_* (frame model sscd)"
+    assert [line.split() for line in lines[2:5]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"],
                                                      ["t_audio", "0", "points"]]
 
 
@@ -353,3 +360,101 @@ def test_the_videos_are_listed_in_indexing_order_and_drop_deletes_every_collecti
     assert index.video_ids() == names  # by sequence, 1..12 as numbers
     index.drop()
     assert open_at(tmp_path).stats() == {"videos": 0, "frames": 0, "audio": 0}
+
+
+def test_collections_are_a_generation_named_by_the_frame_model_and_a_pointer_names_the_current_one(tmp_path, open_at):
+    """Qdrant Edge: a pointer file; qdrant-client (local mode too): collection aliases. A process
+    keeps the generation it opened; one opening the index after a switch gets the new one."""
+    sscd = f"t_sscd_{frame_model_digest('sscd')}"
+    distilled = Generation(f"t_sscd_distilled_{frame_model_digest('sscd_distilled')}", "sscd_distilled",
+                           frame_model_digest("sscd_distilled"))
+    assert frame_model_digest("sscd") != frame_model_digest("sscd_distilled")
+    worker = open_at(tmp_path)
+    assert worker.generation == Generation(sscd, "sscd", frame_model_digest("sscd"))
+    worker.add_video(video("old"), np.zeros(1, np.float32), unit(np.eye(1, 512)))
+    new = worker.open_generation(distilled)
+    new.add_video(video("new"), np.zeros(1, np.float32), unit(np.eye(1, 512)))
+    assert [g.name for g in worker.generations()] == [sscd, distilled.name]
+
+    worker.switch(distilled)
+    assert worker.get_video("old") is not None and worker.get_video("new") is None  # kept what it opened
+    new.close()
+    if open_at is open_server:
+        aliases = {a.alias_name: a.collection_name for a in worker.client.get_aliases().aliases}
+        assert aliases == {f"t_{kind}": f"{distilled.name}_{kind}" for kind in ("frames", "videos", "audio",
+                                                                                 "video_data")}
+        # a second client cannot open local mode's directory while the first holds it: read through the aliases
+        assert worker.client.retrieve("t_videos", [video_point_id("new")])
+        worker.close()
+    else:
+        worker.close()
+        assert json.loads((tmp_path / "t.current.json").read_text())["name"] == distilled.name
+    reopened = open_at(tmp_path)
+    assert reopened.generation == distilled and reopened.get_video("new") is not None and reopened.get_video("old") is None
+    reopened.close()
+
+
+def test_a_process_embedding_with_another_model_than_the_current_generation_s_refuses_to_open(tmp_path):
+    EdgeIndex(tmp_path, "t", frame_model="sscd_distilled").close()
+    settings = Settings(qdrant_location=str(tmp_path), collection_prefix="t", frame_model="sscd")
+    with pytest.raises(IndexError_, match="hold the descriptors of sscd_distilled .*set DUPSTREAM_FRAME_MODEL=sscd_distilled"):
+        open_index(settings)
+    open_index(settings, check_model=False).close()  # inspection reads any generation
+    open_index(settings.model_copy(update={"frame_model": "sscd_distilled"})).close()
+
+
+@pytest.mark.parametrize("engine", ["edge", "server"])
+def test_a_takedown_leaves_every_generation(tmp_path, engine):
+    from streams.index.takedown import take_down
+
+    index = (open_edge if engine == "edge" else open_server)(tmp_path)
+    other = Generation(f"t_sscd_distilled_{frame_model_digest('sscd_distilled')}", "sscd_distilled",
+                       frame_model_digest("sscd_distilled"))
+    older = index.open_generation(other)  # the one a migration left, or the one migrated into
+    for each in (index, older):
+        each.add_video(video("a"), np.arange(2, dtype=np.float32), unit(np.eye(2, 512)))
+        each.add_video(video("b", cluster_id="a", sequence=2), np.arange(2, dtype=np.float32), unit(np.eye(2, 512)))
+    older.close()
+    done = take_down(index, "a")
+    assert done.found and done.new_root == "b" and done.removed_points == {"frames": 4, "audio": 0, "videos": 2}
+    older = index.open_generation(other)
+    assert older.get_video("a") is None and older.get_video("b").cluster_id == "b"
+    older.close()
+    index.close()
+
+
+def test_collections_from_before_generations_keep_working_and_a_server_will_not_alias_over_them(tmp_path, open_at):
+    """An index made before generations (<prefix>_* collections, no pointer) is opened as it is;
+    its model was not recorded, so no process is refused. Qdrant Edge's pointer is a file and
+    switches away from it; a server's aliases cannot take the names those collections hold."""
+    from streams.index import generation_for
+
+    if open_at is open_edge:
+        def make(generation=None):
+            return EdgeIndex(tmp_path, "t", generation=generation)
+    else:
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(path=str(tmp_path))
+
+        def make(generation=None):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return ServerIndex(client, "t", generation=generation, owns_client=False)
+    legacy = make(Generation("t", ""))
+    legacy.add_video(video("a"), np.zeros(1, np.float32), unit(np.eye(1, 512)))
+    legacy.close()
+    index = make()
+    assert index.generation == Generation("t", "") and index.get_video("a") is not None
+    sscd = index.open_generation(generation_for("t", "sscd"))
+    sscd.close()
+    if open_at is open_edge:
+        index.switch(sscd.generation)
+        index.close()
+        reopened = make()
+        assert reopened.generation == sscd.generation
+        reopened.close()
+    else:
+        with pytest.raises(IndexError_, match="made before generations.*--drop-old"):
+            index.switch(sscd.generation)
+        client.close()

@@ -8,7 +8,7 @@ import pytest
 
 from schemas.events import AudioState, VerdictClass
 from streams.audio.match import AudioMatch
-from streams.matching.decision import AudioResult, ClusterOf, Decision, VerdictKind, decide, time_maps_agree
+from streams.matching.decision import AudioResult, ClusterOf, Decision, decide, time_maps_agree
 from streams.params import MatchParams
 from streams.values import Segment, VisualMatch
 
@@ -261,8 +261,8 @@ def test_any_object_with_the_audio_fields_is_accepted():
     assert d.audio is result
 
 
-def test_verdict_values_match_the_schema():
-    assert {v.value for v in VerdictKind} <= {v.value for v in VerdictClass}
+def test_the_decision_is_the_schemas_verdict_class():
+    assert isinstance(decide([], {}, AudioState.OK, {}, SETTINGS).verdict, VerdictClass)
 
 
 def test_near_static_frames_that_fit_the_sound_s_line_too_are_one_copy():
@@ -292,3 +292,26 @@ def test_distinctive_frames_off_the_sound_s_line_stay_two_findings():
     # and hits of another view or another video do not count
     other = [hit._replace(mirrored=True, ref_time=hit.ref_time + 6) for hit in hits]
     assert frames_on_line(frames, other, sound(True, 0.05, offset=6.0, query=(0, 20)), 20.0, SETTINGS) is None
+
+
+def test_the_same_sound_on_the_line_waives_the_same_moment_checks_and_nothing_else_does():
+    """A still card's copy: its frames fit the line but have no motion to correlate (false alarm
+    0.3); with the same recording of sound on that very line it is a duplicate, without it the
+    line is only a look (another moment of one fixed camera looks the same)."""
+    still = visual("A")._replace(motion=0.1, false_alarm=0.3, distinctiveness=-0.05)
+    d = decide([still], {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
+    check(d, "duplicate", True, "A")
+    assert "waived: the sound on this line shows the same moment" in d.reason
+    check(decide([still], {}, "no_audio", {"A": "no_audio"}, SETTINGS), "unique", False, None)
+    check(decide([still], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS), "unique", False, None)
+    # the same sound on another time line shows nothing of this line's moment
+    elsewhere = decide([still], {"A": sound(True, offset=8.0)}, "ok", {"A": "ok"}, SETTINGS)
+    assert elsewhere.verdict == "audio_match_different_visuals", elsewhere.reason
+
+
+def test_a_look_refused_by_the_motion_check_is_unique_and_says_why():
+    look = visual("A", score=0.8)._replace(motion=0.05, false_alarm=0.4)
+    d = decide([look], {}, "no_audio", {"A": "no_audio"}, SETTINGS)
+    check(d, "unique", False, None)
+    assert "the best, with A: mean similarity 0.80 over 40 frames" in d.reason
+    assert "probability 4.0e-01 > visual_max_false_alarm" in d.reason and "the same look, not a copy" in d.reason

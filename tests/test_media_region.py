@@ -160,6 +160,7 @@ def _found(item: dict) -> tuple[list[Region], KeptFrames]:
     return active_regions(frames.luma, params.region), kept
 
 
+@pytest.mark.media
 def test_a_real_inset_over_moving_footage_is_found_and_its_frames_look_like_the_original(study):
     from streams.embedding.onnx import OnnxEmbedder
 
@@ -182,12 +183,14 @@ def test_a_real_inset_over_moving_footage_is_found_and_its_frames_look_like_the_
     assert np.median(region_similarity) > np.median(whole_similarity) + 0.3, (region_similarity, whole_similarity)
 
 
+@pytest.mark.media
 @pytest.mark.parametrize("name", ["cal_burrow_duet", "cal_burrow_blurfill"])
 def test_a_duet_half_and_the_sharp_centre_of_a_blurred_fill_are_found(study, name):
     regions, _ = _found(study[name])
     assert max(region.iou(Region(*study[name]["region"])) for region in regions) > 0.8
 
 
+@pytest.mark.media
 @pytest.mark.parametrize("name", ["cal_burrow_letterbox", "cal_earth_lower_third", "cal_bikes_banner", "cal_bikes"])
 def test_bars_overlays_and_ordinary_footage_have_no_region(study, name):
     assert _found(study[name])[0] == []

@@ -45,6 +45,10 @@ def test_a_removed_root_hands_its_cluster_on_and_later_verdicts_name_the_new_roo
         assert result["new_root"] is None and result["removed_points"]["videos"] == 1
         status, result = call(port, "/videos/not%20an%20id", method="DELETE")
         assert status == 400 and result["error"]
+        status, metrics = call(port, "/metrics")
+        assert 'dupstream_removals_total{status="removed"} 2.0' in metrics
+        assert 'dupstream_removals_total{status="not_found"} 1.0' in metrics
+        assert "dupstream_removal_repointed_total 2.0" in metrics  # b and c, when a went
 
     log = (tmp_path / "worker.log").read_text()
     assert "removed a from the index (legal takedown); b is the root of its cluster now" in log
@@ -70,7 +74,9 @@ def test_an_unreadable_removal_on_the_joined_topic_is_logged_not_fatal(caplog):
     """The match agent applies removals inline: a foreign value must not stop it."""
     import asyncio
 
+    from streams.app import create_app
+    from streams.config import Settings
     from streams.stages.removal import apply_removal
 
-    asyncio.run(apply_removal(b"garbage"))
+    asyncio.run(apply_removal(create_app(Settings()), b"garbage"))
     assert "unreadable removal on the joined topic" in caplog.text

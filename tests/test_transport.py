@@ -4,11 +4,14 @@ import asyncio
 
 import aiokafka
 
-from streams.app import app
+from streams.app import create_app
+from streams.config import Settings
 from streams.kafka.transport import FETCH_MAX_WAIT_MS
 
 
 def test_the_worker_consumer_waits_briefly_for_a_fetch():
+    app = create_app(Settings()).app
+
     async def fetch_waits() -> tuple[int, int]:
         # aiokafka keeps the argument in this attribute, which the transport sets after Faust
         # passed 1500 ms: the first value checks that an aiokafka upgrade has not moved it.

@@ -7,6 +7,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from schemas.events import AudioState
+from streams.errors import DupstreamError
+
 # Chromaprint works on 11025 Hz mono and emits one 32-bit item per 1365 samples.
 CHROMAPRINT_SAMPLE_RATE = 11025
 ITEMS_PER_SECOND = CHROMAPRINT_SAMPLE_RATE / 1365
@@ -27,10 +30,10 @@ class AudioFingerprint(NamedTuple):
     items_per_second: float
     duration: float  # seconds of decoded audio
     usable_seconds: float  # seconds of it that are not silence
-    state: str  # 'ok' / 'no_audio' / 'too_little_audio' / 'failed' (schemas.events.AudioState)
+    state: AudioState
     # Only a query's: its items on a grid of resampled speeds (streams.audio.extract.RESAMPLED_SPEEDS).
     resampled: tuple[ResampledItems, ...] = ()
 
 
-class FingerprintFormatError(ValueError):
+class FingerprintFormatError(DupstreamError, ValueError):
     """A compressed Chromaprint fingerprint that does not decode."""

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.audio import (CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint, FingerprintFormatError,
                            ResampledItems)
 from streams.audio.match import informative
 from streams.config import Settings
-from streams.errors import MediaError
+from streams.errors import ErrorCode, MediaError
 from streams.media.decoding import open_container, within_time_limit
 from streams.params import AudioParams
 
@@ -110,7 +111,7 @@ def decode_mono(path: Path, settings: Settings) -> np.ndarray | None:
                     decoded += len(chunks[-1])
                 if decoded > limit:
                     raise MediaError(f"the soundtrack lasts more than the {settings.max_seconds:g} s allowed",
-                                     code="media_too_long")
+                                     code=ErrorCode.MEDIA_TOO_LONG)
             chunks += [converted.to_ndarray().reshape(-1) for converted in resampler.resample(None)]
         except av.error.FFmpegError as error:
             if not chunks:
@@ -179,8 +180,8 @@ def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFinger
     sound = usable_seconds(samples, CHROMAPRINT_SAMPLE_RATE, params)
     items = chromaprint_items(samples)
     enough = np.count_nonzero(informative(items, params.static_run)) >= params.min_match_items
-    state = "ok" if sound >= params.min_audio_seconds and enough else "too_little_audio"
-    resampled = resampled_items(samples, params.resampled_speeds) if state == "ok" else ()
+    state = AudioState.OK if sound >= params.min_audio_seconds and enough else AudioState.TOO_LITTLE_AUDIO
+    resampled = resampled_items(samples, params.resampled_speeds) if state == AudioState.OK else ()
     return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state, resampled)
 
 
@@ -190,5 +191,5 @@ def extract_fingerprint(path: Path, settings: Settings, params: AudioParams) -> 
     fingerprint. An audio stream that cannot be decoded at all raises MediaError."""
     samples = decode_mono(path, settings)
     if samples is None:
-        return AudioFingerprint(np.zeros(0, np.uint32), ITEMS_PER_SECOND, 0.0, 0.0, "no_audio")
+        return AudioFingerprint(np.zeros(0, np.uint32), ITEMS_PER_SECOND, 0.0, 0.0, AudioState.NO_AUDIO)
     return fingerprint_samples(samples, params)

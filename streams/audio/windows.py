@@ -8,11 +8,16 @@ stored one to within an item. Hits vote for (video, offset difference): a copy's
 on one difference. A window whose neighbours span many videos (a trending track under thousands
 of clips) counts less, split among them, so that it cannot crowd out the real match.
 
-A query shorter than one window (a clip of under ~6.6 s of sound) is searched with its items
-(up to SHORT_CHUNK_ITEMS of them) in a window padded with zeros, at each of STORED_HOP
-placements: the dot product then counts the agreeing bits of its items alone, and one placement
-lines up with a stored window for any offset. Each such hit is a candidate by itself (the
-soundtrack comparison that follows decides, with its significance test)."""
+A track shorter than one window (a clip of under ~6.6 s of sound) is represented by its items
+(its first and last SHORT_CHUNK_ITEMS) in a window padded with zeros, at each of STORED_HOP
+placements: the dot product then counts the agreeing bits of its items alone. A short query
+searched so lines up with a stored window for any offset, and each such hit is a candidate by
+itself (the soundtrack comparison that follows decides, with its significance test). A short
+stored track is stored so too: without it, the most common upload (a 4-6 s clip) had no window
+in the index at all, and a later video over its sound could never find it by sound alone; a
+longer query's windows, one per item, meet each of its placements, so its hits agree on one
+offset as a long track's would (its padded windows are scaled, so that the same score floor
+holds for a full window and a padded one)."""
 
 from __future__ import annotations
 
@@ -71,14 +76,20 @@ def audio_windows(items: np.ndarray, items_per_second: float, hop: int,
 
 
 def stored_windows(items: np.ndarray, items_per_second: float, params: AudioParams) -> tuple[np.ndarray, np.ndarray]:
+    """The windows the index keeps: every STORED_HOP items, or a short track's padded windows,
+    scaled by WINDOW_ITEMS / its items so that a full query window's dot product with one is
+    1024 x (1 - 2 BER over those items), as with a full stored window: one score floor serves both."""
+    if len(items) < WINDOW_ITEMS:
+        windows, offsets, size = padded_windows(items, items_per_second, params)
+        return windows * np.float32(WINDOW_ITEMS / size), offsets
     return audio_windows(items, items_per_second, STORED_HOP, params)
 
 
-def short_query_windows(items: np.ndarray, items_per_second: float,
-                        params: AudioParams) -> tuple[np.ndarray, np.ndarray, int]:
-    """A query shorter than a window: its first and last SHORT_CHUNK_ITEMS items (all of them when
+def padded_windows(items: np.ndarray, items_per_second: float,
+                   params: AudioParams) -> tuple[np.ndarray, np.ndarray, int]:
+    """A track shorter than a window: its first and last SHORT_CHUNK_ITEMS items (all of them when
     fewer) at each of STORED_HOP placements in a zero-padded window; the offsets are where the
-    window would start in the query (negative when the placement is not 0), and the stretch's
+    window would start in the track (negative when the placement is not 0), and the stretch's
     length in items. Empty under params.min_match_items items."""
     items = np.asarray(items, np.uint32)
     size = min(len(items), SHORT_CHUNK_ITEMS)
@@ -107,7 +118,7 @@ def window_hits(index: VideoIndex, items: np.ndarray, items_per_second: float, p
     if len(windows):
         return index.search_audio(windows, offsets, limit=params.window_neighbours,
                                   score_floor=window_score_floor(WINDOW_ITEMS, params)), params.window_min_votes
-    windows, offsets, size = short_query_windows(items, items_per_second, params)
+    windows, offsets, size = padded_windows(items, items_per_second, params)
     if not len(windows):
         return [], params.window_min_votes
     return index.search_audio(windows, offsets, limit=params.window_neighbours,

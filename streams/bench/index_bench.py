@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from schemas.events import AudioState
+
 DIM = 512
 FRAMES_PER_VIDEO = 100
 GENRES = 300
@@ -103,7 +105,7 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
         if (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0:  # random and clustered pairs
             kept.append(frames)
         if not reuse:
-            video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), "no_audio", "",
+            video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), AudioState.NO_AUDIO, "",
                                 0.0, "{}")
             begun, begun_cpu = time.perf_counter(), time.process_time()
             index.add_video(video, timestamps, frames)

@@ -27,21 +27,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
+from schemas.events import VerdictClass
 from streams.devset import edits
 from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
-from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, GROUP_HALF, HALVES, MUSIC, ORIGINAL,
-                                    PHOTOS, SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
-                                    SENTENCES, SHAPES, SILENT_OWN_GROUPS, TRACKS, VALIDATION, Footage)
+from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS,
+                                    ORIGINAL, PHOTOS, REAL_OTHER_WORDS, SAME_CAMERA_OTHER_MOMENT,
+                                    SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT, SENTENCES, SHAPES,
+                                    SILENT_OWN_GROUPS, VALIDATION, Footage)
+from streams.devset.split import group_halves, tracks
 from streams.devset.packaged import packaged_media
 from streams.devset.samples import ffmpeg
 
 MANIFEST_NAME = "manifest.json"
 SEED = 11
 
-DUPLICATE = "duplicate"
-UNIQUE = "unique"
-VISUAL_MATCH_DIFFERENT_AUDIO = "visual_match_different_audio"
-AUDIO_MATCH_DIFFERENT_VISUALS = "audio_match_different_visuals"
 
 # Kinds of hard negatives (expected not duplicate); every other kind but "original" is a copy.
 SAME_VISUALS_DIFFERENT_AUDIO = "same_visuals_different_audio"
@@ -62,12 +61,6 @@ AUDIO_KINDS: dict[str, int] = {"audio_quiet": 2, "audio_loud_clipped": 2, "audio
                                "speech_over_music": 2}
 NEGATIVES_PER_HALF = {SAME_VISUALS_DIFFERENT_AUDIO: 10, SAME_AUDIO_DIFFERENT_VISUALS: 9, SAME_PERSON_OTHER_WORDS: 6,
                       UNRELATED: 6}
-
-# The same person's other words, recorded: original -> (another recording of its speaker, start).
-REAL_OTHER_WORDS = {"jwp_office": ("jwp_intro", 0.0), "carphone": ("codec2_david4.wav", 10.0),
-                    "thanks_card": ("cate_blanch_2.mp3", 0.0)}
-# Groups whose own soundtrack is music (a voice-over can go on top of it).
-MUSICAL_GROUPS = {"bbb", "megamind", "rocket"}
 
 # Picture-in-picture backgrounds' colours where the background is a gradient, one per half:
 # FFmpeg's gradients source picks random ones otherwise (whatever its seed).
@@ -195,7 +188,7 @@ def _frame(shape: str) -> str:
     return edits.even_frame() if shape == "native" else fit(*SHAPES[shape])
 
 
-def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
+def _original(footage: Footage, sound: tuple, rng: random.Random, half: str) -> Recipe:
     picture = _picture_input(footage.picture, footage.start, footage.seconds)
     width, height = SHAPES.get(footage.shape, (854, 480))
     video = (ken_burns(rng, footage.seconds, width, height) if _is_photo(footage.picture) else _frame(footage.shape))
@@ -207,19 +200,20 @@ def _original(footage: Footage, sound: tuple, rng: random.Random) -> Recipe:
         return [*picture(paths), *audio_inputs(paths), "-filter_complex", graph, "-map", "[v]", *VIDEO, *audio,
                 "-t", f"{footage.seconds:.2f}"]
 
-    expected = UNIQUE
+    expected = VerdictClass.UNIQUE
     return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
                   (), (footage.picture, *_sound_media(sound)),
-                  footage.group, GROUP_HALF[footage.group], sound[0] != "none", seconds=footage.seconds)
+                  footage.group, half, sound[0] != "none", seconds=footage.seconds)
 
 
 class Materials:
     """A half's soundtracks and photographs, handed out so that no stretch or picture is used
     twice (music: stretches at least 45 s apart; a photograph: its left part, then its right)."""
 
-    def __init__(self, half: str, rng: random.Random, used: list[tuple[str, float, float]]):
+    def __init__(self, half: str, rng: random.Random, used: list[tuple[str, float, float]],
+                 soundtracks: list[tuple[str, float]]):
         self.rng = rng
-        self.tracks = list(TRACKS[half])
+        self.tracks = list(soundtracks)
         self.used = list(used)
         self.photos = [(photo, part) for part in ("left", "right") for photo in PHOTOS[half]]
         self.backgrounds = BACKGROUNDS[half]
@@ -244,7 +238,8 @@ class Materials:
 class Planner:
     """Builds the recipes of one half: copies and hard negatives of its originals."""
 
-    def __init__(self, half: str, originals: list[Recipe], sounds: dict[str, tuple], seed: int):
+    def __init__(self, half: str, originals: list[Recipe], sounds: dict[str, tuple], seed: int,
+                 soundtracks: list[tuple[str, float]]):
         self.half = half
         self.originals = originals
         self.sounds = sounds
@@ -254,7 +249,8 @@ class Planner:
         used += [(spec[2][1], spec[2][2], spec[2][2] + footage.seconds) for footage in FOOTAGE
                  for spec in [sounds[footage.video_id]] if spec[0] == "voice" and spec[2] != "room"]
         used += [(media, start, start + 5) for media, start in REAL_OTHER_WORDS.values()]
-        self.materials = Materials(half, random.Random(f"{seed}:{half}:materials"), used)
+        self.materials = Materials(half, random.Random(f"{seed}:{half}:materials"), used, soundtracks)
+        self.bumper = bumper(half, {recipe.video_id for recipe in originals})
         self.recipes: list[Recipe] = []
         self.ids: set[str] = {recipe.video_id for recipe in originals}
         self.turn: dict[str, int] = {}
@@ -284,7 +280,7 @@ class Planner:
         seconds = seconds if seconds is not None else self.seconds[source]
         recipe = recipe._replace(group=self.group_of(source), split=self.half, seconds=round(seconds, 2))
         self.recipes.append(recipe)
-        self.root[recipe.video_id] = self.root[source] if recipe.expected_verdict == DUPLICATE else recipe.video_id
+        self.root[recipe.video_id] = self.root[source] if recipe.expected_verdict == VerdictClass.DUPLICATE else recipe.video_id
         self.seconds[recipe.video_id] = seconds
         return recipe
 
@@ -312,7 +308,7 @@ class Planner:
               extra_sources: tuple[str, ...] = (), media: tuple[str, ...] = (), has_audio: bool | None = None,
               contains: tuple[str, ...] = ()) -> Recipe:
         video_id = self.new_id(f"{source.video_id}_{kind}")
-        return self.add(Recipe(video_id, kind, source.video_id, DUPLICATE, what, arguments,
+        return self.add(Recipe(video_id, kind, source.video_id, VerdictClass.DUPLICATE, what, arguments,
                                (source.video_id, *extra_sources), media, has_audio=source.has_audio
                                if has_audio is None else has_audio, contains=contains), source.video_id, seconds)
 
@@ -332,7 +328,7 @@ class Planner:
                    lambda paths: edits.filtered(paths[source.video_id], edit, source.has_audio))
 
     def _copy_copy_of_copy(self, kind: str) -> None:
-        pool = [recipe for recipe in self.recipes if recipe.expected_verdict == DUPLICATE
+        pool = [recipe for recipe in self.recipes if recipe.expected_verdict == VerdictClass.DUPLICATE
                 and recipe.kind in edits.SIMPLE_EDITS and recipe.kind not in ("downscale", "reencode_low_bitrate")]
         source = self.pick(kind, lambda recipe: True, pool)
         rng = self.rng(f"{source.video_id}:{kind}")
@@ -424,8 +420,8 @@ class Planner:
                                   *audio])
 
     def _copy_intro_outro(self, kind: str) -> None:
-        bumper, start, length = BUMPERS[self.half]
-        source = self.pick(kind, lambda recipe: recipe.video_id != bumper)
+        bumper, start, length = self.bumper
+        source = self.pick(kind, lambda recipe: recipe.group != self.group_of(bumper))
         rng = self.rng(f"{source.video_id}:{kind}")
         seconds = self.seconds[source.video_id]
         card = rng.choice(["0x2a4d8f", "0x202020", "0x8f2a4d"])
@@ -536,7 +532,7 @@ class Planner:
         """The related video's pictures, as they are, under another soundtrack."""
         seconds = self.seconds[related.video_id]
         inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, what,
+        self._negative(kind, related, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, what,
                        lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
                                       "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
                        seconds, _sound_media(spec))
@@ -547,7 +543,7 @@ class Planner:
         seconds = self.seconds[related.video_id]
         width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
         pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
-        self._negative(kind, related, AUDIO_MATCH_DIFFERENT_VISUALS, f"{related.video_id}'s soundtrack under {what}",
+        self._negative(kind, related, VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, f"{related.video_id}'s soundtrack under {what}",
                        lambda paths: [*pictures(paths), "-i", str(paths[related.video_id]), "-filter_complex",
                                       f"[0:v]{picture_filter}[v]", "-map", "[v]", "-map", "1:a:0", *VIDEO, *AUDIO,
                                       "-t", f"{seconds:.2f}"], seconds, media)
@@ -564,7 +560,7 @@ class Planner:
             self.real_words_used.add(related.video_id)
             other, start = real[related.video_id]
             if other in self.seconds:  # the same man's other recording
-                self._negative(kind, related, VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, the "
+                self._negative(kind, related, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, f"{related.video_id}'s pictures, the "
                                f"same man's words from {other}", lambda paths: [
                                    "-i", str(paths[related.video_id]), "-i", str(paths[other]), "-map", "0:v:0",
                                    "-map", "1:a:0", "-c:v", "copy", *AUDIO, "-shortest"],
@@ -588,7 +584,7 @@ class Planner:
         pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
         spec, sound = self._soundtrack(rng, seconds)
         inputs, graph = _sound(spec, seconds, 1)
-        self._negative(kind, None, UNIQUE, f"{what} under {sound}",
+        self._negative(kind, None, VerdictClass.UNIQUE, f"{what} under {sound}",
                        lambda paths: [*pictures(paths), *inputs(paths), "-filter_complex",
                                       f"[0:v]{picture_filter}[v];{graph}", "-map", "[v]", "-map", "[a]", *VIDEO,
                                       *AUDIO, "-t", f"{seconds:.2f}"], seconds, media + _sound_media(spec))
@@ -625,19 +621,31 @@ def _resolved_sounds(seed: int) -> dict[str, tuple]:
     return sounds
 
 
+def split_halves(seed: int = SEED) -> dict[str, str]:
+    """Each source group's half (split.py: the most balanced assignment)."""
+    return group_halves(seed, tuple(original for _, original, _, _, _ in NATURAL_COPIES))
+
+
+def bumper(half: str, originals: set[str]) -> tuple[str, float, float]:
+    """The half's channel bumper: the first of BUMPERS among its originals."""
+    return next(choice for choice in BUMPERS if choice[0] in originals)
+
+
 def all_recipes(seed: int = SEED) -> list[Recipe]:
     """Every recipe of the full set, not yet in publish order."""
     sounds = _resolved_sounds(seed)
-    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"))
-                 for footage in FOOTAGE]
+    halves = split_halves(seed)
+    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"),
+                           halves[footage.group]) for footage in FOOTAGE]
     recipes = list(originals)
     for half in HALVES:
-        planner = Planner(half, [recipe for recipe in originals if recipe.split == half], sounds, seed)
+        planner = Planner(half, [recipe for recipe in originals if recipe.split == half], sounds, seed,
+                          tracks(half, halves))
         for video_id, original, media, how, what in NATURAL_COPIES:
             source = next(recipe for recipe in originals if recipe.video_id == original)
             if source.split == half:
                 planner.ids.add(video_id)
-                planner.add(Recipe(video_id, "natural_copy", original, DUPLICATE, what, how(media), (original,),
+                planner.add(Recipe(video_id, "natural_copy", original, VerdictClass.DUPLICATE, what, how(media), (original,),
                                    (media,), has_audio=media != "muted_b.mp4"), source.video_id,
                             media_seconds(media))
         planner.copies()
@@ -669,9 +677,10 @@ def publish_order(recipes: list[Recipe], seed: int) -> list[Recipe]:
 # The CI subset: every item's sources are in it too; some short clips and hard negatives of each
 # half; only PyPI-packaged media (and espeak-ng).
 SMALL_SET = ["bbb_title", "bbb_burrow", "bbb_rodents", "world", "bikes", "thanks_card", "carphone", "world_b_mp4",
-             "world_earth", "bbb_rodents_rotate", "bikes_mirror", "bbb_title_vertical_blur_fill", "bikes_audio_quiet",
-             "bbb_burrow_same_visuals_different_audio", "bbb_burrow_same_audio_different_visuals", "bbb_title_trimmed",
-             "thanks_card_same_person_other_words", "carphone_same_person_other_words", "carphone_letterbox"]
+             "world_earth", "bikes_rotate", "bbb_rodents_mirror", "thanks_card_vertical_blur_fill",
+             "carphone_audio_quiet", "bikes_same_visuals_different_audio", "bbb_burrow_same_audio_different_visuals",
+             "bbb_title_trimmed", "bbb_rodents_same_visuals_different_audio", "carphone_same_person_other_words",
+             "carphone_crop"]
 
 
 def plan(small: bool = False, seed: int = SEED) -> list[Recipe]:
@@ -683,7 +692,7 @@ def plan(small: bool = False, seed: int = SEED) -> list[Recipe]:
 
 
 def _expected_duplicate_of(recipe: Recipe, roots: dict[str, str]) -> str | None:
-    return roots[recipe.related] if recipe.expected_verdict == DUPLICATE else None
+    return roots[recipe.related] if recipe.expected_verdict == VerdictClass.DUPLICATE else None
 
 
 def _build_one(recipe: Recipe, directory: Path, paths: dict[str, Path]) -> Path:
@@ -748,7 +757,7 @@ def summary(manifest: Path) -> str:
     items = read_manifest(manifest)
     halves = (CALIBRATION, VALIDATION)
     originals = [item for item in items if item.kind == ORIGINAL or item.kind in FOOTAGE_NEGATIVES]
-    copies = [item for item in items if item.expected_verdict == DUPLICATE]
+    copies = [item for item in items if item.expected_verdict == VerdictClass.DUPLICATE]
     negatives = [item for item in items if item.negative_type]
     queries = [item for item in items if item.kind != ORIGINAL]
     lines = [f"{len(items)} videos, {sum(item.duration for item in items) / 60:.1f} min; {len(originals)} originals "

@@ -1,5 +1,5 @@
 """What the development set is cut from: the originals (real footage from packages, each in a
-source group with a fixed half of the split) and the material its edits and hard negatives draw on
+source group; split.py chooses the groups' halves) and the material its edits and hard negatives draw on
 (soundtracks, photographs, background footage), kept apart per half so that no source appears in
 both the calibration and the validation half.
 
@@ -50,13 +50,11 @@ TRAILER = "trailer_bbb.mp4"
 VTEST = "vtest.avi"
 SCREENCAST = "display-dual-monitors.webm"
 
-# The source groups' halves, fixed: about as many originals in each.
-GROUP_HALF = {
-    "bbb": CALIBRATION, "megamind": CALIBRATION, "world": CALIBRATION, "thanks": CALIBRATION,
-    "bikes": CALIBRATION, "photo_starry": CALIBRATION, "photo_building": CALIBRATION, "photo_fruits": CALIBRATION,
-    "street": VALIDATION, "screen": VALIDATION, "jwp": VALIDATION, "carphone": VALIDATION, "rocket": VALIDATION,
-    "photo_messi": VALIDATION, "photo_leuven": VALIDATION, "photo_aero": VALIDATION,
-}
+# Groups whose own soundtrack is music (a voice-over can go on top of it).
+MUSICAL_GROUPS = {"bbb", "megamind", "rocket"}
+# The same person's other words, recorded: original -> (another recording of its speaker, start).
+REAL_OTHER_WORDS = {"jwp_office": ("jwp_intro", 0.0), "carphone": ("codec2_david4.wav", 10.0),
+                    "thanks_card": ("cate_blanch_2.mp3", 0.0)}
 
 FOOTAGE: list[Footage] = [
     # Big Buck Bunny trailer (moviepy sdist, 720p, its own music), cut at its shots.
@@ -126,14 +124,15 @@ FOOTAGE: list[Footage] = [
             "OpenCV's aerial photo panned, 20 s, with narrowband speech"),
 ]
 
-# Soundtracks a hard negative or an edit may put under pictures, per half: (media, seconds long).
+# Soundtracks a hard negative or an edit may put under pictures: (seconds long). A track belongs to
+# the half of the originals that use it (split.py); one no original uses, to its home half.
 # Music may be used twice, far apart; speech as long as it lasts.
-TRACKS = {
-    CALIBRATION: [("1918.mp3", 172), ("codec2_ve9qrp.wav", 112), ("sample.wav", 30), ("sax.wav", 16),
-                  ("renpyallstars.ogg", 45)],
-    VALIDATION: [("funkyrobot.mp3", 223), ("codec2_vk2tpm_004.wav", 35), ("sunflower-slow-drag.ogg", 194),
-                 ("codec2_all.wav", 57), ("codec2_david4.wav", 30), ("codec2_vk5qi.wav", 13.5)],
-}
+TRACK_LENGTHS = {"1918.mp3": 172, "codec2_ve9qrp.wav": 112, "sample.wav": 30, "sax.wav": 16,
+                 "renpyallstars.ogg": 45, "funkyrobot.mp3": 223, "codec2_vk2tpm_004.wav": 35,
+                 "sunflower-slow-drag.ogg": 194, "codec2_all.wav": 57, "codec2_david4.wav": 30,
+                 "codec2_vk5qi.wav": 13.5}
+TRACK_HOME = {"codec2_ve9qrp.wav": CALIBRATION, "sample.wav": CALIBRATION, "codec2_vk2tpm_004.wav": VALIDATION,
+              "codec2_vk5qi.wav": VALIDATION}
 MUSIC = {"1918.mp3", "funkyrobot.mp3", "sunflower-slow-drag.ogg", "sax.wav", "renpyallstars.ogg"}
 
 # Photographs for hard negatives' pictures and split-screen partners, per half; each photograph
@@ -146,8 +145,9 @@ PHOTOS = {
 }
 # Moving footage behind picture-in-picture insets, per half (never an item of its own).
 BACKGROUNDS = {CALIBRATION: ("tree.avi", 29.5), VALIDATION: ("cityCC0.mpg", 7.6)}
-# A channel's bumper, per half: footage of one of the half's originals, added to intro/outro copies.
-BUMPERS = {CALIBRATION: ("thanks_card", 0, 2.5), VALIDATION: ("rocket", 0, 2.5)}
+# A channel's bumper: footage of one of the half's originals, added to intro/outro copies; a half
+# takes the first of these it holds, and copies none of the bumper's group.
+BUMPERS = [("thanks_card", 0, 2.5), ("rocket", 0, 2.5), ("photo_messi", 0, 2.5), ("photo_building", 0, 2.5)]
 
 SENTENCES = [
     "Welcome back to the channel, today we are trying something new.",

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
+from schemas.events import VerdictClass
 from streams.devset.packaged import packaged_media
 
 
@@ -58,15 +59,15 @@ def build_samples(directory: Path, cache_dir: Path) -> list[Sample]:
     not_a_video = directory / "not_a_video.mp4"
     not_a_video.write_text("this is a text file, not a video\n")
     return [
-        Sample("bunny", out["bunny"], "unique", None, "original (55 s film trailer, with sound)"),
-        Sample("bunny_reencoded", out["bunny_reencoded"], "duplicate", "bunny", "re-encoded, downscaled copy"),
-        Sample("bunny_trimmed", out["bunny_trimmed"], "duplicate", "bunny", "16 s cut from the middle"),
-        Sample("bunny_other_music", out["bunny_other_music"], "visual_match_different_audio", None,
+        Sample("bunny", out["bunny"], VerdictClass.UNIQUE, None, "original (55 s film trailer, with sound)"),
+        Sample("bunny_reencoded", out["bunny_reencoded"], VerdictClass.DUPLICATE, "bunny", "re-encoded, downscaled copy"),
+        Sample("bunny_trimmed", out["bunny_trimmed"], VerdictClass.DUPLICATE, "bunny", "16 s cut from the middle"),
+        Sample("bunny_other_music", out["bunny_other_music"], VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, None,
                "the original's pictures under other music"),
-        Sample("city_over_bunny_sound", out["city_over_bunny_sound"], "audio_match_different_visuals", None,
+        Sample("city_over_bunny_sound", out["city_over_bunny_sound"], VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, None,
                "other pictures over the original's soundtrack"),
-        Sample("earth", out["earth"], "unique", None, "unrelated clip, its track silent"),
-        Sample("bikes_silent", out["bikes_silent"], "unique", None, "unrelated clip without a sound track"),
-        Sample("missing_file", directory / "no_such_video.mp4", "failed", None, "a file that does not exist"),
-        Sample("not_a_video", not_a_video, "failed", None, "a text file named .mp4"),
+        Sample("earth", out["earth"], VerdictClass.UNIQUE, None, "unrelated clip, its track silent"),
+        Sample("bikes_silent", out["bikes_silent"], VerdictClass.UNIQUE, None, "unrelated clip without a sound track"),
+        Sample("missing_file", directory / "no_such_video.mp4", VerdictClass.FAILED, None, "a file that does not exist"),
+        Sample("not_a_video", not_a_video, VerdictClass.FAILED, None, "a text file named .mp4"),
     ]

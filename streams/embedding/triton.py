@@ -26,7 +26,7 @@ import numpy as np
 
 from streams.config import Settings
 from streams.embedding import EMBEDDING_DIM
-from streams.errors import DupstreamError, EmbeddingUnavailable
+from streams.errors import DupstreamError, EmbeddingUnavailable, ErrorCode
 from streams.metrics import TRITON_SECONDS
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class TritonEmbedder:
                 if status not in _TRANSIENT:
                     raise DupstreamError(
                         f"Triton at {self.url} rejected the {what} for {self.model_name!r}: {exc.message()}",
-                        code="embedding_rejected",
+                        code=ErrorCode.EMBEDDING_REJECTED,
                     ) from exc
                 last = exc
             except EmbeddingUnavailable as exc:

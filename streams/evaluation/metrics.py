@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-DUPLICATE = "duplicate"
+from schemas.events import VerdictClass
 
 
 class Outcome(NamedTuple):
@@ -41,19 +41,19 @@ class Scores(NamedTuple):
 
 
 def is_true_positive(outcome: Outcome) -> bool:
-    return outcome.verdict == DUPLICATE and outcome.duplicate_of in outcome.expected_cluster
+    return outcome.verdict == VerdictClass.DUPLICATE and outcome.duplicate_of in outcome.expected_cluster
 
 
 def is_false_positive(outcome: Outcome) -> bool:
-    return outcome.verdict == DUPLICATE and not is_true_positive(outcome)
+    return outcome.verdict == VerdictClass.DUPLICATE and not is_true_positive(outcome)
 
 
 def is_false_negative(outcome: Outcome) -> bool:
-    return outcome.expected_verdict == DUPLICATE and not is_true_positive(outcome)
+    return outcome.expected_verdict == VerdictClass.DUPLICATE and not is_true_positive(outcome)
 
 
 def is_correct(outcome: Outcome) -> bool:
-    if outcome.expected_verdict == DUPLICATE:
+    if outcome.expected_verdict == VerdictClass.DUPLICATE:
         return is_true_positive(outcome)
     return outcome.verdict == outcome.expected_verdict
 
@@ -133,7 +133,7 @@ def severity(outcome: Outcome) -> int:
     """How bad a wrong verdict is: a duplicate of the wrong cluster (3), a duplicate claimed of a
     video that is none (2), a missed duplicate (1), the wrong non-duplicate class (0)."""
     if is_false_positive(outcome):
-        return 3 if outcome.expected_verdict == DUPLICATE else 2
+        return 3 if outcome.expected_verdict == VerdictClass.DUPLICATE else 2
     return 1 if is_false_negative(outcome) else 0
 
 

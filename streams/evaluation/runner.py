@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from streams.devset.devset import DUPLICATE, HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from schemas.events import VerdictClass
+from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 from streams.evaluation.metrics import (Outcome, Scores, by_length_band, cell, confusion, duplicates_by_type,
                                         false_positive_rate, scores, scores_per_kind, seconds_per_video_minute,
                                         stage_totals, worst_misses)
@@ -29,11 +30,11 @@ def clusters(items: list[DevItem]) -> dict[str, frozenset[str]]:
     the cluster of any original it contains."""
     members: dict[str, set[str]] = {}
     for item in items:
-        if item.expected_verdict == DUPLICATE:
+        if item.expected_verdict == VerdictClass.DUPLICATE:
             for root in {item.expected_duplicate_of, *item.contains}:
                 members.setdefault(root, {root}).add(item.video_id)
     return {item.video_id: frozenset().union(*(members[root] for root in {item.expected_duplicate_of, *item.contains}))
-            for item in items if item.expected_verdict == DUPLICATE}
+            for item in items if item.expected_verdict == VerdictClass.DUPLICATE}
 
 
 def outcomes(items: list[DevItem], given: dict[str, tuple[str, str | None, str]]) -> list[Outcome]:

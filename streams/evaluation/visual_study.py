@@ -37,7 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from streams.devset.devset import DUPLICATE, UNIQUE, VISUAL_MATCH_DIFFERENT_AUDIO, DevItem, read_manifest
+from schemas.events import AudioState, VerdictClass
+from streams.devset.devset import DevItem, read_manifest
 from streams.devset.packaged import CHECKOUT_CACHE, packaged_media
 from streams.devset.samples import ffmpeg
 
@@ -85,18 +86,18 @@ def _cut(source: Path, start: float, seconds: float, target: Path, reencode: boo
 
 # (id, source, start, seconds, kind, related, expected verdict, re-encoded)
 STATIC_CASES = [
-    ("cam_a", "street_cam", 0, 12, "original", None, UNIQUE, False),
-    ("screen_a", "screen", 0, 12, "original", None, UNIQUE, False),
-    ("cam_short_a", "street_cam", 40, 6, "original", None, UNIQUE, False),
-    ("screen_short_a", "screen", 30, 6, "original", None, UNIQUE, False),
-    ("cam_b", "street_cam", 22, 12, "fixed_camera_other_moment", "cam_a", UNIQUE, False),
-    ("screen_b", "screen", 15, 12, "screen_other_moment", "screen_a", UNIQUE, False),
-    ("cam_short_b", "street_cam", 52, 6, "fixed_camera_other_moment", "cam_short_a", UNIQUE, False),
-    ("screen_short_b", "screen", 40, 6, "screen_other_moment", "screen_short_a", UNIQUE, False),
-    ("cam_a_copy", "street_cam", 0, 12, "reencode", "cam_a", DUPLICATE, True),
-    ("screen_a_copy", "screen", 0, 12, "reencode", "screen_a", DUPLICATE, True),
-    ("cam_short_a_copy", "street_cam", 40, 6, "reencode", "cam_short_a", DUPLICATE, True),
-    ("screen_short_a_copy", "screen", 30, 6, "reencode", "screen_short_a", DUPLICATE, True),
+    ("cam_a", "street_cam", 0, 12, "original", None, VerdictClass.UNIQUE, False),
+    ("screen_a", "screen", 0, 12, "original", None, VerdictClass.UNIQUE, False),
+    ("cam_short_a", "street_cam", 40, 6, "original", None, VerdictClass.UNIQUE, False),
+    ("screen_short_a", "screen", 30, 6, "original", None, VerdictClass.UNIQUE, False),
+    ("cam_b", "street_cam", 22, 12, "fixed_camera_other_moment", "cam_a", VerdictClass.UNIQUE, False),
+    ("screen_b", "screen", 15, 12, "screen_other_moment", "screen_a", VerdictClass.UNIQUE, False),
+    ("cam_short_b", "street_cam", 52, 6, "fixed_camera_other_moment", "cam_short_a", VerdictClass.UNIQUE, False),
+    ("screen_short_b", "screen", 40, 6, "screen_other_moment", "screen_short_a", VerdictClass.UNIQUE, False),
+    ("cam_a_copy", "street_cam", 0, 12, "reencode", "cam_a", VerdictClass.DUPLICATE, True),
+    ("screen_a_copy", "screen", 0, 12, "reencode", "screen_a", VerdictClass.DUPLICATE, True),
+    ("cam_short_a_copy", "street_cam", 40, 6, "reencode", "cam_short_a", VerdictClass.DUPLICATE, True),
+    ("screen_short_a_copy", "screen", 30, 6, "reencode", "screen_short_a", VerdictClass.DUPLICATE, True),
 ]
 
 
@@ -122,7 +123,7 @@ def build_static_cases(directory: Path, cache_dir: Path = CHECKOUT_CACHE, only: 
         target = directory / f"{video_id}.mp4"
         if not target.exists():
             _cut(sources[source], start, seconds, target, reencode)
-        root = related if verdict == DUPLICATE else None
+        root = related if verdict == VerdictClass.DUPLICATE else None
         items.append(DevItem(video_id, target.name, order, verdict, root, related, kind,
                              f"{source} {start}-{start + seconds} s" + (", re-encoded" if reencode else ""),
                              float(seconds))._asdict())
@@ -178,7 +179,7 @@ class PairRow(NamedTuple):
 
 
 def should_match(item: DevItem) -> bool:
-    return item.expected_verdict == DUPLICATE or item.expected_verdict == VISUAL_MATCH_DIFFERENT_AUDIO
+    return item.expected_verdict == VerdictClass.DUPLICATE or item.expected_verdict == VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO
 
 
 def _index_norm(match, hits, floor: float) -> float:
@@ -241,7 +242,7 @@ def replay(items: list[DevItem], settings, progress=print) -> list[PairRow]:
                         if item.expected_duplicate_of else item.video_id)
                 cluster[item.video_id] = root
                 embeddings = decode_array(frames.embeddings, "float16", frames.dim).astype(np.float32)
-                index.add_video(StoredVideo(item.video_id, root, item.order, None, frames.duration, "no_audio", "",
+                index.add_video(StoredVideo(item.video_id, root, item.order, None, frames.duration, AudioState.NO_AUDIO, "",
                                             0.0, "{}"), np.asarray(frames.timestamps, np.float32), embeddings)
                 progress(f"[{item.order}] {item.video_id}")
         finally:

@@ -8,14 +8,18 @@ qdrant-client against a Qdrant server (production)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterable, NamedTuple, Protocol
+from functools import lru_cache
+from typing import Iterable, NamedTuple, Protocol, get_args
 
 import numpy as np
 
+from schemas.events import AudioState
 from streams.config import Settings
 from streams.errors import IndexUnavailable
 from streams.values import FrameHit
@@ -34,8 +38,48 @@ FULL_SCAN_THRESHOLD_KB = 10_000  # a segment holding fewer vectors than this is 
 INDEXING_THRESHOLD_KB = 10_000  # ~5000 frames (2 KiB each) wait in a scanned segment before they get a graph
 
 
-class IndexError_(Exception):
+class IndexError_(IndexUnavailable):
     """The index could not be opened, read or written."""
+
+
+# Generations. The collections holding one frame model's descriptors are <base>_<model>_<digest>_*
+# (base: DUPSTREAM_COLLECTION_PREFIX; digest: of the model's weights), one "generation"; a pointer
+# per base names the current one: Qdrant collection aliases <base>_frames, <base>_videos, ... on a
+# server, the file <base>.current.json beside the shards on Qdrant Edge. A process resolves the
+# pointer when it opens the index and keeps that generation: its frame model is its own setting,
+# and descriptors of two models are never compared. `dupstream index migrate` fills a new
+# generation and moves the pointer; the old generations stay until `--drop-old`.
+
+KINDS = ("frames", "videos", "audio", "video_data")
+
+
+@lru_cache(maxsize=None)
+def frame_model_digest(model: str) -> str:
+    """8 hex digits of the SHA-256 of the model's weights: which descriptors a generation holds."""
+    from streams.embedding import model_path
+
+    return hashlib.sha256(model_path(model).read_bytes()).hexdigest()[:8]
+
+
+class Generation(NamedTuple):
+    name: str  # its collections are <name>_frames, <name>_videos, <name>_audio, <name>_video_data
+    frame_model: str  # '' for collections made before generations (named <base>_*): model not recorded
+    digest: str = ""  # frame_model_digest of the weights that made its descriptors
+
+
+def generation_for(base: str, model: str) -> Generation:
+    return Generation(f"{base}_{model}_{frame_model_digest(model)}", model, frame_model_digest(model))
+
+
+def generation_of(base: str, name: str) -> Generation | None:
+    """The generation a collection-name prefix is, for this base (the unversioned base itself
+    included), or None when the name belongs to no generation of it."""
+    if name == base:
+        return Generation(base, "")
+    models = "|".join(sorted(map(re.escape, get_args(Settings.model_fields["frame_model"].annotation)), key=len,
+                             reverse=True))
+    found = re.fullmatch(rf"{re.escape(base)}_({models})_([0-9a-f]{{8}})", name)
+    return Generation(name, found.group(1), found.group(2)) if found else None
 
 
 @contextmanager
@@ -71,6 +115,8 @@ class AudioHit(NamedTuple):
 
 
 class VideoIndex(Protocol):
+    generation: Generation  # the collections it reads and writes
+
     def get_video(self, video_id: str) -> StoredVideo | None: ...
 
     def video_count(self) -> int: ...
@@ -133,7 +179,20 @@ class VideoIndex(Protocol):
         ...
 
     def drop(self) -> None:
-        """Delete the index's collections, points and all (the old ones, after a migration), and close it."""
+        """Delete this generation's collections, points and all (an old one, after a migration), and close it."""
+        ...
+
+    def generations(self) -> list[Generation]:
+        """Every generation of this base the engine holds, the current one included."""
+        ...
+
+    def switch(self, generation: Generation) -> None:
+        """Point the base at that generation: processes that open the index from now on use it."""
+        ...
+
+    def open_generation(self, generation: Generation) -> VideoIndex:
+        """Another generation of the same base on the same engine (created when absent); closing it
+        leaves this one open."""
         ...
 
     def video_record(self, video_id: str) -> dict | None:
@@ -165,7 +224,7 @@ def video_payload(video: StoredVideo) -> dict:
     verdict = json.loads(video.verdict).get("verdict") if video.verdict else None
     return {"video_id": video.video_id, "uri": video.uri, "published_at": video.published_at,
             "cluster_id": video.cluster_id, "verdict": verdict, "duration": round(video.duration, 3),
-            "has_sound": video.audio_state == "ok", "audio_state": video.audio_state, "sequence": video.sequence}
+            "has_sound": video.audio_state == AudioState.OK, "audio_state": video.audio_state, "sequence": video.sequence}
 
 
 def video_data_payload(video: StoredVideo) -> dict:
@@ -238,11 +297,27 @@ def mean_descriptor(embeddings: np.ndarray) -> list[float]:
     return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tolist()
 
 
-def open_index(settings: Settings, dim: int = 512) -> VideoIndex:
+def open_index(settings: Settings, dim: int = 512, *, generation: Generation | None = None,
+               check_model: bool = True) -> VideoIndex:
+    """The current generation of settings.collection_prefix (created for settings.frame_model
+    when the engine holds none), or the one given. check_model: refuse a generation whose
+    descriptors are not settings.frame_model's (a worker started with the old model after a
+    migration switched the index); inspection (`dupstream index show`) does not embed."""
     if settings.qdrant_path is None:
         from streams.index.server import ServerIndex
 
-        return ServerIndex.connect(settings, dim)
-    from streams.index.edge import EdgeIndex
+        index = ServerIndex.connect(settings, dim, generation)
+    else:
+        from streams.index.edge import EdgeIndex
 
-    return EdgeIndex(settings.qdrant_path, settings.collection_prefix, dim)
+        index = EdgeIndex(settings.qdrant_path, settings.collection_prefix, dim, frame_model=settings.frame_model,
+                          generation=generation)
+    current = index.generation
+    if check_model and current.frame_model and (current.frame_model, current.digest) != (
+            settings.frame_model, frame_model_digest(settings.frame_model)):
+        index.close()
+        raise IndexError_(f"the index's collections {current.name}_* hold the descriptors of {current.frame_model} "
+                          f"({current.digest}), this process embeds with {settings.frame_model} "
+                          f"({frame_model_digest(settings.frame_model)}): set DUPSTREAM_FRAME_MODEL="
+                          f"{current.frame_model} (`dupstream index migrate` switched the index)")
+    return index

@@ -1,9 +1,11 @@
 """The index on Qdrant Edge: Qdrant's own engine (HNSW, on-disk segments) inside the worker.
 
-One collection per directory under <qdrant dir>: <prefix>_frames, <prefix>_videos,
-<prefix>_video_data (each video's fingerprint and verdict JSON, beside its readable record) and
-<prefix>_audio (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM). A shard is
-opened by one process at a time: the embedded stack runs one match worker.
+One shard per collection, in <qdrant dir>/<generation>_frames, <generation>_videos,
+<generation>_video_data (each video's fingerprint and verdict JSON, beside its readable record) and
+<generation>_audio (soundtrack windows: Dot on ±1 vectors, binary quantization in RAM), where the
+generation is <prefix>_<frame model>_<digest> and the file <prefix>.current.json names the current
+one (streams.index: generations). A shard is opened by one process at a time: the embedded stack
+runs one match worker, and `dupstream index migrate` runs with the stack stopped.
 
 The frames are a few shards whose HNSW graphs a child process builds (streams.index.frameshards):
 the binding holds the GIL while it builds, which inside the worker would stop its event loop for
@@ -13,6 +15,8 @@ the build. The videos are scanned (no graph). The soundtrack windows' writes end
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +25,21 @@ from streams.index import (
     AUDIO_WINDOW_BITS,
     DATA_VECTOR,
     FULL_SCAN_THRESHOLD_KB,
+    KINDS,
     HNSW_EF_CONSTRUCT,
     HNSW_EF_SEARCH,
     HNSW_M,
     INDEXING_THRESHOLD_KB,
     AudioHit,
+    Generation,
     IndexError_,
     StoredVideo,
     audio_hits,
     audio_points,
     frame_hits,
     frame_points,
+    generation_for,
+    generation_of,
     mean_descriptor,
     sorted_frames,
     unavailable_on_error,
@@ -103,22 +111,44 @@ def _open_shard(path: Path, dim: int, audio: bool = False, graph: bool = True):
         raise IndexError_(f"cannot open the Qdrant Edge shard at {path}: {error}") from error
 
 
+def _pointer(directory: Path, prefix: str) -> Path:
+    return directory / f"{prefix}.current.json"
+
+
+def current_generation(directory: Path, prefix: str) -> Generation | None:
+    """The generation the pointer file names; without one, the unversioned <prefix>_* shards
+    when they exist (an index made before generations); else None."""
+    pointer = _pointer(directory, prefix)
+    if pointer.exists():
+        return Generation(**json.loads(pointer.read_text()))
+    return Generation(prefix, "") if (directory / f"{prefix}_videos").exists() else None
+
+
 class EdgeIndex:
-    def __init__(self, directory: Path, prefix: str, dim: int = 512, seal_frames: int = SEAL_FRAMES):
+    def __init__(self, directory: Path, prefix: str, dim: int = 512, *, frame_model: str = "sscd",
+                 generation: Generation | None = None, seal_frames: int = SEAL_FRAMES):
+        """prefix: the base (DUPSTREAM_COLLECTION_PREFIX). generation: the one to open (created when
+        absent); by default the current one, or a new one for frame_model, made current.
+        seal_frames: the live frame shard's size (streams.index.frameshards)."""
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
         self.dim = dim
         self.prefix = prefix
+        fresh = generation is None and current_generation(self.directory, prefix) is None
+        self.generation = generation or current_generation(self.directory, prefix) or generation_for(prefix, frame_model)
+        name = self.generation.name
         try:
-            self._frames = FrameShards(self.directory / f"{prefix}_frames", dim, seal_frames)
+            self._frames = FrameShards(self.directory / f"{name}_frames", dim, seal_frames)
         except Exception as error:
             raise IndexError_(f"cannot open the Qdrant Edge frame shards at {self.directory}: {error}") from error
         # One mean vector per video, searched only by `dupstream index show`: scanned, so that no
         # write builds a graph in the worker (a 5000-video graph stopped it for seconds).
-        self._videos = _open_shard(self.directory / f"{prefix}_videos", dim, graph=False)
-        self._audio = _open_shard(self.directory / f"{prefix}_audio", AUDIO_WINDOW_BITS, audio=True)
-        self._data = _open_shard(self.directory / f"{prefix}_video_data", len(DATA_VECTOR))
+        self._videos = _open_shard(self.directory / f"{name}_videos", dim, graph=False)
+        self._audio = _open_shard(self.directory / f"{name}_audio", AUDIO_WINDOW_BITS, audio=True)
+        self._data = _open_shard(self.directory / f"{name}_video_data", len(DATA_VECTOR))
+        if fresh:
+            self.switch(self.generation)
         for shard, field, kind in ((self._audio, "video_id", PayloadSchemaType.Keyword),
                                    (self._videos, "cluster_id", PayloadSchemaType.Keyword),
                                    (self._videos, "sequence", PayloadSchemaType.Integer)):  # order_by needs it
@@ -256,8 +286,22 @@ class EdgeIndex:
         import shutil
 
         self.close()
-        for shard in ("frames", "videos", "audio", "video_data"):
-            shutil.rmtree(self.directory / f"{self.prefix}_{shard}", ignore_errors=True)
+        for kind in KINDS:
+            shutil.rmtree(self.directory / f"{self.generation.name}_{kind}", ignore_errors=True)
+
+    def generations(self) -> list[Generation]:
+        names = (path.name.removesuffix("_videos") for path in self.directory.glob(f"{self.prefix}*_videos"))
+        return sorted(found for found in (generation_of(self.prefix, name) for name in names) if found)
+
+    def open_generation(self, generation: Generation) -> EdgeIndex:
+        return EdgeIndex(self.directory, self.prefix, self.dim, generation=generation)
+
+    def switch(self, generation: Generation) -> None:
+        """Replace the pointer file in one rename: a process opening the index reads the old or the new one."""
+        pointer = _pointer(self.directory, self.prefix)
+        staged = pointer.with_suffix(".tmp")
+        staged.write_text(json.dumps(generation._asdict()))
+        os.replace(staged, pointer)
 
     def video_record(self, video_id: str) -> dict | None:
         with self._engine("read the video record"):

@@ -1,11 +1,12 @@
 """The index on a Qdrant server, through qdrant-client: what production runs (many workers, one
 Qdrant, its dashboard on port 6333).
 
-Four collections, created at start when absent, each described in its metadata so that a
-person browsing the dashboard knows what a point is: <prefix>_frames (one point per sampled
-frame), <prefix>_videos (one readable record per indexed video), <prefix>_video_data (each
-video's fingerprint and verdict JSON, under the record's point id) and <prefix>_audio
-(soundtrack windows).
+Four collections per generation (streams.index: <prefix>_<frame model>_<digest>_*), created at
+start when absent, each described in its metadata so that a person browsing the dashboard knows
+what a point is: _frames (one point per sampled frame), _videos (one readable record per indexed
+video), _video_data (each video's fingerprint and verdict JSON, under the record's point id) and
+_audio (soundtrack windows). The aliases <prefix>_frames, <prefix>_videos, ... name the current
+generation; a worker resolves them when it opens the index.
 The same class works on qdrant-client's local mode (`QdrantClient(path=...)` or `":memory:"`),
 which is how the tests run it: no Qdrant server binary installs on the test machines."""
 
@@ -17,9 +18,9 @@ import numpy as np
 
 from streams.config import Settings
 from streams.index import (AUDIO_WINDOW_BITS, DATA_VECTOR, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
-                           INDEXING_THRESHOLD_KB, INT8_QUANTILE, QUANTIZATION_OVERSAMPLING, AudioHit, IndexError_, StoredVideo, audio_hits, audio_points,
-                           frame_hits, frame_points, mean_descriptor, sorted_frames, unavailable_on_error,
-                           video_data_payload,
+                           INDEXING_THRESHOLD_KB, INT8_QUANTILE, KINDS, QUANTIZATION_OVERSAMPLING, AudioHit, Generation,
+                           IndexError_, StoredVideo, audio_hits, audio_points, frame_hits, frame_points, generation_for,
+                           generation_of, mean_descriptor, sorted_frames, unavailable_on_error, video_data_payload,
                            video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
@@ -66,33 +67,81 @@ def _split(items: list, size: int) -> Iterator[list]:
 
 
 class ServerIndex:
-    def __init__(self, client, prefix: str, dim: int = 512, *, where: str = "Qdrant"):
-        """`client` is a `qdrant_client.QdrantClient`: on a server URL in production, in local mode in tests."""
+    def __init__(self, client, prefix: str, dim: int = 512, *, where: str = "Qdrant", frame_model: str = "sscd",
+                 generation: Generation | None = None, owns_client: bool = True):
+        """`client` is a `qdrant_client.QdrantClient`: on a server URL in production, in local mode in tests.
+        prefix: the base (DUPSTREAM_COLLECTION_PREFIX). generation: the one to open (created when absent);
+        by default the one the aliases name, or a new one for frame_model, made current."""
         self.client = client
+        self.owns_client = owns_client  # False: another ServerIndex's client (open_generation), closed by it
         self.where = where
-        self.frames = f"{prefix}_frames"
-        self.videos = f"{prefix}_videos"
-        self.audio = f"{prefix}_audio"
+        self.prefix = prefix
         self.dim = dim
-        self.data = f"{prefix}_video_data"
         try:
+            current = self._current()
+            self.generation = generation or current or generation_for(prefix, frame_model)
+            name = self.generation.name
+            self.frames, self.videos, self.audio, self.data = (f"{name}_{kind}" for kind in KINDS)
             self._ensure_collection(self.frames, dim, FRAMES_DESCRIPTION, indexed=("video_id", "cluster_id"))
             # order_by (the last sequence) needs an integer index on sequence.
             self._ensure_collection(self.videos, dim, VIDEOS_DESCRIPTION, indexed=("cluster_id", "sequence"))
             self._ensure_collection(self.audio, AUDIO_WINDOW_BITS, AUDIO_DESCRIPTION, indexed=("video_id",),
                                     binary=True)
             self._ensure_collection(self.data, len(DATA_VECTOR), DATA_DESCRIPTION, indexed=())
+            if generation is None and current is None:
+                self.switch(self.generation)
         except Exception as error:
-            raise IndexError_(f"cannot open the collections {self.frames}, {self.videos}, {self.audio} on {where}: "
-                              f"{error}") from error
+            raise IndexError_(f"cannot open the collections {prefix}_frames, {prefix}_videos, {prefix}_audio on "
+                              f"{where}: {error}") from error
 
     @classmethod
-    def connect(cls, settings: Settings, dim: int = 512) -> ServerIndex:
+    def connect(cls, settings: Settings, dim: int = 512, generation: Generation | None = None) -> ServerIndex:
         """The Qdrant server named by settings.qdrant_location (an http(s) URL)."""
         from qdrant_client import QdrantClient
 
         client = QdrantClient(url=settings.qdrant_location, api_key=settings.qdrant_api_key or None)
-        return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location)
+        return cls(client, settings.collection_prefix, dim, where=settings.qdrant_location,
+                   frame_model=settings.frame_model, generation=generation)
+
+    def _aliases(self) -> dict[str, str]:
+        return {alias.alias_name: alias.collection_name for alias in self.client.get_aliases().aliases}
+
+    def _current(self) -> Generation | None:
+        """The generation the aliases name; without them, the unversioned <prefix>_* collections
+        when they exist (an index made before generations); else None."""
+        target = self._aliases().get(f"{self.prefix}_videos")
+        if target is not None:
+            name = target.removesuffix("_videos")
+            return generation_of(self.prefix, name) or Generation(name, "")
+        return Generation(self.prefix, "") if self.client.collection_exists(f"{self.prefix}_videos") else None
+
+    def generations(self) -> list[Generation]:
+        with self._server("list the collections"):
+            names = [collection.name.removesuffix("_videos") for collection in self.client.get_collections().collections
+                     if collection.name.endswith("_videos")]
+        return sorted(found for found in (generation_of(self.prefix, name) for name in names) if found)
+
+    def open_generation(self, generation: Generation) -> ServerIndex:
+        return ServerIndex(self.client, self.prefix, self.dim, where=self.where, generation=generation,
+                           owns_client=False)
+
+    def switch(self, generation: Generation) -> None:
+        """Move the four aliases in one request, which Qdrant applies atomically."""
+        from qdrant_client import models
+
+        if self.client.collection_exists(f"{self.prefix}_videos") and f"{self.prefix}_videos" not in self._aliases():
+            raise IndexError_(f"collections named {self.prefix}_* (made before generations) hold the alias names: "
+                              f"drop them first (`dupstream index migrate --drop-old`, with the workers stopped)")
+        aliases = self._aliases()
+        operations = []
+        for kind in KINDS:
+            alias = f"{self.prefix}_{kind}"
+            if alias in aliases:
+                operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+            operations.append(models.CreateAliasOperation(create_alias=models.CreateAlias(
+                collection_name=f"{generation.name}_{kind}", alias_name=alias)))
+        with self._server("switch the aliases"):
+            self.client.update_collection_aliases(change_aliases_operations=operations)
 
     def _ensure_collection(self, name: str, dim: int, description: str, indexed: tuple[str, ...],
                            binary: bool = False) -> None:
@@ -124,7 +173,8 @@ class ServerIndex:
                     optimizers_config=models.OptimizersConfigDiff(indexing_threshold=INDEXING_THRESHOLD_KB),
                     on_disk_payload=True,
                     metadata={"description": description, "dimension": dim,
-                              "distance": "dot" if binary else "cosine"},
+                              "distance": "dot" if binary else "cosine", "generation": self.generation.name,
+                              "frame_model": self.generation.frame_model},
                 )
             except Exception:
                 # Workers starting together race to create it; losing the race is fine.
@@ -288,4 +338,5 @@ class ServerIndex:
                     for kind, collection in (("videos", self.videos), ("frames", self.frames), ("audio", self.audio))}
 
     def close(self) -> None:
-        self.client.close()
+        if self.owns_client:
+            self.client.close()

@@ -2,10 +2,12 @@
 
 import logging
 
+from streams.errors import DupstreamError
+
 librdkafka_log = logging.getLogger("streams.kafka.librdkafka")
 
 
-class KafkaError(Exception):
+class KafkaError(DupstreamError):
     """The broker could not be started or reached, or a topic is missing."""
 
 

@@ -2,6 +2,6 @@
 evidence -> the four-way verdict (decision). No I/O."""
 
 from streams.matching.alignment import align, rank_key
-from streams.matching.decision import AudioResult, Decision, VerdictKind, decide
+from streams.matching.decision import AudioResult, Decision, decide
 
-__all__ = ["AudioResult", "Decision", "VerdictKind", "align", "decide", "rank_key"]
+__all__ = ["AudioResult", "Decision", "align", "decide", "rank_key"]

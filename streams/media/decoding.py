@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from streams.config import Settings
-from streams.errors import MediaError
+from streams.errors import ErrorCode, MediaError
 
 T = TypeVar("T")
 
 
 def timed_out(settings: Settings) -> MediaError:
-    return MediaError(f"decoding took longer than {settings.decode_timeout_s:g} s", code="decode_timeout")
+    return MediaError(f"decoding took longer than {settings.decode_timeout_s:g} s", code=ErrorCode.DECODE_TIMEOUT)
 
 
 def open_container(path: Path, settings: Settings):

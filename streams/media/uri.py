@@ -22,23 +22,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from streams.config import Settings
-from streams.errors import InvalidEvent, MediaError
+from streams.errors import ErrorCode, InvalidEvent, MediaError
 
 
 class MediaNotFound(MediaError):
-    code = "media_not_found"
+    code = ErrorCode.MEDIA_NOT_FOUND
 
 
 class MediaForbidden(MediaError):
-    code = "media_forbidden"
+    code = ErrorCode.MEDIA_FORBIDDEN
 
 
 class MediaTooLarge(MediaError):
-    code = "media_too_large"
+    code = ErrorCode.MEDIA_TOO_LARGE
 
 
 class FetchTimeout(MediaError):
-    code = "fetch_timeout"
+    code = ErrorCode.FETCH_TIMEOUT
 
 
 def local_path(uri: str, settings: Settings) -> Path:
@@ -65,7 +65,7 @@ def local_path(uri: str, settings: Settings) -> Path:
     if size is None:
         raise MediaNotFound(f"no such file: {path}")
     if size == 0:
-        raise MediaError(f"{path} is empty (0 bytes)", code="media_empty")
+        raise MediaError(f"{path} is empty (0 bytes)", code=ErrorCode.MEDIA_EMPTY)
     if size > settings.max_bytes:
         raise MediaTooLarge(f"{path} has {size} bytes, more than the {settings.max_bytes} allowed")
     return resolved
@@ -189,5 +189,5 @@ def opened_media(uri: str, settings: Settings) -> Iterator[Path]:
             raise MediaNotFound(f"cannot fetch {uri}: {error}") from error
         copy.flush()
         if total == 0:
-            raise MediaError(f"{uri} is empty (0 bytes)", code="media_empty")
+            raise MediaError(f"{uri} is empty (0 bytes)", code=ErrorCode.MEDIA_EMPTY)
         yield Path(copy.name)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from streams.config import Settings
-from streams.errors import MediaError
+from streams.errors import ErrorCode, MediaError
 from streams.media.bars import picture_box
 from streams.media.decoding import open_container, within_time_limit
 from streams.media.region import Region, luma_grid
@@ -46,7 +46,7 @@ def _open_video_stream(path: Path, settings: Settings):
     if not moving or demuxer in STILL_IMAGE_DEMUXERS or demuxer.endswith("_pipe"):
         container.close()
         what = "is a still image, not a video" if moving else "has no video stream"
-        raise MediaError(f"the file {what} ({demuxer})", code="no_video_stream")
+        raise MediaError(f"the file {what} ({demuxer})", code=ErrorCode.NO_VIDEO_STREAM)
     decodable = [s for s in moving if s.codec_context is not None]
     if not decodable:
         container.close()
@@ -56,7 +56,7 @@ def _open_video_stream(path: Path, settings: Settings):
     if width * height > settings.max_pixels:
         container.close()
         raise MediaError(f"frames of {width}x{height} exceed the {settings.max_pixels} pixels allowed",
-                         code="media_too_large")
+                         code=ErrorCode.MEDIA_TOO_LARGE)
     return container, stream
 
 
@@ -158,7 +158,7 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
         duration = _duration(container, stream)
         if duration > settings.max_seconds:
             raise MediaError(f"the video lasts {duration:.0f} s, more than the {settings.max_seconds:.0f} s allowed",
-                             code="media_too_long")
+                             code=ErrorCode.MEDIA_TOO_LONG)
         interval = max(1.0 / settings.sample_fps, duration / settings.max_frames if duration else 0.0)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
@@ -181,7 +181,7 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
                 last_time = max(last_time, frame.time)
                 if last_time > settings.max_seconds:  # the header did not say how long it is
                     raise MediaError(f"the video lasts more than the {settings.max_seconds:g} s allowed",
-                                     code="media_too_long")
+                                     code=ErrorCode.MEDIA_TOO_LONG)
                 if frame.time + 1e-3 < next_time:
                     continue
                 yield frame.time, picture(frame), duration or last_time
@@ -190,7 +190,7 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
                 if picked >= settings.max_frames:
                     return
     if not picked:
-        raise MediaError("no frame could be decoded", code="media_unreadable")
+        raise MediaError("no frame could be decoded", code=ErrorCode.MEDIA_UNREADABLE)
 
 
 def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = None, kept: KeptFrames | None = None,

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from schemas.events import AudioState
 from schemas.internal import AcceptedVideo, AudioHalf, FeatureHalf, ResampledItems, encode_array
-from streams.app import accepted_topic, app, features_topic, settings
 from streams.config import Settings
 from streams.errors import as_error
 from streams.media.uri import opened_media
-from streams.runtime import get_runtime
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,13 @@ def audio_half(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
         return AudioHalf(state=AudioState.FAILED)
 
 
-@app.agent(accepted_topic, name="audio")
-async def audio(stream):
-    runtime = get_runtime()
-    async for value in stream:
-        accepted = AcceptedVideo.model_validate_json(value)
-        started = time.perf_counter()
-        result = await runtime.run(audio_half, accepted, settings)
-        half = FeatureHalf(kind="audio", accepted=accepted, audio=result,
-                           seconds=round(time.perf_counter() - started, 4))
-        await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())
+def register(stream: Stream) -> None:
+    @stream.app.agent(stream.accepted, name="audio")
+    async def audio(values):
+        async for value in values:
+            accepted = AcceptedVideo.model_validate_json(value)
+            started = time.perf_counter()
+            result = await stream.runtime.run(audio_half, accepted, stream.settings)
+            half = FeatureHalf(kind="audio", accepted=accepted, audio=result,
+                               seconds=round(time.perf_counter() - started, 4))
+            await stream.features.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from schemas.events import ErrorInfo
 from schemas.internal import AcceptedVideo, FeatureHalf, FrameHalf, FrameView, encode_array
-from streams.app import accepted_topic, app, features_topic, settings
 from streams.config import Settings
 from streams.embedding import FrameEmbedder
 from streams.errors import as_error
@@ -28,8 +27,10 @@ from streams.media.region import active_regions
 from streams.media.uri import opened_media
 from streams.media.video import KeptFrames, drop_blank_frames, frame_chunks
 from streams.params import MatchParams, ViewParams
-from streams.runtime import get_runtime
 from streams.values import SampledFrames
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 
 class DescribedChunk(NamedTuple):
@@ -130,20 +131,22 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
     )
 
 
-@app.agent(accepted_topic, name="frames")
-async def frames(stream):
-    runtime = get_runtime()
-    async for value in stream:
-        accepted = AcceptedVideo.model_validate_json(value)
-        started = time.perf_counter()
-        half = FeatureHalf(kind="frames", accepted=accepted)
-        try:
-            # The embedder opens on first use, in the pool too: an unreachable Triton is retried
-            # for seconds, which must not stall the event loop and with it the heartbeats.
-            half.frames = await runtime.run(lambda: describe_frames(accepted, runtime.embedder, settings))
-        except Exception as exc:
-            error = as_error(exc)
-            half.error = ErrorInfo(code=error.code, message=error.message, stage="frames",
-                                   attempts=getattr(error, "attempts", 1))
-        half.seconds = round(time.perf_counter() - started, 4)
-        await features_topic.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())
+def register(stream: Stream) -> None:
+    runtime = stream.runtime
+
+    @stream.app.agent(stream.accepted, name="frames")
+    async def frames(values):
+        async for value in values:
+            accepted = AcceptedVideo.model_validate_json(value)
+            started = time.perf_counter()
+            half = FeatureHalf(kind="frames", accepted=accepted)
+            try:
+                # The embedder opens on first use, in the pool too: an unreachable Triton is retried
+                # for seconds, which must not stall the event loop and with it the heartbeats.
+                half.frames = await runtime.run(lambda: describe_frames(accepted, runtime.embedder, stream.settings))
+            except Exception as exc:
+                error = as_error(exc)
+                half.error = ErrorInfo(code=error.code, message=error.message, stage="frames",
+                                       attempts=getattr(error, "attempts", 1))
+            half.seconds = round(time.perf_counter() - started, 4)
+            await stream.features.send(key=accepted.video_id.encode(), value=half.model_dump_json().encode())

@@ -7,15 +7,19 @@ import base64
 import json
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from schemas.events import VIDEO_ID_PATTERN, VideoPublished
 from schemas.internal import AcceptedVideo
-from streams.app import accepted_topic, app, published_topic, settings
+from streams.config import Settings
 from streams.errors import InvalidEvent, as_error
 from streams.media.uri import check_uri
 from streams.stages.verdict import fail
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 
 def parse_event(value: bytes) -> VideoPublished:
@@ -39,7 +43,7 @@ def best_effort_id(key: bytes | None, value: bytes) -> str:
     return next((c for c in candidates if re.fullmatch(VIDEO_ID_PATTERN, c)), "unknown")
 
 
-def accept(key: bytes | None, value: bytes) -> AcceptedVideo:
+def accept(key: bytes | None, value: bytes, settings: Settings) -> AcceptedVideo:
     event = parse_event(value)
     if key and key.decode("utf-8", "replace") != event.video_id:
         raise InvalidEvent(f"the message key {key!r} differs from video_id {event.video_id!r}")
@@ -54,13 +58,14 @@ def accept(key: bytes | None, value: bytes) -> AcceptedVideo:
     )
 
 
-@app.agent(published_topic, name="ingest")
-async def ingest(stream):
-    async for event in stream.events():
-        key, value = event.key, event.value or b""
-        try:
-            accepted = accept(key, value)
-        except Exception as exc:
-            await fail(best_effort_id(key, value), key, value, as_error(exc), stage="ingest")
-            continue
-        await accepted_topic.send(key=accepted.video_id.encode(), value=accepted.model_dump_json().encode())
+def register(stream: Stream) -> None:
+    @stream.app.agent(stream.published, name="ingest")
+    async def ingest(events):
+        async for event in events.events():
+            key, value = event.key, event.value or b""
+            try:
+                accepted = accept(key, value, stream.settings)
+            except Exception as exc:
+                await fail(stream, best_effort_id(key, value), key, value, as_error(exc), stage="ingest")
+                continue
+            await stream.accepted.send(key=accepted.video_id.encode(), value=accepted.model_dump_json().encode())

@@ -12,17 +12,19 @@ from __future__ import annotations
 import base64
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from schemas.events import ErrorInfo, Verdict
 from schemas.internal import JoinedVideo
-from streams.app import app, joined_topic, settings
 from streams.errors import IndexUnavailable, as_error
 from streams.index import VideoIndex
 from streams.params import MatchParams
 from streams.pipeline import build_verdict, index_video, linked_cluster, match_features
-from streams.runtime import get_runtime
 from streams.stages.removal import apply_removal, is_removal
 from streams.stages.verdict import fail, model_info, send_verdict
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 
 def match_video(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> Verdict:
@@ -45,24 +47,27 @@ def match_video(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> 
     return verdict
 
 
-@app.agent(joined_topic, name="match", concurrency=1)
-async def match(stream):
-    runtime = get_runtime()
-    params = MatchParams.from_settings(settings)  # once: every verdict of this worker states its digest
-    async for value in stream:
-        if is_removal(stream.current_event):  # takedowns come this way too, in the same one order
-            await apply_removal(value)
-            continue
-        joined = JoinedVideo.model_validate_json(value)
-        try:
-            # The index opens on first use, in the pool: a Qdrant server that does not answer
-            # must not stall the event loop and with it the heartbeats.
-            verdict = await runtime.run(lambda: match_video(joined, runtime.index, params))
-        except Exception as exc:
-            error = as_error(exc)
-            raw = base64.b64decode(joined.accepted.raw_event)
-            await fail(joined.accepted.video_id, joined.accepted.video_id.encode(), raw,
-                       ErrorInfo(code=error.code, message=error.message, stage="match"), stage="match",
-                       timings=joined.timings, models=model_info(joined.frames.model, joined.frames.model_version))
-            continue
-        await send_verdict(verdict)
+def register(stream: Stream) -> None:
+    runtime = stream.runtime
+    params = MatchParams.from_settings(stream.settings)  # once: every verdict of this worker states its digest
+
+    @stream.app.agent(stream.joined, name="match", concurrency=1)
+    async def match(values):
+        async for value in values:
+            if is_removal(values.current_event):  # takedowns come this way too, in the same one order
+                await apply_removal(stream, value)
+                continue
+            joined = JoinedVideo.model_validate_json(value)
+            try:
+                # The index opens on first use, in the pool: a Qdrant server that does not answer
+                # must not stall the event loop and with it the heartbeats.
+                verdict = await runtime.run(lambda: match_video(joined, runtime.index, params))
+            except Exception as exc:
+                error = as_error(exc)
+                raw = base64.b64decode(joined.accepted.raw_event)
+                await fail(stream, joined.accepted.video_id, joined.accepted.video_id.encode(), raw,
+                           ErrorInfo(code=error.code, message=error.message, stage="match"), stage="match",
+                           timings=joined.timings,
+                           models=model_info(joined.frames.model, joined.frames.model_version))
+                continue
+            await send_verdict(stream, verdict)

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from schemas.events import ErrorInfo, RemovalStatus, VideoRemoval, VideoRemoved
-from streams.app import app, joined_topic, removal_result_topic, removed_topic
 from streams.errors import InvalidEvent, as_error
-from streams.runtime import get_runtime
+from streams.metrics import removal_done
 from streams.stages.ingest import best_effort_id
+
+if TYPE_CHECKING:
+    from streams.app import Stream
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,9 @@ def is_removal(event) -> bool:
     return event is not None and (event.headers or {}).get(KIND_HEADER) == REMOVAL
 
 
-async def send_result(result: VideoRemoval) -> None:
-    await removal_result_topic.send(key=result.video_id.encode(), value=result.model_dump_json().encode())
+async def send_result(stream: Stream, result: VideoRemoval) -> None:
+    await stream.removal_result.send(key=result.video_id.encode(), value=result.model_dump_json().encode())
+    removal_done(result)
     extra = {"video_id": result.video_id}
     if result.status == RemovalStatus.REMOVED:
         log.info("removed %s from the index (%s)%s", result.video_id, result.reason or "no reason given",
@@ -63,7 +67,7 @@ def removal_result(request: VideoRemoved, status: RemovalStatus, **fields) -> Vi
                         request_id=request.request_id, removed_at=datetime.now(UTC), **fields)
 
 
-async def apply_removal(value: bytes) -> None:
+async def apply_removal(stream: Stream, value: bytes) -> None:
     """Called by the match agent, in its order: take the video down and say what happened."""
     from streams.index.takedown import take_down
 
@@ -72,7 +76,7 @@ async def apply_removal(value: bytes) -> None:
     except ValidationError as error:  # the intake validated it: only a foreign writer of the topic gets here
         log.error("unreadable removal on the joined topic, skipped: %s", error)
         return
-    runtime = get_runtime()
+    runtime = stream.runtime
     try:
         done = await runtime.run(lambda: take_down(runtime.index, request.video_id))
     except Exception as exc:
@@ -83,7 +87,7 @@ async def apply_removal(value: bytes) -> None:
         result = removal_result(request, RemovalStatus.REMOVED if done.found else RemovalStatus.NOT_FOUND,
                                 cluster_id=done.cluster_id, new_root=done.new_root, repointed=done.repointed,
                                 removed_points=done.removed_points)
-    await send_result(result)
+    await send_result(stream, result)
 
 
 def intake(key: bytes | None, value: bytes) -> VideoRemoved | VideoRemoval:
@@ -96,12 +100,13 @@ def intake(key: bytes | None, value: bytes) -> VideoRemoved | VideoRemoval:
                               error=ErrorInfo(code=error.code, message=error.message, stage="removal"))
 
 
-@app.agent(removed_topic, name="removal")
-async def removal(stream):
-    async for event in stream.events():
-        request = intake(event.key, event.value or b"")
-        if isinstance(request, VideoRemoval):
-            await send_result(request)
-        else:
-            await joined_topic.send(key=request.video_id.encode(), value=request.model_dump_json().encode(),
-                                    headers={KIND_HEADER: REMOVAL})
+def register(stream: Stream) -> None:
+    @stream.app.agent(stream.removed, name="removal")
+    async def removal(events):
+        async for event in events.events():
+            request = intake(event.key, event.value or b"")
+            if isinstance(request, VideoRemoval):
+                await send_result(stream, request)
+            else:
+                await stream.joined.send(key=request.video_id.encode(), value=request.model_dump_json().encode(),
+                                         headers={KIND_HEADER: REMOVAL})
