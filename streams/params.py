@@ -67,6 +67,11 @@ class AlignParams:
     # distinctiveness = mean of (on-line - background) / (1 - background): the share of the gap
     # between the background and identity that the on-line frame closes
     min_distinctiveness: float = 0.1
+    # Motion (streams.matching.visual.motion_false_alarm): each video's mean descriptor (its static
+    # look) taken out, the aligned frames' changes correlate along the line of a copy and not along
+    # one through another moment of the same camera. The z-score of their mean correlation against
+    # the same pair's off-line frame pairs, times the lines tried, is a false-alarm probability.
+    visual_max_false_alarm: float = 1e-2  # chosen by `dupstream calibrate` on the calibration half
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,10 @@ class AudioParams:
     null_bits_scale: float = 12.97
     null_bits_power: float = 0.753
     null_hypotheses_per_trial: float = 1.41
+    # "Not the same recording" without the test's power (a few seconds of sound): the best
+    # alignment's BER over its overlap is at least this share of the chance BER, which copies stay
+    # under (fitted on the calibration pool's copies by `python -m streams.audio.calibrate`).
+    copy_max_ber_share: float = 0.73
     speed_grid: tuple[float, ...] = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
     residual_speeds: tuple[float, ...] = (0.99, 1.0, 1.01)
     resampled_speeds: tuple[float, ...] = (0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.10)

@@ -21,7 +21,10 @@ module constant or the global Settings.
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,11 +33,12 @@ from schemas.events import (AudioEvidence, AudioState, ModelInfo, RunnerUp, Segm
                            VisualEvidence)
 from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, array_text, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.alignment import at_speed_edge, collapsed, evidence, rank_key
+from streams.matching.alignment import (at_speed_edge, collapsed, evidence, frames_match, rank_key, sampling_interval,
+                                       without_moment_checks)
 from streams.matching.decision import AudioResult, ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
-from streams.values import FrameHit, VisualMatch
+from streams.values import FrameHit, Segment as Span, VisualMatch
 
 StoredLookup = Callable[[str], StoredVideo | None]
 
@@ -114,18 +118,117 @@ def soundtrack_candidates(visual: list[VisualMatch], by_audio: list[str], params
 
 def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None = None):
     """One soundtrack comparison (streams.audio.match.compare). near: the frames' time line with
-    this stored video. When the free comparison (every offset, every speed) is not the same
-    recording on that line, the sound is compared again restricted to the line: a few hypotheses
-    instead of thousands, so its significance test asks less of a short or clipped track; kept
-    only if it lands on the frames' line (decision.time_maps_agree)."""
-    from streams.audio.match import TimeMap, compare
+    this stored video, judged by streams.audio.match.compare_on_line (on the line: within
+    decision.time_maps_agree)."""
+    from streams.audio.match import TimeMap, compare, compare_on_line
 
-    free = compare(query, stored, params.audio)
-    if near is None or (free.same_recording and time_maps_agree(near, free, params.decision)):
-        return free
-    on_line = compare(query, stored, params.audio, near=TimeMap(near.offset, near.speed),
-                      tolerance_s=params.decision.co_located_offset_seconds)
-    return on_line if on_line.same_recording and time_maps_agree(near, on_line, params.decision) else free
+    if near is None:
+        return compare(query, stored, params.audio)
+    return compare_on_line(query, stored, params.audio, TimeMap(near.offset, near.speed),
+                           params.decision.co_located_offset_seconds,
+                           lambda result: time_maps_agree(near, result, params.decision))
+
+
+class Line(NamedTuple):
+    """A time map between two videos: other_time = speed * own_time + offset."""
+
+    offset: float
+    speed: float
+
+    def then(self, next_line: Line) -> Line:
+        """This map followed by next_line (own -> this map's target -> next_line's target)."""
+        return Line(next_line.speed * self.offset + next_line.offset, next_line.speed * self.speed)
+
+    def inverse(self) -> Line:
+        return Line(-self.offset / self.speed, 1.0 / self.speed)
+
+    def segment(self, segment: Span) -> Span:
+        return Span(self.speed * segment.start + self.offset, self.speed * segment.end + self.offset)
+
+
+class CopyLine(NamedTuple):
+    """What an indexed duplicate matched, as its verdict states it: its own segment `segment` maps
+    onto video `of` by `line`."""
+
+    of: str
+    line: Line
+    segment: Span
+
+
+def copy_line(video: StoredVideo) -> CopyLine | None:
+    """The frames' time line an indexed duplicate's verdict states to the video it matched (None:
+    not a duplicate, or not on frames). The verdict is stored with the video (StoredVideo.verdict)."""
+    return _copy_line(video.verdict)
+
+
+@lru_cache(maxsize=4096)
+def _copy_line(verdict: str) -> CopyLine | None:
+    try:
+        stated = json.loads(verdict)
+    except ValueError:
+        return None
+    visual = stated.get("visual") if isinstance(stated, dict) and stated.get("is_duplicate") else None
+    if not visual or not visual.get("speed"):
+        return None
+    own = visual["query_segment"]
+    return CopyLine(visual["video_id"], Line(float(visual["offset"]), float(visual["speed"])),
+                    Span(float(own["start"]), float(own["end"])))
+
+
+def through_copy(match: VisualMatch, copy: CopyLine, query_duration: float, params: MatchParams) -> VisualMatch | None:
+    """The query's frame line to the video an indexed copy matched, composed through the copy
+    (query -> copy -> copy.of), over the query frames whose place in the copy lies in what the copy
+    matched. None when that is less than the shortest match (visual_min_aligned_frames sampling
+    steps): the query shows a part of the copy that is not the other video's, and the copy's match
+    says nothing of it."""
+    to_copy = Line(match.offset, match.speed)
+    inside = Span(max(match.reference_segment.start, copy.segment.start),
+                     min(match.reference_segment.end, copy.segment.end))
+    if inside.end <= inside.start:
+        return None
+    query = to_copy.inverse().segment(inside)
+    step = sampling_interval(query_duration, params.align)
+    if query.end - query.start < params.align.visual_min_aligned_frames * step - 1e-6:
+        return None
+    composed = to_copy.then(copy.line)
+    return match._replace(video_id=copy.of, offset=composed.offset, speed=composed.speed, query_segment=query,
+                          reference_segment=copy.line.segment(inside))
+
+
+def in_copy_time(result, copy_to_root: Line):
+    """A soundtrack comparison with a video stated in the time of its indexed copy (the sound's
+    line composed with the copy's inverse line): what decide compares with the frames' line to
+    the copy."""
+    back = copy_to_root.inverse()
+    line = Line(result.offset, result.speed).then(back)
+    return result._replace(offset=line.offset, speed=line.speed,
+                           reference_segment=back.segment(result.reference_segment))
+
+
+def sound_through_copies(query, match: VisualMatch, query_duration: float, stored: StoredLookup,
+                         compare: Callable[..., Any], params: MatchParams) -> tuple[str, Any] | None:
+    """A candidate without sound to compare (or too little to tell) that is itself an indexed copy:
+    the query's sound compared with the sound of what it copies, on the frames' line composed
+    through the copy's own match (and on through copies of copies to the first with sound), the
+    result stated in the candidate's time. (that video's id, the comparison), or None when no
+    video along the chain has sound or the query's line leaves what a copy matched. Sound that
+    differs there is "same pictures, other sound", as it would be against the original itself."""
+    seen = {match.video_id}
+    video = stored(match.video_id)
+    line, to_root = match, Line(0.0, 1.0)
+    while video is not None:
+        copy = copy_line(video)
+        if copy is None or copy.of in seen:
+            return None
+        line = through_copy(line, copy, query_duration, params)
+        if line is None:
+            return None
+        to_root = to_root.then(copy.line)
+        seen.add(copy.of)
+        video = stored(copy.of)
+        if video is not None and video.audio_state == AudioState.OK:
+            return copy.of, in_copy_time(compare(query, stored_fingerprint(video), params, line), to_root)
+    return None
 
 
 def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams) -> list[VisualMatch]:
@@ -150,13 +253,16 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
     from streams.audio.windows import audio_candidates
 
     video_id = joined.accepted.video_id
-    visual = align(found, joined.frames, frames_of, params)
+    # Every measured line: those that fail only the "same moment" checks still match where the
+    # sound, the same recording on their line, shows the moment (decide).
+    every_line = align(found, joined.frames, frames_of, replace(params, align=without_moment_checks(params.align)))
+    visual = [match for match in every_line if frames_match(match, params.align)]
     by_audio = [candidate.video_id for candidate in audio_candidates(found.audio_hits, params.audio, exclude=video_id,
                                                                      min_votes=found.audio_min_votes)]
-    candidates = soundtrack_candidates(visual, by_audio, params)
+    candidates = soundtrack_candidates(visual + every_line, by_audio, params)
     query = query_fingerprint(joined.audio)
     first_match = {}
-    for match in visual:
+    for match in visual + every_line:
         first_match.setdefault(match.video_id, match)
     audio, states, clusters = {}, {}, {}
     for candidate in dict.fromkeys([*candidates, *first_match]):
@@ -170,9 +276,17 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
         states[candidate] = video.audio_state
         if query.state == AudioState.OK and video.audio_state == AudioState.OK:
             audio[candidate] = compare(query, stored_fingerprint(video), params, first_match.get(candidate))
-    lines = on_the_sound_s_line(visual, audio, found, joined.frames.duration, params)
+    through = {}
+    if query.state == AudioState.OK:
+        for candidate in candidates:
+            if candidate in first_match and not (candidate in audio and audio[candidate].decisive):
+                found_through = sound_through_copies(query, first_match[candidate], joined.frames.duration, stored,
+                                                     compare, params)
+                if found_through is not None:
+                    through[candidate], audio[candidate] = found_through
+    lines = on_the_sound_s_line(every_line, audio, found, joined.frames.duration, params)
     decision = decide(lines, audio, joined.audio.state, states, params, clusters=clusters,
-                      query_audio_seconds=joined.audio.usable_seconds)
+                      query_audio_seconds=joined.audio.usable_seconds, through=through)
     if not runners_up:
         return decision
     below = align(found, joined.frames, frames_of, review_params(params))
@@ -212,10 +326,10 @@ class NearMiss(NamedTuple):
 
 def review_params(params: MatchParams) -> MatchParams:
     """The alignment's thresholds lowered to what the search returns at all (frame_score_floor),
-    the temporal-structure and collapsed-line checks off: the lines judge's own alignment drops,
+    the temporal-structure, motion and collapsed-line checks off: the lines judge's own alignment drops,
     so a moderator sees how close they came."""
     return params.updated("align", visual_match_score=params.search.frame_score_floor,
-                          min_distinctiveness=float("-inf"), min_reference_span_share=0.0)
+                          min_distinctiveness=float("-inf"), visual_max_false_alarm=1.0, min_reference_span_share=0.0)
 
 
 def missed_thresholds(match: VisualMatch | None, audio: AudioResult | None, params: MatchParams) -> tuple[str, ...]:
@@ -232,7 +346,9 @@ def missed_thresholds(match: VisualMatch | None, audio: AudioResult | None, para
             ("align.speed_edge_share", at_speed_edge(match.speed, align)),
             ("align.min_reference_span_share", collapsed(match, align)),
             ("align.min_distinctiveness", match.distinctiveness is not None
-             and match.distinctiveness < align.min_distinctiveness)) if short]
+             and match.distinctiveness < align.min_distinctiveness),
+            ("align.visual_max_false_alarm", match.false_alarm is not None
+             and match.false_alarm > align.visual_max_false_alarm)) if short]
     if audio is not None and audio.decisive and not audio.same_recording:
         missed.append("audio.max_false_alarm")
     elif (audio is not None and audio.same_recording and match is not None

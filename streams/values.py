@@ -53,3 +53,8 @@ class VisualMatch(NamedTuple):
     # (on-line similarity - beta x that), which a static look (a fixed camera, a screen) keeps near 0.
     offline_score: float | None = None
     distinctiveness: float | None = None
+    # Motion (streams.matching.visual.motion_false_alarm), None until measured: the mean correlation
+    # of the aligned frames' changes (each video's mean descriptor taken out), and the probability
+    # that a line through unrelated changes correlates as well among the lines the alignment tried.
+    motion: float | None = None
+    false_alarm: float | None = None

@@ -96,7 +96,7 @@ def recorded_judge() -> Judge:
 def test_the_grid_holds_every_combination_and_the_defaults():
     settings = grid_settings(DEFAULTS, SMALL_GRID)
     assert len(settings) == 3 * 3 * 3 and DEFAULTS in settings
-    assert len(grid_settings(DEFAULTS)) == 2 * 6 * 4 * 4 * 3 * 3  # each default is among its values
+    assert len(grid_settings(DEFAULTS)) == 2 * 3 * 3 * 6 * 2 * 3  # each default is among its values
     loose = loosest_search(grid_settings(DEFAULTS))
     assert loose.search.frame_score_floor == 0.5 and loose.search.frame_neighbours == 10
 
@@ -150,9 +150,9 @@ def test_a_setting_over_the_hard_negative_rate_loses_to_a_lower_f1():
 
 
 def test_the_chosen_values_are_written_nested_like_the_params():
-    written = overrides(DEFAULTS.updated("decision", co_located_offset_seconds=2.5))
-    assert written["decision"] == {"co_located_offset_seconds": 2.5, "co_located_speed_share": 0.1}
-    assert MatchParams().overridden(written).decision.co_located_offset_seconds == 2.5
+    written = overrides(DEFAULTS.updated("audio", max_false_alarm=1e-4))
+    assert written["audio"] == {"max_false_alarm": 1e-4}
+    assert MatchParams().overridden(written).audio.max_false_alarm == 1e-4
     assert set(written) == {section for section, _ in GRID}
 
 
@@ -169,7 +169,7 @@ def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():
     rows = sweep(recorded_judge(), grid_settings(DEFAULTS), progress=lambda _: None)
     text = format_report(rows, DEFAULTS, shown=2)
     assert "| align.visual_match_score |" in text and "| defaults |" in text
-    assert "decision.co_located_offset_seconds alone (the others at their defaults):" in text
+    assert "align.visual_max_false_alarm alone (the others at their defaults):" in text
     assert "chosen (the current defaults; F1 1.00" in text and "params digest " + DEFAULTS.digest() in text
     loose = DEFAULTS.updated("align", visual_match_score=0.55, visual_min_aligned_frames=2)
     misses = format_misses(outcomes_of(recorded_judge(), loose))
@@ -190,7 +190,7 @@ def test_the_command_calibrates_on_the_small_development_set(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| defaults" in done.stdout and "chosen (" in done.stdout
     result = json.loads(report.read_text())
-    assert result["defaults"]["align"] == {"visual_match_score": MatchParams().align.visual_match_score,
-                                           "visual_min_aligned_frames": MatchParams().align.visual_min_aligned_frames}
+    assert result["defaults"]["align"] == {name: getattr(MatchParams().align, name) for name in (
+        "visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness")}
     assert all(row["count"] == result["videos"] for row in result["rows"])
     assert MatchParams().overridden(json.loads(written.read_text())).digest() == result["chosen_digest"]

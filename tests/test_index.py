@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from streams.config import Settings
-from streams.index import (AUDIO_WINDOW_BITS, Generation, IndexError_, StoredVideo, frame_model_digest, open_index,
-                           video_point_id)
-from streams.index.edge import EdgeIndex
+from streams.index import (AUDIO_WINDOW_BITS, Generation, IndexError_, StoredVideo, frame_model_digest, frame_points,
+                           open_index, video_point_id)
+from streams.index.edge import EdgeIndex, _field_is
 from streams.index.server import SEARCH_BATCH, UPSERT_BATCH, ServerIndex
 
 # Both engines at the sizes that matter (scroll pages, request batches, an HNSW build): half the
@@ -132,15 +132,64 @@ def test_soundtrack_windows_are_found_at_their_offsets_and_stored_once(tmp_path,
     assert index.stats()["audio"] == 6
 
 
-def test_edge_frames_past_the_indexing_threshold_get_a_graph_that_finds_them(tmp_path):
-    """6000 frames (12 MB) pass the 10 MB indexing threshold: the write builds the HNSW graph."""
-    vectors = unit(np.random.default_rng(6).normal(size=(6000, 512)))
-    index = open_edge(tmp_path)
-    index.add_video(video("big"), np.arange(6000, dtype=np.float32), vectors)
-    assert index._frames.info().indexed_vectors_count == 6000  # the shard's own count of vectors in graphs
-    picks = np.arange(0, 6000, 300)
-    hits = index.search_frames(vectors[picks], picks.astype(np.float32), limit=1, score_floor=0.99)
-    assert [(h.query_time, h.ref_time) for h in hits] == [(float(t), float(t)) for t in picks]
+def found_at(index, vectors):
+    """(query number, video, stored time) of each vector's best hit."""
+    hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=1, score_floor=0.99)
+    return sorted((hit.query_time, hit.video_id, hit.ref_time) for hit in hits)
+
+
+def test_edge_frames_get_graphs_built_in_a_child_process_and_merged_in_tiers(tmp_path):
+    """100-frame shards: each full live shard is frozen and built apart; four built ones merge into one."""
+    vectors = unit(np.random.default_rng(6).normal(size=(500, 512)))
+    index = EdgeIndex(tmp_path, "t", seal_frames=100)
+    for number in range(5):
+        index.add_video(video(f"v{number}"), np.arange(100, dtype=np.float32), vectors[number * 100:(number + 1) * 100])
+        index.settle()  # one build at a time: five shards of the first tier, the first four merged
+    assert index._frames.built_frames() == 500 and index._frames.shard_count() == 3  # live, 400, 100
+    picks = np.arange(0, 500, 50)
+    expected = [(float(i), f"v{pick // 100}", float(pick % 100)) for i, pick in enumerate(picks)]
+    assert found_at(index, vectors[picks]) == expected
+    index.close()
+    assert len(list((tmp_path / f"{index.generation.name}_frames").glob("points-*.npz"))) == 2  # merged ones go
+    reopened = EdgeIndex(tmp_path, "t", seal_frames=100)
+    assert found_at(reopened, vectors[picks]) == expected and reopened.stats()["frames"] == 500
+    reopened.close()
+
+
+def test_removals_and_cluster_changes_while_a_shard_is_built_reach_it(tmp_path):
+    vectors = unit(np.random.default_rng(8).normal(size=(250, 512)))
+    index = EdgeIndex(tmp_path, "t", seal_frames=200)
+    for name, frames in (("a", vectors[:100]), ("b", vectors[100:200]), ("c", vectors[200:])):
+        index.add_video(video(name), np.arange(len(frames), dtype=np.float32), frames)
+    # b's write froze a and b: their build is running now.
+    index.delete_video("a")
+    index.set_cluster(["b"], "c")
+    index.add_video(video("a"), np.arange(100, dtype=np.float32), vectors[:100])  # published again
+    index.settle()
+    assert index._frames.built_frames() == 100  # b's; a's new frames wait in the live shard with c's
+    assert found_at(index, vectors[[0, 150, 220]]) == [(0.0, "a", 0.0), (1.0, "b", 50.0), (2.0, "c", 20.0)]
+    assert len(index.get_frames("a")[0]) == 100 and index.stats()["frames"] == 250
+    clustered_c = index._frames.scroll(_field_is("cluster_id", "c"), with_vector=False)
+    assert {record.payload["video_id"] for record in clustered_c} == {"b", "c"}
+    index.close()
+
+
+def test_an_index_of_the_single_shard_layout_is_kept_as_a_shard(tmp_path):
+    from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeVectorParams, Point, UpdateOperation
+
+    vectors = unit(np.random.default_rng(9).normal(size=(3, 512)))
+    (tmp_path / "t_frames").mkdir()
+    (tmp_path / "t_videos").mkdir()  # the other collections of that layout, empty
+    old = EdgeShard.create(str(tmp_path / "t_frames"), EdgeConfig(vectors=EdgeVectorParams(size=512, distance=Distance.Cosine)))
+    old.update(UpdateOperation.upsert_points([Point(*point) for point in frame_points(video("old"), np.arange(3.0), vectors)]))
+    old.flush()
+    old.close()
+    index = EdgeIndex(tmp_path, "t", seal_frames=2)
+    index.add_video(video("new"), np.arange(2, dtype=np.float32), vectors[:2] * -1)
+    index.settle()
+    assert found_at(index, vectors) == [(0.0, "old", 0.0), (1.0, "old", 1.0), (2.0, "old", 2.0)]
+    assert index.stats()["frames"] == 5
+    index.close()
 
 
 def test_server_collections_explain_themselves_in_the_dashboard(tmp_path):

@@ -292,3 +292,26 @@ def test_distinctive_frames_off_the_sound_s_line_stay_two_findings():
     # and hits of another view or another video do not count
     other = [hit._replace(mirrored=True, ref_time=hit.ref_time + 6) for hit in hits]
     assert frames_on_line(frames, other, sound(True, 0.05, offset=6.0, query=(0, 20)), 20.0, SETTINGS) is None
+
+
+def test_the_same_sound_on_the_line_waives_the_same_moment_checks_and_nothing_else_does():
+    """A still card's copy: its frames fit the line but have no motion to correlate (false alarm
+    0.3); with the same recording of sound on that very line it is a duplicate, without it the
+    line is only a look (another moment of one fixed camera looks the same)."""
+    still = visual("A")._replace(motion=0.1, false_alarm=0.3, distinctiveness=-0.05)
+    d = decide([still], {"A": sound(True)}, "ok", {"A": "ok"}, SETTINGS)
+    check(d, "duplicate", True, "A")
+    assert "waived: the sound on this line shows the same moment" in d.reason
+    check(decide([still], {}, "no_audio", {"A": "no_audio"}, SETTINGS), "unique", False, None)
+    check(decide([still], {"A": sound(False)}, "ok", {"A": "ok"}, SETTINGS), "unique", False, None)
+    # the same sound on another time line shows nothing of this line's moment
+    elsewhere = decide([still], {"A": sound(True, offset=8.0)}, "ok", {"A": "ok"}, SETTINGS)
+    assert elsewhere.verdict == "audio_match_different_visuals", elsewhere.reason
+
+
+def test_a_look_refused_by_the_motion_check_is_unique_and_says_why():
+    look = visual("A", score=0.8)._replace(motion=0.05, false_alarm=0.4)
+    d = decide([look], {}, "no_audio", {"A": "no_audio"}, SETTINGS)
+    check(d, "unique", False, None)
+    assert "the best, with A: mean similarity 0.80 over 40 frames" in d.reason
+    assert "probability 4.0e-01 > visual_max_false_alarm" in d.reason and "the same look, not a copy" in d.reason

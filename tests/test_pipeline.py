@@ -58,3 +58,23 @@ def test_a_copy_of_a_copy_is_linked_to_the_root_and_names_it_when_it_matches_it_
     only_copy = judge(features("q", base), Found([h for h in hits if h.video_id == "c"], []), stored.get, frames_of,
                       MatchParams())
     assert (only_copy.matched_video, linked_cluster(only_copy, stored.get)) == ("c", "r")
+
+
+def test_a_line_through_an_indexed_copy_composes_and_stays_inside_what_the_copy_matched():
+    from streams.pipeline import CopyLine, Line, copy_line, through_copy
+    from streams.values import Segment, VisualMatch
+
+    # the copy c shows r's 10-30 s at 1.25x from its own second 2 on: r = 1.25 * c + 7.5 over c's 2-18 s
+    copy = CopyLine("r", Line(7.5, 1.25), Segment(2.0, 18.0))
+    query = VisualMatch("c", 0.9, Segment(0.0, 8.0), Segment(4.0, 12.0), 4.0, 1.0, 8)  # c = q + 4
+    composed = through_copy(query, copy, 8.0, MatchParams())
+    assert composed.video_id == "r"
+    assert (composed.offset, composed.speed) == pytest.approx((12.5, 1.25))  # r = 1.25 * (q + 4) + 7.5
+    assert composed.reference_segment == pytest.approx((12.5, 22.5))
+    # a query showing c's own first seconds, before what c took from r, says nothing of r
+    assert through_copy(query._replace(reference_segment=Segment(0.0, 2.5), offset=0.0), copy, 8.0,
+                        MatchParams()) is None
+    verdict = ('{"is_duplicate": true, "visual": {"video_id": "r", "offset": 7.5, "speed": 1.25,'
+               ' "query_segment": {"start": 2.0, "end": 18.0}}}')
+    assert copy_line(record("c", "r", 2)._replace(verdict=verdict)) == copy
+    assert copy_line(record("c", "c", 2)) is None  # not a duplicate: nothing to compose

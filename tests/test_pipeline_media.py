@@ -175,6 +175,50 @@ def test_a_replay_after_a_partial_write_is_not_a_duplicate_of_itself(tmp_path, f
     index.close()
 
 
+@pytest.fixture(scope="module")
+def muted_copy_indexed(tmp_path_factory, features):
+    """r, then its copy without sound (a duplicate of r on frames alone), indexed as the stage does."""
+    from streams.index.edge import EdgeIndex
+    from streams.stages.match import match_video
+
+    index = EdgeIndex(tmp_path_factory.mktemp("muted-copy-index"), "t")
+    verdicts = {name: match_video(features[name], index, MatchParams()) for name in ("r", "muted")}
+    assert (verdicts["muted"].verdict.value, verdicts["muted"].duplicate_of) == ("duplicate", "r")
+    yield index
+    index.close()
+
+
+def judged_through(features, index, name, candidate):
+    """name judged on its frame hits of one stored video only, the case where the search finds
+    the copy and not the original (the other moment of a fixed camera that resembles a recoloured
+    copy more than the first moment itself)."""
+    from streams.pipeline import judge, linked_cluster, search
+
+    params = MatchParams()
+    found = search(features[name], index, params)
+    found = found._replace(frame_hits=[hit for hit in found.frame_hits if hit.video_id == candidate])
+    decision = judge(features[name], found, index.get_video, index.get_frames, params)
+    return decision, linked_cluster(decision, index.get_video)
+
+
+def test_through_a_muted_copy_other_sound_is_not_a_duplicate(features, muted_copy_indexed):
+    """The pictures match the muted copy only: its original's sound, on the line composed through
+    the copy's own match, says "same pictures, other sound" (it said "duplicate on frames alone")."""
+    decision, duplicate_of = judged_through(features, muted_copy_indexed, "hard", "muted")
+    assert (decision.verdict.value, decision.matched_video, duplicate_of) == (
+        "visual_match_different_audio", "muted", None), decision.reason
+    assert "indexed copy of r" in decision.reason
+
+
+@pytest.mark.parametrize("name, offset", [("copy1", 0.0), ("trimmed", 5.0)])
+def test_through_a_muted_copy_the_same_sound_on_the_composed_line_confirms(features, muted_copy_indexed, name,
+                                                                           offset):
+    decision, duplicate_of = judged_through(features, muted_copy_indexed, name, "muted")
+    assert (decision.verdict.value, duplicate_of, decision.sound_agrees) == ("duplicate", "r", True), decision.reason
+    assert decision.visual.offset == pytest.approx(offset, abs=1.0)  # in the copy's time, as the frames say
+    assert decision.audio.offset == pytest.approx(offset, abs=0.5)  # the root's sound, stated in the copy's time
+
+
 def test_a_verdict_lists_the_candidate_that_fell_short_as_a_runner_up(indexed):
     """copy1 duplicates r; the hard negative has the same pictures under other music: frames that
     match, a sound that is another recording. The moderator sees it, and what it missed."""

@@ -1,5 +1,5 @@
 """The audio significance test fitted and checked on real audio, reproducible:
-`python -m streams.audio.calibrate [CACHE_DIR]` (docs/audio.md quotes its output).
+`python -m streams.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output).
 
 Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
 calibration pool, and every figure after the fit is measured on the held-out pool. Each pool has
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -36,10 +37,11 @@ from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
 from streams.audio.edits import EDITS, Edit, edited, excerpt
 from streams.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
-from streams.audio.match import TimeMap, agrees, chance_ber, compare, false_alarm, reference_spectrum, shift_scores
+from streams.audio.match import (TimeMap, agrees, chance_ber, compare, compare_on_line, false_alarm, reference_spectrum,
+                                 shift_scores)
 from streams.config import Settings
 from streams.devset.packaged import packaged_media
-from streams.params import AudioParams
+from streams.params import AudioParams, DecisionParams
 
 LENGTHS = (3, 4, 6, 8, 12, 20)
 PAIRS_PER_CLASS = 40  # per clip length and pool
@@ -48,7 +50,8 @@ REFERENCE_SECONDS = 30.0
 BED_UNDER_VOICE_DB = 20.0
 RATES = (0.1, 0.01, 1e-3, 1e-4)
 TAIL_RATE = 0.01  # the false-alarm rate the correlated-hypotheses factor is matched at
-NULL_CLASSES = ("other music", "same voice, other words", "other voice", "speech vs music", "other words, same bed")
+NULL_CLASSES = ("other music", "same voice, other words", "other voice", "speech vs music", "other words, same bed",
+                "one speaker, another moment")
 
 
 class Pool(NamedTuple):
@@ -59,9 +62,13 @@ class Pool(NamedTuple):
     seeds: tuple[int, ...]  # word sequences each voice says
 
 
-CALIBRATION = Pool("calibration", ("funkyrobot.mp3", "trailer_bbb.mp4"), ("cate_blanch.mp3", "heath_ledger.mp3"),
+# Real speech includes narrowband recordings (codec2's samples): their bits are so biased that
+# their chance BER is near 0.13, where a few seconds cannot pass the test even when identical.
+CALIBRATION = Pool("calibration", ("funkyrobot.mp3", "trailer_bbb.mp4"),
+                   ("cate_blanch.mp3", "heath_ledger.mp3", "codec2_ve9qrp.wav", "codec2_vk5qi.wav"),
                    ("en-us", "en-gb-scotland", "de"), (0, 1, 2, 3))
-HELD_OUT = Pool("held-out", ("1918.mp3", "sax.wav"), ("cate_blanch_2.mp3", "recording1.wav"),
+HELD_OUT = Pool("held-out", ("1918.mp3", "sax.wav"),
+                ("cate_blanch_2.mp3", "recording1.wav", "codec2_david4.wav", "codec2_vk2tpm_004.wav"),
                 ("en-gb", "en-029+f2", "fr-fr"), (100, 101, 102, 103))
 
 
@@ -75,6 +82,7 @@ class Trial(NamedTuple):
     kind: str
     length: float
     result: object  # AudioMatch, or None when the clip is too_little_audio
+    on_line: object = None  # AudioMatch of compare_on_line at a random time line (as a visual match would put it)
 
 
 def load(pool: Pool, media: dict[str, Path], directory: Path, settings: Settings) -> Tracks:
@@ -109,6 +117,8 @@ def null_pairs(tracks: Tracks, length: float, rng) -> list[tuple[str, np.ndarray
     pairs = []
     music, voices = list(tracks.music.items()), list(tracks.voices)
     speech = list(tracks.speech.values()) + list(tracks.voices.values())
+    # A recorded speaker's other words: a clip of a recording's first half against its second half.
+    halves = [samples for samples in tracks.speech.values() if len(samples) >= 2 * (length + 1) * RATE]
     for _ in range(PAIRS_PER_CLASS):
         (_, a), (_, b) = (music[i] for i in rng.permutation(len(music))[:2])
         pairs.append(("other music", _clip(rng, a, length), _reference(rng, b)))
@@ -129,6 +139,11 @@ def null_pairs(tracks: Tracks, length: float, rng) -> list[tuple[str, np.ndarray
         bed = _reference(rng, tune)
         pairs.append(("other words, same bed", _clip(rng, _mixed(tracks.voices[voice, seed], bed), length),
                       _mixed(tracks.voices[voice, other_seed], bed)))
+        if halves:
+            recording = halves[rng.integers(len(halves))]
+            middle = len(recording) // 2
+            pairs.append(("one speaker, another moment", _clip(rng, recording[:middle], length),
+                          recording[middle:]))
     return [pair for pair in pairs if pair[1] is not None and pair[2] is not None]
 
 
@@ -148,13 +163,23 @@ class Fingerprints:
         return self.references[key]
 
 
-def run_nulls(pairs_by_length, fingerprints: Fingerprints, params: AudioParams) -> list[Trial]:
+def run_nulls(pairs_by_length, fingerprints: Fingerprints, params: AudioParams, lines=None) -> list[Trial]:
+    """Each pair compared with the full search; with `lines` (a random generator), also on a
+    random time line (compare_on_line), as a visual match of unrelated sound would put it."""
     trials = []
     for length, pairs in pairs_by_length.items():
         for kind, clip, reference in pairs:
             query = fingerprints.query(clip)
-            result = compare(query, fingerprints.reference(reference), params) if query.state == AudioState.OK else None
-            trials.append(Trial(kind, length, result))
+            if query.state != AudioState.OK:
+                trials.append(Trial(kind, length, None))
+                continue
+            stored = fingerprints.reference(reference)
+            on_line = None
+            if lines is not None:
+                line = TimeMap(float(lines.uniform(0, max(0.0, (len(reference) - len(clip)) / RATE))))
+                on_line = compare_on_line(query, stored, params, line, LINE_TOLERANCE,
+                                          lambda result: agrees(result, line, LINE_TOLERANCE))
+            trials.append(Trial(kind, length, compare(query, stored, params), on_line))
     return trials
 
 
@@ -214,10 +239,10 @@ def _quantiles(values) -> str:
     return " ".join(f"{q:.3f}" for q in np.quantile(v, (0.0, 0.01, 0.05, 0.5)))
 
 
-def report_nulls(trials: list[Trial], params: AudioParams) -> None:
+def report_nulls(trials: list[Trial], params: AudioParams, lengths: tuple[float, ...] = LENGTHS) -> None:
     print(f"{'length':>6s} {'pairs':>5s} {'compared':>8s} {'best BER min/1%/5%/median':>27s} "
           f"{'evidence max':>12s} {'hypotheses':>10s}  " + "  ".join(f"FA<={rate:g} measured" for rate in RATES))
-    for length in LENGTHS:
+    for length in lengths:
         done = [t.result for t in trials if t.length == length and t.result is not None]
         count = sum(t.length == length for t in trials)
         if not done:
@@ -244,10 +269,16 @@ def copy_edits() -> tuple[Edit, ...]:
     return tuple(edit for edit in EDITS if edit.name != "partial")
 
 
+class Copy(NamedTuple):
+    found: bool  # the same recording, on the right time line (full search)
+    on_line: object  # AudioMatch of compare_on_line on the right time line (None: too little audio)
+
+
 def run_copies(tracks: Tracks, directory: Path, settings: Settings, fingerprints: Fingerprints,
-               params: AudioParams, rng) -> dict[tuple[str, float], list[bool]]:
-    """Found (same recording on the right time line) per (edit, clip length)."""
-    sources = {name: samples[: int(REFERENCE_SECONDS * RATE)] for name, samples in tracks.music.items()}
+               params: AudioParams, rng, lengths: tuple[float, ...] = LENGTHS) -> dict[tuple[str, float], list[Copy]]:
+    """Each copy's outcome per (edit, clip length)."""
+    sources = {name: samples[: int(REFERENCE_SECONDS * RATE)]
+               for name, samples in (*tracks.music.items(), *tracks.speech.items())}
     sources.update({f"{voice}.{seed}": tracks.voices[voice, seed] for voice, seed in list(tracks.voices)[::4]})
     music = next(iter(tracks.music.values()))
     voice = next(iter(tracks.voices.values()))
@@ -261,16 +292,21 @@ def run_copies(tracks: Tracks, directory: Path, settings: Settings, fingerprints
         reference = fingerprints.reference(samples)
         for edit in copy_edits():
             copy = decode_mono(edited(base, edit, directory, other), settings)
-            for length in LENGTHS:
+            for length in lengths:
                 first = max(0.0, -edit.offset / edit.speed)
                 last = (len(samples) / RATE - edit.offset) / edit.speed - length
                 for _ in range(COPIES_PER_EDIT if last > first else 0):
                     start = float(rng.uniform(first, last))
                     query = fingerprints.query(copy[int(start * RATE):int((start + length) * RATE)])
                     truth = TimeMap(edit.speed * start + edit.offset, edit.speed)
-                    result = compare(query, reference, params) if query.state == AudioState.OK else None
-                    found[edit.name, length].append(result is not None and result.same_recording
-                                                    and agrees(result, truth, 1.0))
+                    if query.state != AudioState.OK:
+                        found[edit.name, length].append(Copy(False, None))
+                        continue
+                    result = compare(query, reference, params)
+                    found[edit.name, length].append(Copy(
+                        result.same_recording and agrees(result, truth, 1.0),
+                        compare_on_line(query, reference, params, truth, LINE_TOLERANCE,
+                                        lambda match: agrees(match, truth, LINE_TOLERANCE))))
     return found
 
 
@@ -290,13 +326,82 @@ def _written(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
-def report_copies(found) -> None:
-    print(f"{'edit':16s} " + " ".join(f"{length:>6.0f}s" for length in LENGTHS))
+def report_copies(found, lengths: tuple[float, ...] = LENGTHS) -> None:
+    print(f"{'edit':16s} " + " ".join(f"{length:>6.0f}s" for length in lengths))
     for edit in copy_edits():
         print(f"{edit.name:16s} " + " ".join(
-            f"{sum(found[edit.name, length]):3d}/{len(found[edit.name, length]):<3d}" for length in LENGTHS))
+            f"{sum(c.found for c in found[edit.name, length]):3d}/{len(found[edit.name, length]):<3d}"
+            for length in lengths))
     print(f"{'all':16s} " + " ".join(
-        f"{np.mean([hit for edit in copy_edits() for hit in found[edit.name, length]]):7.3f}" for length in LENGTHS))
+        f"{np.mean([c.found for edit in copy_edits() for c in found[edit.name, length]]):7.3f}" for length in lengths))
+
+
+# Edits after which the copy is another mix, not the recording: Chromaprint hears the mix.
+MIXES = ("voice_over",)
+COPY_MISS = 0.01  # share of copies whose sound may agree less than copy_max_ber_share says
+SHARE_CURVE = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+LINE_TOLERANCE = DecisionParams().co_located_offset_seconds  # as the pipeline compares on a visual match's line
+
+
+def _different(result, share: float) -> bool:
+    """Whether a result on the line says "not the same recording" when the share is `share`."""
+    return result is not None and not result.same_recording and (
+        result.could_find or result.overlap_ber >= share * result.chance_ber)
+
+
+def _unlike_a_copy(copy: Copy, share: float) -> bool:
+    """A copy that the share alone calls different (the test could not tell it)."""
+    return _different(copy.on_line, share) and not copy.on_line.could_find
+
+
+def fit_copy_share(found) -> float:
+    """copy_max_ber_share: the share of the chance BER that copies (other than MIXES) stay under on
+    their true time line (compare_on_line) with probability 1 - COPY_MISS, rounded up to 0.01."""
+    shares = [c.on_line.overlap_ber / c.on_line.chance_ber for (edit, _), cs in found.items() if edit not in MIXES
+              for c in cs if c.on_line is not None]
+    return min(1.0, math.ceil(100 * float(np.quantile(shares, 1 - COPY_MISS))) / 100)
+
+
+def report_copy_share(found, trials: list[Trial], params: AudioParams, lengths: tuple[float, ...]) -> None:
+    """Per clip length, on a time line as a visual match puts it (compare_on_line): copies on
+    their true line and unrelated pairs on a random one, counted as the same recording, as not
+    the same by the test alone, and as not the same once the share may tell it."""
+    share = params.copy_max_ber_share
+    print(f"on a given time line (compare_on_line, within {LINE_TOLERANCE:g} s), \"not the same recording\" also "
+          f"at overlap BER >= {share:g} x chance BER; per clip length")
+    print(f"{'':62s} " + " ".join(f"{length:>8.0f}s" for length in lengths))
+
+    def row(name: str, results: Callable[[float], list], test: Callable[[object], bool]) -> None:
+        cells = [f"{sum(map(test, results(length))):3d}/{len(results(length)):<4d}" for length in lengths]
+        print(f"{name:62s} " + " ".join(cells))
+
+    for group, edits in (("copies", [e.name for e in copy_edits() if e.name not in MIXES]),
+                         ("  clipped_+9dB", ["clipped_+9dB"]), ("mixes (voice_over)", MIXES)):
+        def on_line(length: float, edits=edits) -> list:
+            return [c.on_line for edit in edits for c in found[edit, length]]
+
+        row(f"{group}: the same recording", on_line, lambda r: r is not None and r.same_recording)
+        row(f"{group}: not the same, by the test alone", on_line, lambda r: _different(r, math.inf))
+        row(f"{group}: not the same, with the share", on_line, lambda r: _different(r, share))
+    for kind in ("all classes", "one speaker, another moment"):
+        def unrelated(length: float, kind=kind) -> list:
+            return [t.on_line for t in trials if t.length == length and t.on_line is not None
+                    and kind in ("all classes", t.kind)]
+
+        row(f"unrelated, {kind}: the same recording", unrelated, lambda r: r.same_recording)
+        row(f"unrelated, {kind}: not the same, by the test alone", unrelated, lambda r: _different(r, math.inf))
+        row(f"unrelated, {kind}: not the same, with the share", unrelated, lambda r: _different(r, share))
+    print("the trade-off: copies (not mixes) called different by the share alone / one speaker's other words "
+          "told apart, per share")
+    for other in SHARE_CURVE:
+        cells = []
+        for length in lengths:
+            copies = [c for (edit, at), cs in found.items() if at == length and edit not in MIXES for c in cs]
+            words = [t.on_line for t in trials if t.length == length and t.on_line is not None
+                     and t.kind == "one speaker, another moment"]
+            cells.append(f"{sum(_unlike_a_copy(c, other) for c in copies):3d}/{len(copies)} "
+                         f"{sum(_different(r, other) for r in words):2d}/{len(words)}")
+        print(f"  share {other:.2f}: " + "   ".join(cells))
 
 
 def report_silence(tracks: Tracks, params: AudioParams) -> None:
@@ -320,42 +425,62 @@ def report_silence(tracks: Tracks, params: AudioParams) -> None:
         print(f"  {name:24s} 10.0 s long; usable {usable_seconds(samples, RATE, params):.1f} s")
 
 
-def calibrate(cache_dir: Path, params: AudioParams) -> AudioParams:
+SHORT_LENGTHS = (4, 6, 8)  # where the test alone often cannot tell
+
+
+def calibrate(cache_dir: Path, params: AudioParams, share_only: bool = False) -> AudioParams:
+    """Fits the null model and copy_max_ber_share on the calibration pool and reports both on the
+    held-out pool; share_only: keeps the null model of `params` and works on SHORT_LENGTHS only
+    (a few minutes instead of ten)."""
     media = packaged_media(cache_dir, [*CALIBRATION.music, *CALIBRATION.speech, *HELD_OUT.music, *HELD_OUT.speech])
     started = time.perf_counter()
+    lengths = SHORT_LENGTHS if share_only else LENGTHS
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         settings = Settings(media_roots=[Path(cache_dir).resolve() / "media", directory.resolve()])
         pools = {pool.name: load(pool, media, directory, settings) for pool in (CALIBRATION, HELD_OUT)}
-        report_silence(pools[HELD_OUT.name], params)
         pairs = {name: {length: null_pairs(tracks, length, np.random.default_rng(int(length) + 17 * i))
-                        for length in LENGTHS} for i, (name, tracks) in enumerate(pools.items())}
+                        for length in lengths} for i, (name, tracks) in enumerate(pools.items())}
         fingerprints = Fingerprints(params)
-
-        print(f"\n== fit on the {CALIBRATION.name} pool ({', '.join(CALIBRATION.music + CALIBRATION.speech)}; "
-              f"espeak-ng {', '.join(CALIBRATION.voices)} x {len(CALIBRATION.seeds)} word sequences)")
-        scale, power, bands = fit_bits(pairs[CALIBRATION.name], fingerprints, params)
-        print(bands)
-        fitted = replace(params, null_bits_scale=round(scale, 2), null_bits_power=round(power, 3))
-        calibration_trials = run_nulls(pairs[CALIBRATION.name], fingerprints, fitted)
-        per_trial = fit_trials(calibration_trials, fitted)
-        fitted = replace(fitted, null_hypotheses_per_trial=round(per_trial, 2))
-        print(f"fitted: null_bits_scale {fitted.null_bits_scale}, null_bits_power {fitted.null_bits_power}, "
-              f"null_hypotheses_per_trial {fitted.null_hypotheses_per_trial} (AudioParams defaults: "
-              f"{params.null_bits_scale}, {params.null_bits_power}, {params.null_hypotheses_per_trial})")
-        print("calibration pool with the fitted model:")
-        report_nulls(run_nulls(pairs[CALIBRATION.name], fingerprints, fitted), fitted)
+        fitted = params
+        if not share_only:
+            report_silence(pools[HELD_OUT.name], params)
+            print(f"\n== fit on the {CALIBRATION.name} pool ({', '.join(CALIBRATION.music + CALIBRATION.speech)}; "
+                  f"espeak-ng {', '.join(CALIBRATION.voices)} x {len(CALIBRATION.seeds)} word sequences)")
+            scale, power, bands = fit_bits(pairs[CALIBRATION.name], fingerprints, params)
+            print(bands)
+            fitted = replace(params, null_bits_scale=round(scale, 2), null_bits_power=round(power, 3))
+            calibration_trials = run_nulls(pairs[CALIBRATION.name], fingerprints, fitted)
+            per_trial = fit_trials(calibration_trials, fitted)
+            fitted = replace(fitted, null_hypotheses_per_trial=round(per_trial, 2))
+            print(f"fitted: null_bits_scale {fitted.null_bits_scale}, null_bits_power {fitted.null_bits_power}, "
+                  f"null_hypotheses_per_trial {fitted.null_hypotheses_per_trial} (AudioParams defaults: "
+                  f"{params.null_bits_scale}, {params.null_bits_power}, {params.null_hypotheses_per_trial})")
+            print("calibration pool with the fitted model:")
+            report_nulls(run_nulls(pairs[CALIBRATION.name], fingerprints, fitted), fitted)
+        calibration_copies = run_copies(pools[CALIBRATION.name], directory, settings, fingerprints, fitted,
+                                        np.random.default_rng(4), SHORT_LENGTHS)
+        fitted = replace(fitted, copy_max_ber_share=fit_copy_share(calibration_copies))
+        print(f"\ncopy_max_ber_share fitted on the {CALIBRATION.name} pool's copies "
+              f"({', '.join(map(str, SHORT_LENGTHS))} s clips; the share of the chance BER {1 - COPY_MISS:g} of copies "
+              f"other than mixes stay under on their line): {fitted.copy_max_ber_share} "
+              f"(AudioParams default {params.copy_max_ber_share})")
 
         print(f"\n== held-out pool ({', '.join(HELD_OUT.music + HELD_OUT.speech)}; espeak-ng "
               f"{', '.join(HELD_OUT.voices)} x {len(HELD_OUT.seeds)} word sequences): unrelated pairs, full search")
-        report_nulls(run_nulls(pairs[HELD_OUT.name], fingerprints, fitted), fitted)
+        held_out_trials = run_nulls(pairs[HELD_OUT.name], fingerprints, fitted, np.random.default_rng(6))
+        report_nulls(held_out_trials, fitted, lengths)
         print(f"\n== held-out copies found (same recording at {fitted.max_false_alarm:g}, on the right time line "
               f"within 1 s), per clip length")
-        report_copies(run_copies(pools[HELD_OUT.name], directory, settings, fingerprints, fitted,
-                                 np.random.default_rng(5)))
+        held_out_copies = run_copies(pools[HELD_OUT.name], directory, settings, fingerprints, fitted,
+                                     np.random.default_rng(5), lengths)
+        report_copies(held_out_copies, lengths)
+        print()
+        report_copy_share(held_out_copies, held_out_trials, fitted, SHORT_LENGTHS)
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return fitted
 
 
 if __name__ == "__main__":
-    calibrate(Path(sys.argv[1] if len(sys.argv) > 1 else ".cache"), AudioParams())
+    arguments = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
+    calibrate(Path(arguments[0] if arguments else ".cache"), AudioParams(), share_only="--share-only" in sys.argv)

@@ -19,13 +19,21 @@ hypotheses as one trial) is `false_alarm`, and `same_recording` is false_alarm <
 So a short overlap or a wide search needs a lower BER, and a search restricted to a known time
 map (`compare(..., near=TimeMap(...))`) a less low one.
 
+The other way round. Over a few seconds even identical sound may not reach max_false_alarm (a
+narrowband voice's bits are so biased that its chance BER is 0.13). On a given time map (the
+pictures' line) such a comparison still tells "not the same recording" when even its best
+hypothesis there agrees less than copies do: a BER over the overlap of at least
+copy_max_ber_share of the chance BER, a share that copies of a recording (re-encoded, quieter,
+noisier, clipped, re-timed, resampled) stay under on their line, fitted on copies by
+`python -m streams.audio.calibrate` with the rate of copies it would miss (`decisive`).
+
 Items that repeat unchanged (silence is one constant item, so is a held tone) carry no evidence:
 they are left out on both sides, or two silent tracks would be "the same recording"."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -58,10 +66,14 @@ class AudioMatch(NamedTuple):
     overlap_seconds: float = 0.0  # sound covered by the best hypothesis' overlapping informative items
     hypotheses: int = 0  # offsets x time lines tried
     chance_ber: float = 0.5  # the BER two unrelated tracks with these bit frequencies would have
-    # Whether this comparison could have found the same recording at all: a perfect agreement over
-    # the best hypothesis' overlap would have passed the test. When not, "not the same" says
-    # nothing (too little shared sound to tell), and the decision treats the sound as unusable.
+    # Whether this comparison can tell: a perfect agreement over the best hypothesis' overlap would
+    # have passed the test, or, on a given time map (near=), even the best hypothesis agrees less
+    # than a copy does there (its BER over the overlap at least copy_max_ber_share of the chance
+    # BER). When neither, "not the same" says nothing (too little shared sound to tell), and the
+    # decision treats the sound as unusable.
     decisive: bool = False
+    overlap_ber: float = 0.5  # the best hypothesis' BER over its whole overlap
+    could_find: bool = False  # identical sound over that overlap would have passed the test
 
 
 class _Line(NamedTuple):
@@ -208,9 +220,11 @@ def matching_stretch(errors: np.ndarray, counted: np.ndarray, max_ber: float, pa
     return int(starts[longest]), int(ends[longest])
 
 
-def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, params: AudioParams) -> AudioMatch:
+def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, params: AudioParams,
+            on_a_line: bool) -> AudioMatch:
     """The match at the best hypothesis: its significance, and the stretch where the smoothed BER
-    is nearer the overlap's than chance (where the two tracks agree)."""
+    is nearer the overlap's than chance (where the two tracks agree). on_a_line: the hypotheses
+    were those of a given time map, where a copy's sound would agree."""
     errors, counted, first = item_errors(best.line.items, reference, best.shift, params.static_run)
     pairs = max(int(np.count_nonzero(counted)), 1)
     overall = float((errors * counted).sum() / (pairs * ITEM_BITS))
@@ -222,11 +236,12 @@ def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, pa
     speed = best.line.speed
     chance_of_it = false_alarm(best.evidence, hypotheses, params)
     perfect = false_alarm(best.chance / float(null_sd(best.chance, best.overlap, params)), hypotheses, params)
+    unlike_a_copy = on_a_line and overall >= params.copy_max_ber_share * best.chance
     return AudioMatch(chance_of_it <= params.max_false_alarm, ber, best.shift / rate, speed,
                       Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed),
                       Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS), best.evidence, chance_of_it,
                       (best.overlap - 1) / rate + ITEM_SPAN_SECONDS, hypotheses, best.chance,
-                      perfect <= params.max_false_alarm)
+                      perfect <= params.max_false_alarm or unlike_a_copy, overall, perfect <= params.max_false_alarm)
 
 
 _NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))
@@ -290,12 +305,12 @@ def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioPara
 
     best = strongest(plain, None)
     if best is not None:
-        judged = _judged(best, reference, rate, hypotheses, params)
+        judged = _judged(best, reference, rate, hypotheses, params, near is not None)
         if judged.same_recording and best.line.speed == 1.0:
             return judged
     best = strongest(resampled, best)
     return _NO_MATCH._replace(hypotheses=hypotheses) if best is None else _judged(best, reference, rate,
-                                                                                   hypotheses, params)
+                                                                                   hypotheses, params, near is not None)
 
 
 def agrees(match: AudioMatch, time_map: TimeMap, tolerance_s: float) -> bool:
@@ -304,3 +319,20 @@ def agrees(match: AudioMatch, time_map: TimeMap, tolerance_s: float) -> bool:
     seconds of sound the speed itself is barely determined; over a long segment this bounds it)."""
     ends = (match.query_segment.start, match.query_segment.end)
     return all(abs((match.speed - time_map.speed) * t + match.offset - time_map.offset) <= tolerance_s for t in ends)
+
+
+def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams, line: TimeMap,
+                    tolerance_s: float, on_line: Callable[[AudioMatch], bool]) -> AudioMatch:
+    """What the sound says about a known time line (a visual match's): the free comparison when it
+    finds the same recording on the line; else the comparison restricted to the line (near=line,
+    a few hypotheses, so a short or clipped track asks less of the test) when that does; else
+    whichever can tell, the free one first: its best alignment anywhere agrees less than a copy's
+    would, or the one on the line does (a clip too short for the full search is judged where the
+    pictures put it). on_line: whether a match lies on the line."""
+    free = compare(query, stored, params)
+    if free.same_recording and on_line(free):
+        return free
+    near = compare(query, stored, params, near=line, tolerance_s=tolerance_s)
+    if near.same_recording and on_line(near):
+        return near
+    return free if free.decisive or not near.decisive else near

@@ -7,11 +7,11 @@ generation is <prefix>_<frame model>_<digest> and the file <prefix>.current.json
 one (streams.index: generations). A shard is opened by one process at a time: the embedded stack
 runs one match worker, and `dupstream index migrate` runs with the stack stopped.
 
-Search goes through HNSW graphs, which Qdrant Edge builds only when asked: every write ends with
-`optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB,
-when it builds that segment's graph (and merges small indexed segments up to MAX_SEGMENT_KB). The
-binding holds the GIL while it builds, so that write blocks the worker's event loop for the build:
-about 1-6 s on 2 cores, once per ~5000 frames (see `dupstream bench index`)."""
+The frames are a few shards whose HNSW graphs a child process builds (streams.index.frameshards):
+the binding holds the GIL while it builds, which inside the worker would stop its event loop for
+the build. The videos are scanned (no graph). The soundtrack windows' writes end with
+`optimize()`, a no-op (~0.05 ms) until the shard's unindexed segment passes INDEXING_THRESHOLD_KB
+(~5000 windows), when it builds that segment's graph in the worker."""
 
 from __future__ import annotations
 
@@ -48,17 +48,18 @@ from streams.index import (
     video_payload,
     video_point_id,
 )
+from streams.index.frameshards import SEAL_FRAMES, FrameShards, search_params
 from streams.values import FrameHit
 
 MAX_SEGMENT_KB = 100_000
-SCROLL_PAGE = 1000  # frame points read per request by get_frames  # merges stop at ~50k frames, so one build never rewrites the whole shard
 
 
-def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, exact: bool) -> list:
+def _nearest_requests(vectors: np.ndarray, limit: int, score_floor: float, params=None,
+                      payload: bool | list[str] = True) -> list:
     from qdrant_edge import Query, QueryRequest, SearchParams
 
-    params = SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=exact)
-    return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=True,
+    params = params or SearchParams(hnsw_ef=HNSW_EF_SEARCH)
+    return [QueryRequest(limit=limit, query=Query.Nearest(vector.tolist()), with_payload=payload,
                          score_threshold=score_floor, params=params)
             for vector in np.asarray(vectors, np.float32)]
 
@@ -83,7 +84,8 @@ def _write(shard, points: list) -> None:
     shard.optimize()
 
 
-def _open_shard(path: Path, dim: int, audio: bool = False):
+def _open_shard(path: Path, dim: int, audio: bool = False, graph: bool = True):
+    """graph: build an HNSW graph once the unindexed segment passes INDEXING_THRESHOLD_KB (in the worker)."""
     from qdrant_edge import (BinaryQuantizationConfig, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
                              EdgeVectorParams, HnswIndexConfig, VectorStorageDatatype)
 
@@ -97,7 +99,8 @@ def _open_shard(path: Path, dim: int, audio: bool = False):
     config = EdgeConfig(
         vectors=vectors,
         hnsw_config=HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB),
-        optimizers=EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB, max_segment_size=MAX_SEGMENT_KB),
+        optimizers=EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB if graph else 2 ** 40,
+                                        max_segment_size=MAX_SEGMENT_KB),
     )
     try:
         if (path / "edge_config.json").exists() or any(path.glob("segments*")):
@@ -123,9 +126,10 @@ def current_generation(directory: Path, prefix: str) -> Generation | None:
 
 class EdgeIndex:
     def __init__(self, directory: Path, prefix: str, dim: int = 512, *, frame_model: str = "sscd",
-                 generation: Generation | None = None):
+                 generation: Generation | None = None, seal_frames: int = SEAL_FRAMES):
         """prefix: the base (DUPSTREAM_COLLECTION_PREFIX). generation: the one to open (created when
-        absent); by default the current one, or a new one for frame_model, made current."""
+        absent); by default the current one, or a new one for frame_model, made current.
+        seal_frames: the live frame shard's size (streams.index.frameshards)."""
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         self.directory = Path(directory)
@@ -134,14 +138,18 @@ class EdgeIndex:
         fresh = generation is None and current_generation(self.directory, prefix) is None
         self.generation = generation or current_generation(self.directory, prefix) or generation_for(prefix, frame_model)
         name = self.generation.name
-        self._frames = _open_shard(self.directory / f"{name}_frames", dim)
-        self._videos = _open_shard(self.directory / f"{name}_videos", dim)
+        try:
+            self._frames = FrameShards(self.directory / f"{name}_frames", dim, seal_frames)
+        except Exception as error:
+            raise IndexError_(f"cannot open the Qdrant Edge frame shards at {self.directory}: {error}") from error
+        # One mean vector per video, searched only by `dupstream index show`: scanned, so that no
+        # write builds a graph in the worker (a 5000-video graph stopped it for seconds).
+        self._videos = _open_shard(self.directory / f"{name}_videos", dim, graph=False)
         self._audio = _open_shard(self.directory / f"{name}_audio", AUDIO_WINDOW_BITS, audio=True)
         self._data = _open_shard(self.directory / f"{name}_video_data", len(DATA_VECTOR))
         if fresh:
             self.switch(self.generation)
-        for shard, field, kind in ((self._frames, "video_id", PayloadSchemaType.Keyword),
-                                   (self._audio, "video_id", PayloadSchemaType.Keyword),
+        for shard, field, kind in ((self._audio, "video_id", PayloadSchemaType.Keyword),
                                    (self._videos, "cluster_id", PayloadSchemaType.Keyword),
                                    (self._videos, "sequence", PayloadSchemaType.Integer)):  # order_by needs it
             shard.update(UpdateOperation.create_field_index(field, kind))
@@ -169,41 +177,35 @@ class EdgeIndex:
         exact: bool = False,
     ) -> list[FrameHit]:
         """exact: scan every stored frame instead of walking the graphs (the benchmark's reference)."""
-        from qdrant_edge import QueryBatchRequest
-
         if len(embeddings) == 0:
             return []
-        requests = _nearest_requests(embeddings, limit, score_floor, exact)
+        requests = _nearest_requests(embeddings, limit, score_floor, search_params(exact), ["video_id", "t"])
         with self._engine("search the frames"):
-            results = self._frames.query_batch(QueryBatchRequest(requests))
+            results = self._frames.query(requests)
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:
         from qdrant_edge import Point
 
-        frames = [Point(*point) for point in frame_points(video, timestamps, embeddings)]
+        frames = frame_points(video, timestamps, embeddings)
         # The video record goes last: its presence is what marks the video as indexed.
         point_id = video_point_id(video.video_id)
         record = Point(point_id, mean_descriptor(np.asarray(embeddings, np.float32)), video_payload(video))
         with self._engine("write the video"):
             if frames:
-                _write(self._frames, frames)
+                self._frames.upsert(frames)
             _write(self._data, [Point(point_id, DATA_VECTOR, video_data_payload(video))])
             _write(self._videos, [record])
 
     def get_frames(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
-        from qdrant_edge import FieldCondition, Filter, MatchValue, ScrollRequest
-
-        only = Filter(must=[FieldCondition(key="video_id", match=MatchValue(video_id))])
-        records, offset = [], None
         with self._engine("read a video's frames"):
-            while True:
-                page, offset = self._frames.scroll(ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=only,
-                                                                 with_payload=True, with_vector=True))
-                records += page
-                if offset is None:
-                    break
+            records = self._frames.scroll(_field_is("video_id", video_id), with_vector=True)
         return sorted_frames(records, self.dim)
+
+    def settle(self, timeout: float = 3600.0) -> None:
+        """Wait until every frame is in a graph built by the child process (benchmark, tests)."""
+        with self._engine("build the frame graphs"):
+            self._frames.settle(timeout)
 
     def add_audio(self, video_id: str, windows: np.ndarray, offsets: np.ndarray) -> None:
         from qdrant_edge import Point
@@ -219,8 +221,7 @@ class EdgeIndex:
         with self._engine("search the audio windows"):
             if len(windows) == 0 or self._audio.info().points_count == 0:
                 return []
-            results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor,
-                                                                                  exact=False)))
+            results = self._audio.query_batch(QueryBatchRequest(_nearest_requests(windows, limit, score_floor)))
         return audio_hits(offsets, results)
 
     def last_sequence(self) -> int:
@@ -247,12 +248,10 @@ class EdgeIndex:
         from qdrant_edge import UpdateOperation
 
         with self._engine("re-point a cluster"):
-            self._frames.update(UpdateOperation.set_payload_by_filter(_field_is("video_id", video_ids),
-                                                                      {"cluster_id": cluster_id}))
+            self._frames.apply({"cluster": cluster_id, "videos": video_ids})
             self._videos.update(UpdateOperation.set_payload([video_point_id(v) for v in video_ids],
                                                             {"cluster_id": cluster_id}))
-            for shard in (self._frames, self._videos):
-                shard.flush()
+            self._videos.flush()
 
     def delete_video(self, video_id: str) -> dict[str, int]:
         from qdrant_edge import CountRequest, UpdateOperation
@@ -260,10 +259,11 @@ class EdgeIndex:
         of_video = _field_is("video_id", video_id)
         removed = {}
         with self._engine("delete the video"):
-            for kind, shard in (("frames", self._frames), ("audio", self._audio)):
-                removed[kind] = shard.count(CountRequest(exact=True, filter=of_video))
-                shard.update(UpdateOperation.delete_points_by_filter(of_video))
-                shard.flush()
+            removed["frames"] = len(self._frames.scroll(of_video, with_vector=False))
+            self._frames.apply({"delete": video_id})
+            removed["audio"] = self._audio.count(CountRequest(exact=True, filter=of_video))
+            self._audio.update(UpdateOperation.delete_points_by_filter(of_video))
+            self._audio.flush()
             record = [video_point_id(video_id)]
             removed["videos"] = len(self._videos.retrieve(record, with_payload=False, with_vector=False))
             for shard in (self._videos, self._data):
@@ -313,15 +313,16 @@ class EdgeIndex:
             records = self._videos.retrieve([video_point_id(video_id)], with_payload=False, with_vector=True)
             if not records:
                 return []
-            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0, exact=False)
+            (request,) = _nearest_requests(np.asarray([records[0].vector]), limit + 1, -1.0)
             points = self._videos.query(request)
         return [(point.payload["video_id"], point.score) for point in points
                 if point.payload["video_id"] != video_id][:limit]
 
     def stats(self) -> dict[str, int]:
-        return {"videos": self._videos.info().points_count, "frames": self._frames.info().points_count,
+        return {"videos": self._videos.info().points_count, "frames": self._frames.count(),
                 "audio": self._audio.info().points_count}
 
     def close(self) -> None:
-        for shard in (self._frames, self._videos, self._audio, self._data):
+        self._frames.close()
+        for shard in (self._videos, self._audio, self._data):
             shard.close()

@@ -18,10 +18,10 @@ import numpy as np
 
 from streams.config import Settings
 from streams.index import (AUDIO_WINDOW_BITS, DATA_VECTOR, FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M,
-                           INDEXING_THRESHOLD_KB, KINDS, AudioHit, Generation, IndexError_, StoredVideo, audio_hits,
-                           audio_points, frame_hits, frame_points, generation_for, generation_of, mean_descriptor,
-                           sorted_frames, unavailable_on_error, video_data_payload, video_from_payload, video_payload,
-                           video_point_id)
+                           INDEXING_THRESHOLD_KB, INT8_QUANTILE, KINDS, QUANTIZATION_OVERSAMPLING, AudioHit, Generation,
+                           IndexError_, StoredVideo, audio_hits, audio_points, frame_hits, frame_points, generation_for,
+                           generation_of, mean_descriptor, sorted_frames, unavailable_on_error, video_data_payload,
+                           video_from_payload, video_payload, video_point_id)
 from streams.values import FrameHit
 
 UPSERT_BATCH = 256  # points per upsert request: a 1200-frame video is five requests, each well under 2 MB
@@ -156,7 +156,12 @@ class ServerIndex:
                     quantization_config=models.BinaryQuantization(
                         binary=models.BinaryQuantizationConfig(always_ram=True)))
             else:
-                vectors = models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                # As the embedded index's built shards (streams.index.frameshards): float16 originals
+                # (the descriptors are float16 between stages), int8 copies in RAM for the graph walk.
+                vectors = models.VectorParams(
+                    size=dim, distance=models.Distance.COSINE, datatype=models.Datatype.FLOAT16,
+                    quantization_config=models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+                        type=models.ScalarType.INT8, quantile=INT8_QUANTILE, always_ram=True)))
             try:
                 self.client.create_collection(
                     name,
@@ -197,11 +202,15 @@ class ServerIndex:
         with self._server("count the videos"):
             return self.client.count(self.videos, exact=True).count
 
-    def _search(self, collection: str, vectors: np.ndarray, limit: int, score_floor: float, payload: list[str]) -> list:
-        """For each query vector, the list of its stored neighbours scoring at least score_floor."""
+    def _search(self, collection: str, vectors: np.ndarray, limit: int, score_floor: float, payload: list[str],
+                oversampling: float | None = None) -> list:
+        """For each query vector, the list of its stored neighbours scoring at least score_floor.
+        oversampling: quantized candidates rescored on the originals, per result kept."""
         from qdrant_client import models
 
-        params = models.SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=False)
+        quantization = None if oversampling is None else models.QuantizationSearchParams(rescore=True,
+                                                                                           oversampling=oversampling)
+        params = models.SearchParams(hnsw_ef=HNSW_EF_SEARCH, exact=False, quantization=quantization)
         requests = [models.QueryRequest(query=vector.tolist(), limit=limit, score_threshold=score_floor,
                                         with_payload=payload, params=params)
                     for vector in np.asarray(vectors, np.float32)]
@@ -222,7 +231,7 @@ class ServerIndex:
     def search_frames(
         self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False
     ) -> list[FrameHit]:
-        results = self._search(self.frames, embeddings, limit, score_floor, ["video_id", "t"])
+        results = self._search(self.frames, embeddings, limit, score_floor, ["video_id", "t"], QUANTIZATION_OVERSAMPLING)
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:

@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -108,7 +109,13 @@ def collapsed(match: VisualMatch, params: AlignParams) -> bool:
     return (r.end - r.start) < params.min_reference_span_share * match.speed * (q.end - q.start)
 
 
-def frames_match(match: VisualMatch, params: AlignParams) -> bool:
+def without_moment_checks(params: AlignParams) -> AlignParams:
+    """The alignment's parameters with the two checks that ask "the same moment, not the same
+    look?" (distinctiveness, motion) switched off: every measured line is kept."""
+    return replace(params, visual_max_false_alarm=1.0, min_distinctiveness=-math.inf)
+
+
+def frames_match(match: VisualMatch, params: AlignParams, moment_shown: bool = False) -> bool:
     """The one definition of "frames match" (the alignment, the decision and the calibration call it).
 
     - mean similarity >= visual_match_score, and aligned frames and weighted frames (common frames
@@ -116,14 +123,21 @@ def frames_match(match: VisualMatch, params: AlignParams) -> bool:
     - a line, not one look: the speed is not at the grid's edge (at_speed_edge) and the reference
       segment has not collapsed (collapsed);
     - once measured (streams.matching.visual), the aligned frames stand above the same reference's
-      off-line frames: distinctiveness >= min_distinctiveness."""
+      off-line frames: distinctiveness >= min_distinctiveness, and their changes from frame to
+      frame correlate along the line beyond chance: false_alarm <= visual_max_false_alarm.
+
+    moment_shown: something else already shows the line joins the same moment of the same
+    footage (decision: the same recording of sound on this very time line); the two checks that
+    ask just that (distinctiveness, motion) are then waived. A still card re-posted with its
+    sound has no motion to correlate, and needs none."""
     weighted = match.weighted_frames or float(match.aligned_frames)
     return (match.score >= params.visual_match_score
             and match.aligned_frames >= params.visual_min_aligned_frames
             and weighted >= params.visual_min_aligned_frames - 1e-9
             and not at_speed_edge(match.speed, params)
             and not collapsed(match, params)
-            and (match.distinctiveness is None or match.distinctiveness >= params.min_distinctiveness))
+            and (moment_shown or match.distinctiveness is None or match.distinctiveness >= params.min_distinctiveness)
+            and (moment_shown or match.false_alarm is None or match.false_alarm <= params.visual_max_false_alarm))
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float,

@@ -14,7 +14,15 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
 
-"Frames match" (`frames_match`): VisualMatch.score >= align.visual_match_score and aligned frames
+A candidate without sound of its own to compare (or too little to tell) that is itself an indexed
+copy is heard through what it copies: the caller (streams.pipeline.sound_through_copies) passes
+the comparison with that video's sound on the frames' line composed through the copy's own match,
+stated in the candidate's time, and names that video in `through`. A fixed camera at another
+moment that aligns with a muted copy of the first moment thus meets the first moment's sound.
+
+"Frames match" (`frames_match`; its two "same moment" checks, distinctiveness and motion, waived
+for a line on which the sound is the same recording: the sound shows the same moment; a still
+card has no motion to show it): VisualMatch.score >= align.visual_match_score and aligned frames
 (and weighted frames) >= align.visual_min_aligned_frames, the thresholds alignment.align's rule 5
 applies. "Same recording": the audio result's same_recording.
 
@@ -44,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from schemas.events import AudioState, VerdictClass
@@ -106,7 +115,8 @@ def _state(value: Any) -> str:
 # The values a reader needs to check a verdict by hand; the digest names all the others.
 DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
-    "align": ("visual_match_score", "visual_min_aligned_frames", "common_frame_videos"),
+    "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
+              "common_frame_videos"),
     "audio": ("max_false_alarm", "min_audio_seconds"),
 }
 
@@ -117,6 +127,13 @@ def decision_values(params: MatchParams) -> dict[str, float]:
               for section, names in DECISION_FIELDS.items() for name in names}
     values.update({f"decision.{name}": float(value) for name, value in asdict(params.decision).items()})
     return values
+
+
+@lru_cache(maxsize=64)
+def _stated(params: MatchParams) -> tuple[dict[str, float], str]:
+    """What every verdict under these parameters states: computed once per parameter object (a
+    calibration sweep judges every video under each of hundreds)."""
+    return decision_values(params), params.digest()
 
 
 _STATE_WORDS = {AudioState.NO_AUDIO: "has no audio", AudioState.TOO_LITTLE_AUDIO: "has too little audio",
@@ -172,10 +189,18 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
     view = ((", mirrored" if match.mirrored else "") + (", cropped to their active region" if match.region else "")
             + (f", turned {match.rotation} degrees" if match.rotation else ""))
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
+    motion = ""
+    if match.false_alarm is not None:
+        passed = match.false_alarm <= params.align.visual_max_false_alarm
+        motion = (f", their changes {'correlate' if passed else 'do not correlate beyond chance'} along the line "
+                  f"({match.motion:.2f}; a line through unrelated changes does as well with probability "
+                  f"{match.false_alarm:.1e} {'<=' if passed else '>'} visual_max_false_alarm "
+                  f"{params.align.visual_max_false_alarm:g}"
+                  f"{'' if passed else ', waived: the sound on this line shows the same moment'})")
     return (f"frames {q.start:.0f}-{q.end:.0f} s align with {match.video_id} over {match.aligned_frames} frames"
             f"{view}{speed} (mean similarity {match.score:.2f} >= visual_match_score "
             f"{params.align.visual_match_score:.2f}, {match.aligned_frames} >= visual_min_aligned_frames "
-            f"{params.align.visual_min_aligned_frames})")
+            f"{params.align.visual_min_aligned_frames}{motion})")
 
 
 def _same_phrase(result: AudioResult, max_false_alarm: float) -> str:
@@ -225,6 +250,7 @@ def decide(
     *,
     clusters: Mapping[str, ClusterOf] | None = None,
     query_audio_seconds: float | None = None,
+    through: Mapping[str, str] | None = None,
 ) -> Decision:
     """The verdict for a query video.
 
@@ -233,13 +259,15 @@ def decide(
     'too_little_audio' (or the AudioState enum). reference_audio_states: each candidate's state
     from the index payload; a missing candidate with an audio result counts as 'ok'. clusters:
     each candidate's cluster root (the candidate choice prefers the earliest); query_audio_seconds:
-    the query's seconds of sound, for the reason when it has too little."""
-    thresholds = decision_values(params)
-    digest = params.digest()
+    the query's seconds of sound, for the reason when it has too little. through: candidates
+    whose audio result is the comparison with another video's sound, that of the video the
+    candidate is an indexed copy of (streams.pipeline.sound_through_copies), by candidate."""
+    thresholds, digest = _stated(params)
     max_false_alarm = params.audio.max_false_alarm
     audio = audio or {}
     reference_audio_states = reference_audio_states or {}
     clusters = clusters or {}
+    through = through or {}
     query_state = _state(query_audio_state)
 
     def made(kind: VerdictClass, video_id: str | None, match: VisualMatch | None, result: AudioResult | None,
@@ -247,15 +275,17 @@ def decide(
         return Decision(kind, kind == VerdictClass.DUPLICATE, video_id, match, result, reason, thresholds, digest,
                         agrees)
 
-    matches = sorted((m for m in visual if frames_match(m, params.align)), key=rank_key)
+    def agrees(match: VisualMatch) -> bool:
+        result = audio.get(match.video_id)
+        return result is not None and result.same_recording and time_maps_agree(match, result, params.decision)
+
+    # The same recording of sound on a line shows it joins the same moment: the checks asking
+    # just that are waived for it (alignment.frames_match's moment_shown).
+    matches = sorted((m for m in visual if frames_match(m, params.align, moment_shown=agrees(m))), key=rank_key)
     best_per_video: dict[str, VisualMatch] = {}
     for match in matches:
         best_per_video.setdefault(match.video_id, match)
     candidates = list(best_per_video.values())
-
-    def agrees(match: VisualMatch) -> bool:
-        result = audio.get(match.video_id)
-        return result is not None and result.same_recording and time_maps_agree(match, result, params.decision)
 
     confirmed = [m for m in candidates if agrees(m)]
     pool = confirmed or candidates
@@ -264,6 +294,9 @@ def decide(
         video_id = chosen.video_id
         frames = _frames_phrase(chosen, params)
         result = audio.get(video_id)
+        if video_id in through:  # the candidate's own sound could not tell: its original's did
+            frames += (f"; {video_id} is an indexed copy of {through[video_id]}, whose soundtrack was compared "
+                       f"on the frames' line composed through that copy")
         if chosen in confirmed:
             reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
                       f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
@@ -308,7 +341,17 @@ def decide(
                   f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
         return made(VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
-    reason = (f"Unique: no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with "
-              f"mean similarity >= visual_match_score {params.align.visual_match_score:.2f}, and no soundtrack is "
-              f"the same recording (audio.max_false_alarm {max_false_alarm:g}).")
+    frames = (f"no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with mean "
+              f"similarity >= visual_match_score {params.align.visual_match_score:.2f}")
+    looks = [m for m in sorted(visual, key=rank_key) if frames_match(m, params.align, moment_shown=True)]
+    if looks:  # lines that only the "same moment" checks refused: say so, with the best one's figures
+        look = looks[0]
+        motion = (f"; their changes correlate {look.motion:.2f}, as well as a line through unrelated changes "
+                  f"with probability {look.false_alarm:.1e} > visual_max_false_alarm "
+                  f"{params.align.visual_max_false_alarm:g}" if look.false_alarm is not None
+                  and look.false_alarm > params.align.visual_max_false_alarm else "")
+        frames += (f" on a line that stands for the same moment (the best, with {look.video_id}: mean similarity "
+                   f"{look.score:.2f} over {look.aligned_frames} frames{motion}; the same look, not a copy)")
+    reason = (f"Unique: {frames}, and no soundtrack is the same recording (audio.max_false_alarm "
+              f"{max_false_alarm:g}).")
     return made(VerdictClass.UNIQUE, None, None, None, reason)

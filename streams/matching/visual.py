@@ -31,10 +31,28 @@ set) and would put model output at setup time.
 A match with fewer than visual_min_aligned_frames measurable frames (a reference too short to have
 off-line frames) keeps distinctiveness None: there the speed-edge and collapsed-line checks of
 alignment.frames_match remain.
+
+Motion, with a false-alarm probability (`motion_false_alarm`). Take each video's mean descriptor
+out of its frames (its static look: the camera's street, the screen's desktop) and what remains is
+how each frame differs from the rest. A copy keeps those changes in step with the original's along
+its line (a bike crossing, a dialog opening, a cut); another moment of the same fixed camera has
+other changes, uncorrelated with the first moment's whatever line fits the look. The statistic:
+the mean cosine, over the n aligned query frames, between a query frame's residual and that of the
+reference frame the line picks; the null: the cosines of the same query frames with every
+reference frame off the line (mean mu, standard deviation sigma), so z = (mean - mu) / sigma x
+sqrt(n), and the false-alarm probability of the line is min(1, L x P(N(0,1) > z)) with L the
+distinguishable lines the alignment chose among (`lines_tried`: offsets one vote window apart x
+the speeds that move the segment's end by one window). Frames just off the line, alike in their
+changes, count in the null too: that only makes the test stricter. Treating the n frames as
+independent overstates the significance of slowly changing footage; the threshold
+(align.visual_max_false_alarm) is chosen on the calibration half (`dupstream calibrate`), which
+absorbs it. A still card has no motion to correlate: its copies' lines are weak here, and the
+other checks carry them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -126,6 +144,52 @@ def temporal_structure(match: VisualMatch, view: QueryView, ref_times: np.ndarra
     return float(background.mean()), float(np.mean((on_line - shifted) / np.maximum(1.0 - shifted, 1e-3)))
 
 
+def residual(embeddings: np.ndarray) -> np.ndarray:
+    """Each frame's descriptor less the video's mean descriptor (its static look), unit-norm:
+    what changes from frame to frame. A frame equal to the mean keeps a zero residual."""
+    moved = embeddings - embeddings.mean(axis=0, keepdims=True)
+    norms = np.linalg.norm(moved, axis=1, keepdims=True)
+    return np.where(norms > 1e-6, moved / np.maximum(norms, 1e-6), 0.0)
+
+
+def lines_tried(match: VisualMatch, reference_span: float, step: float, params: AlignParams) -> float:
+    """How many distinguishable lines the alignment chose this one among: offsets one vote window
+    (two tolerances) apart over the reference and the query segment, times the speeds of the grid
+    that move the segment's far end by a window or more."""
+    window = 2 * params.tolerance_steps * step
+    span = match.query_segment.end - match.query_segment.start
+    offsets = max(1.0, (reference_span + match.speed * span) / window)
+    speeds = 1.0 + (1.0 / params.speed_min - params.speed_min) * span / window
+    return offsets * speeds
+
+
+def motion_false_alarm(match: VisualMatch, view: QueryView, ref_times: np.ndarray, ref_embeddings: np.ndarray,
+                       query_duration: float, params: AlignParams) -> tuple[float, float] | None:
+    """(mean motion correlation on the line, its false-alarm probability); None when fewer than
+    visual_min_aligned_frames query frames have a reference frame on the line, or there are fewer
+    than two off-line pairs (see the module's docstring)."""
+    inside = (view.timestamps >= match.query_segment.start - 1e-6) & (view.timestamps < match.query_segment.end)
+    times = view.timestamps[inside]
+    if len(times) < params.visual_min_aligned_frames or len(ref_times) < 2:
+        return None
+    step = max(sampling_interval(query_duration, params), float(np.median(np.diff(ref_times))))
+    distance = np.abs(ref_times[None, :] - (match.speed * times[:, None] + match.offset))
+    near = distance <= params.tolerance_steps * step + 1e-6
+    measured = near.any(axis=1)
+    off = ~near  # every pair off the line: nearby frames, alike in their changes too, only make the test stricter
+    if measured.sum() < params.visual_min_aligned_frames or off.sum() < 2:
+        return None
+    similarity = view.embeddings[inside] @ ref_embeddings.T
+    on_line = np.where(near, similarity, -np.inf).argmax(axis=1)  # the reference frame the line picks
+    motion = residual(view.embeddings)[inside] @ residual(ref_embeddings).T
+    correlation = motion[np.arange(len(times)), on_line][measured]
+    background = motion[off]
+    spread = max(float(background.std()), 1e-3)
+    z = (float(correlation.mean()) - float(background.mean())) / spread * math.sqrt(len(correlation))
+    tried = lines_tried(match, float(ref_times[-1] - ref_times[0]) + step, step, params)
+    return float(correlation.mean()), min(1.0, tried * 0.5 * math.erfc(z / math.sqrt(2.0)))
+
+
 def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], frames_of: FramesLookup,
                             query_duration: float, params: AlignParams) -> list[VisualMatch]:
     """Each match with its off-line score and distinctiveness (the reference's frames read once,
@@ -140,11 +204,17 @@ def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], 
     for match in matches:
         if match.video_id not in references:
             references[match.video_id] = frames_of(match.video_id)
+        views_of = by_key.get((match.mirrored, match.region, match.rotation), [])
         found = [temporal_structure(match, view, *references[match.video_id], query_duration, params)
-                 for view in by_key.get((match.mirrored, match.region, match.rotation), [])]
+                 for view in views_of]
         structure = max((one for one in found if one is not None), key=lambda one: one[1], default=None)
         if structure is not None:
             match = match._replace(offline_score=structure[0], distinctiveness=structure[1])
+        motions = [motion_false_alarm(match, view, *references[match.video_id], query_duration, params)
+                   for view in views_of]
+        motion = min((one for one in motions if one is not None), key=lambda one: one[1], default=None)
+        if motion is not None:
+            match = match._replace(motion=motion[0], false_alarm=motion[1])
         measured.append(match)
     return measured
 
