@@ -272,3 +272,18 @@ def test_four_seconds_of_a_speaker_s_other_words_differ_on_the_pictures_line_and
         copy = extract_fingerprint(edited(tmp_path / "words.wav", _edit(name), tmp_path, media["1918.mp3"]))
         found = on_the_line(copy)
         assert found.same_recording or not found.decisive, (name, found)
+
+
+@pytest.mark.parametrize("tempo", [0.8, 1.25])
+def test_a_copy_played_faster_or_slower_than_the_grid_is_heard_at_the_pictures_speed(music, tmp_path, tempo):
+    """The devset's speed copies play 0.8-1.25x with the sound (atempo); the free search's grid stops
+    at +-10 %, so such a copy's sound is heard on the line its frames measured, and only there."""
+    directory, base, other, reference = music
+    copy = tmp_path / f"tempo_{tempo}.wav"
+    ffmpeg("-i", str(base), "-af", f"atempo={tempo}", str(copy))
+    query = extract_fingerprint(copy)
+    on_line = compare(query, reference, PARAMS, near=TimeMap(0.0, tempo), tolerance_s=1.0)
+    assert on_line.same_recording and on_line.speed == pytest.approx(tempo, abs=0.011), on_line
+    assert not compare(query, reference, PARAMS, near=TimeMap(0.0, 1.0), tolerance_s=1.0).same_recording
+    unrelated = extract_fingerprint(excerpt(other, tmp_path / "other.wav", 40, 30 / tempo))
+    assert not compare(unrelated, reference, PARAMS, near=TimeMap(0.0, tempo), tolerance_s=1.0).same_recording

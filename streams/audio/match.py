@@ -249,10 +249,14 @@ _NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0
 
 def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -> tuple[list[_Line], list[_Line]]:
     """The distinct time lines: the plain items re-timed (speed 1.0 first, then outwards), and the
-    resampled copies re-timed by the residual speeds; with `near`, only those near its speed.
+    resampled copies re-timed by the residual speeds; with `near`, only those near its speed, and
+    the plain items re-timed to that speed itself: the pictures measured how much faster the copy
+    plays (a tempo change of 0.8 or 1.25 lies beyond the free search's grid), so the sound is heard
+    at that speed, one more line rather than a wider grid of hypotheses for every comparison.
     A short query re-timed by 1 % is often the very same sequence: it is one hypothesis."""
     items = np.asarray(query.items, np.uint32)
-    speeds = sorted({1.0, *params.speed_grid}, key=lambda speed: abs(speed - 1))
+    on_the_line = () if near is None else (round(near.speed, 2),)
+    speeds = sorted({1.0, *params.speed_grid, *on_the_line}, key=lambda speed: abs(speed - 1))
     plain = [_Line(retimed(items, speed), speed) for speed in speeds]
     resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
                  for copy in query.resampled for residual in params.residual_speeds]
