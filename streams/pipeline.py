@@ -54,11 +54,11 @@ class Found(NamedTuple):
     views: tuple = ()  # the query's views as searched (streams.matching.visual.QueryView), decoded once
 
 
-def _items(encoded: str) -> np.ndarray:
+def _items(encoded: bytes | str) -> np.ndarray:
     return decode_array(encoded, "uint32") if encoded else np.zeros(0, np.uint32)
 
 
-def _fingerprint(items: str, items_per_second: float, duration: float, usable_seconds: float, state: str,
+def _fingerprint(items: bytes | str, items_per_second: float, duration: float, usable_seconds: float, state: str,
                  resampled=()):
     from streams.audio import AudioFingerprint
 
