@@ -33,8 +33,8 @@ from schemas.events import (AudioEvidence, AudioState, ModelInfo, RunnerUp, Segm
                            VisualEvidence)
 from schemas.internal import AudioHalf, FrameHalf, JoinedVideo, array_text, decode_array
 from streams.index import AudioHit, StoredVideo, VideoIndex
-from streams.matching.alignment import (at_speed_edge, collapsed, evidence, frames_match, rank_key, sampling_interval,
-                                       without_moment_checks)
+from streams.matching.alignment import (at_speed_edge, collapsed, evidence, frames_match, motion_decides, rank_key,
+                                       sampling_interval, without_moment_checks)
 from streams.matching.decision import AudioResult, ClusterOf, Decision, decide, frames_on_line, time_maps_agree
 from streams.matching.visual import FramesLookup
 from streams.params import MatchParams
@@ -284,7 +284,7 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
                                                      compare, params)
                 if found_through is not None:
                     through[candidate], audio[candidate] = found_through
-    lines = on_the_sound_s_line(every_line, audio, found, joined.frames.duration, params)
+    lines = on_the_sound_s_line(every_line, audio, found, joined.frames.duration, params, frames_of)
     decision = decide(lines, audio, joined.audio.state, states, params, clusters=clusters,
                       query_audio_seconds=joined.audio.usable_seconds, through=through)
     if not runners_up:
@@ -294,15 +294,22 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
 
 
 def on_the_sound_s_line(visual: list[VisualMatch], audio: dict, found: Found, query_duration: float,
-                        params: MatchParams) -> list[VisualMatch]:
+                        params: MatchParams, frames_of: FramesLookup | None = None) -> list[VisualMatch]:
     """The visual matches, each whose sound is the same recording on another time line replaced
     by its frames re-aligned on the sound's line when they still match there
-    (decision.frames_on_line)."""
+    (decision.frames_on_line), from the search's hits and, given frames_of, the query frames'
+    similarities to the reference's frames on that line (visual.hits_on_line)."""
+    from streams.matching.visual import hits_on_line
+
     moved = []
     for match in visual:
         result = audio.get(match.video_id)
         if result is not None and result.same_recording and not time_maps_agree(match, result, params.decision):
-            match = frames_on_line(match, found.frame_hits, result, query_duration, params) or match
+            hits = found.frame_hits
+            if frames_of is not None and found.views:
+                hits = hits + hits_on_line(match, list(found.views), frames_of, result.offset, result.speed,
+                                           query_duration, params.align, params.search.frame_score_floor)
+            match = frames_on_line(match, hits, result, query_duration, params) or match
         moved.append(match)
     return moved
 
@@ -347,7 +354,7 @@ def missed_thresholds(match: VisualMatch | None, audio: AudioResult | None, para
             ("align.min_reference_span_share", collapsed(match, align)),
             ("align.min_distinctiveness", match.distinctiveness is not None
              and match.distinctiveness < align.min_distinctiveness),
-            ("align.visual_max_false_alarm", match.false_alarm is not None
+            ("align.visual_max_false_alarm", motion_decides(match, align)
              and match.false_alarm > align.visual_max_false_alarm)) if short]
     if audio is not None and audio.decisive and not audio.same_recording:
         missed.append("audio.max_false_alarm")

@@ -58,3 +58,7 @@ class VisualMatch(NamedTuple):
     # that a line through unrelated changes correlates as well among the lines the alignment tried.
     motion: float | None = None
     false_alarm: float | None = None
+    # The false alarm the line would have had with identical changes on every aligned frame: the
+    # test's reach. Slow footage (a photo panned) is worth a frame or two of independent changes,
+    # and a test that cannot reach its threshold says nothing (alignment.frames_match).
+    best_false_alarm: float | None = None

@@ -315,3 +315,21 @@ def test_a_look_refused_by_the_motion_check_is_unique_and_says_why():
     check(d, "unique", False, None)
     assert "the best, with A: mean similarity 0.80 over 40 frames" in d.reason
     assert "probability 4.0e-01 > visual_max_false_alarm" in d.reason and "the same look, not a copy" in d.reason
+
+
+def test_frames_moved_onto_the_sound_s_line_drop_what_their_own_line_measured():
+    """A crop of a panned photograph: the crop's view of the photograph was on screen seconds
+    later, so its frames' own line is off the sound's and undistinctive there (the same look all
+    around). On the sound's line -- the same recording -- they still match, and that line's moment
+    is the sound's to show: the other line's distinctiveness and motion are not its measures."""
+    from streams.matching.decision import frames_on_line
+    from streams.values import FrameHit
+
+    hits = [FrameHit(float(q), "A", float(q), 0.8) for q in range(20)]
+    frames = visual("A", score=0.8, frames=20)._replace(offset=7.0, distinctiveness=0.02, motion=0.1,
+                                                        false_alarm=0.5, best_false_alarm=1e-9)
+    heard = sound(True, 0.05, offset=0.0, query=(0, 20))
+    moved = frames_on_line(frames, hits, heard, 20.0, SETTINGS)
+    assert moved is not None and (moved.offset, moved.aligned_frames) == (0.0, 20)
+    assert (moved.distinctiveness, moved.motion, moved.false_alarm, moved.best_false_alarm) == (None,) * 4
+    check(decide([moved], {"A": heard}, "ok", {}, SETTINGS), "duplicate", True, "A")

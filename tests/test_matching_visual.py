@@ -157,3 +157,78 @@ def visual_hits(index, frames: FrameHalf) -> list[FrameHit]:
     from streams.matching.visual import query_views, search_views
 
     return search_views(query_views(frames), index, PARAMS.search, exclude_video_id="query")
+
+
+def drifting(count: int, seed: int, base: np.ndarray, step: float = 0.08) -> np.ndarray:
+    """Slow footage of one look (a photograph panned, a slow zoom): each second a small step on
+    from the last, so consecutive frames change alike."""
+    walk = np.cumsum(step * np.random.default_rng(seed).normal(size=(count, DIM)), axis=0)
+    return unit(base + walk / np.sqrt(DIM) * 4)
+
+
+def test_the_effective_count_of_correlated_frames():
+    from streams.matching.visual import effective_count
+
+    assert effective_count(20, 0.0) == pytest.approx(20.0)
+    assert effective_count(20, -0.5) == pytest.approx(20.0)  # alternating terms never count more than n
+    assert effective_count(20, 0.5) == pytest.approx(20 / 2.8, rel=0.05)  # ~ n (1 - rho) / (1 + rho) for long runs
+    assert effective_count(24, 0.975) < 1.5  # a slow pan: one frame's worth, however long
+    assert 1.0 <= effective_count(3, 0.9) < effective_count(3, 0.5) < 3.0
+
+
+def test_slow_footage_is_worth_fewer_frames_than_it_has(index):
+    """Two stretches of one slowly changing look, unrelated in their changes: the null's terms
+    repeat from frame to frame, and the frames count for a few independent ones, so the test is
+    less sure of a line through them than it was counting every frame."""
+    from streams.matching.visual import motion_false_alarm, query_views
+
+    base = unit(np.random.default_rng(11).normal(size=DIM))
+    store(index, "moment-a", drifting(30, seed=12, base=base))
+    query = half(drifting(12, seed=13, base=base))
+    line = match(query_segment=Segment(0, 12), reference_segment=Segment(10, 22), offset=10.0, aligned_frames=12)
+    test = motion_false_alarm(line, query_views(query)[0], *index.get_frames("moment-a"), 12.0, PARAMS.align)
+    assert test.lag_correlation > 0.5 and test.effective_frames < test.frames / 3
+    assert test.false_alarm >= test.independent_false_alarm
+
+
+def test_a_copy_of_slow_footage_is_left_to_the_distinctiveness_check(index):
+    """A re-encoded copy of a slowly panned shot: identical changes on every frame could not make
+    the motion test pass (its reach), so it has no say; the copy's exact frames stand out from the
+    reference's others, and the line matches. Another stretch of the same look stays out."""
+    from streams.matching.alignment import motion_decides
+
+    base = unit(np.random.default_rng(21).normal(size=DIM))
+    original = drifting(40, seed=22, base=base, step=0.05)
+    store(index, "original", original)
+    found = visual_matches(half(copied(original[8:32], seed=23, noise=0.05)), index, PARAMS, exclude_video_id="q")
+    assert [m.video_id for m in found] == ["original"]
+    assert not motion_decides(found[0], PARAMS.align) and found[0].best_false_alarm > PARAMS.align.visual_max_false_alarm
+    assert found[0].distinctiveness >= PARAMS.align.min_distinctiveness
+
+
+def test_the_motion_test_decides_only_where_it_can_reach_its_threshold():
+    from streams.matching.alignment import motion_decides
+
+    params = PARAMS.align
+    assert not frames_match(match(false_alarm=0.5, best_false_alarm=1e-9), params)  # could have passed, did not
+    assert frames_match(match(false_alarm=0.5, best_false_alarm=0.2), params)  # could not have passed: no say
+    assert not motion_decides(match(false_alarm=0.5, best_false_alarm=0.2), params)
+    assert frames_match(match(false_alarm=1e-6, best_false_alarm=1e-9), params)
+
+
+def test_hits_on_another_line_are_read_from_the_reference_s_frames():
+    """Where the search's few nearest frames all sit on the frames' own line, the hits on the
+    sound's line are read from the reference's stored frames: the query frame's best within the
+    tolerance of that line, none under the floor."""
+    from streams.matching.visual import QueryView, hits_on_line
+
+    reference = moving(30, seed=31)
+    query = reference[5:15]
+    view = QueryView(query, np.arange(10, dtype=np.float32))
+    line = match(query_segment=Segment(0, 10), reference_segment=Segment(12, 22), offset=12.0, aligned_frames=10)
+    frames_of = lambda video_id: (np.arange(30, dtype=np.float32), reference)  # noqa: E731
+    on_sound = hits_on_line(line, [view], frames_of, 5.0, 1.0, 10.0, PARAMS.align, 0.5)
+    assert [(hit.query_time, hit.ref_time) for hit in on_sound] == [(float(t), float(t + 5)) for t in range(10)]
+    assert all(hit.score == pytest.approx(1.0, abs=1e-5) for hit in on_sound)
+    assert hits_on_line(line, [view._replace(mirrored=True)], frames_of, 5.0, 1.0, 10.0, PARAMS.align, 0.5) == []
+    assert hits_on_line(line, [view], frames_of, 5.0, 1.0, 10.0, PARAMS.align, 1.01) == []

@@ -112,6 +112,8 @@ def test_the_motion_along_the_line_tells_a_copy_from_the_same_look_at_another_mo
         assert visual_matches(frames[later], index, params, exclude_video_id=later) == []
         found = visual_matches(frames[copy], index, params, exclude_video_id=copy)
         assert [match.video_id for match in found] == [first]
-        assert found[0].false_alarm < params.align.visual_max_false_alarm * 1e-3  # not a near miss
+        # The frames count as independent ones only as far as the footage changes: a typed screen
+        # repeats itself from second to second (12 s: 5e-3, against under 1e-5 counting every frame).
+        assert found[0].false_alarm <= params.align.visual_max_false_alarm
     finally:
         index.close()

@@ -124,7 +124,8 @@ def frames_match(match: VisualMatch, params: AlignParams, moment_shown: bool = F
       segment has not collapsed (collapsed);
     - once measured (streams.matching.visual), the aligned frames stand above the same reference's
       off-line frames: distinctiveness >= min_distinctiveness, and their changes from frame to
-      frame correlate along the line beyond chance: false_alarm <= visual_max_false_alarm.
+      frame correlate along the line beyond chance: false_alarm <= visual_max_false_alarm, where
+      the motion test can reach that at all (motion_decides).
 
     moment_shown: something else already shows the line joins the same moment of the same
     footage (decision: the same recording of sound on this very time line); the two checks that
@@ -137,7 +138,17 @@ def frames_match(match: VisualMatch, params: AlignParams, moment_shown: bool = F
             and not at_speed_edge(match.speed, params)
             and not collapsed(match, params)
             and (moment_shown or match.distinctiveness is None or match.distinctiveness >= params.min_distinctiveness)
-            and (moment_shown or match.false_alarm is None or match.false_alarm <= params.visual_max_false_alarm))
+            and (moment_shown or not motion_decides(match, params) or match.false_alarm <= params.visual_max_false_alarm))
+
+
+def motion_decides(match: VisualMatch, params: AlignParams) -> bool:
+    """Whether the motion test has a say on this line: measured, and able to reach
+    visual_max_false_alarm at all -- identical changes on every aligned frame would
+    (best_false_alarm). Footage that changes slowly (a photograph panned, a slow zoom) is worth a
+    frame or two of independent changes however long the line (visual.effective_count); a test
+    without the power to pass says nothing of the line, and the distinctiveness check speaks."""
+    return match.false_alarm is not None and (match.best_false_alarm is None
+                                              or match.best_false_alarm <= params.visual_max_false_alarm)
 
 
 def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: float,

@@ -56,7 +56,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from schemas.events import AudioState, VerdictClass
-from streams.matching.alignment import evidence, frames_match, rank_key, sampling_interval
+from streams.matching.alignment import evidence, frames_match, motion_decides, rank_key, sampling_interval
 from streams.params import DecisionParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
 
@@ -162,7 +162,14 @@ def frames_on_line(match: VisualMatch, hits: Iterable[FrameHit], line: AudioResu
     decision.on_line_min_share of the match's aligned frames and still is a frame match; else
     None. Near-static footage (a photo panned slowly) fixes its own time line to a few seconds
     only, the sound to a fraction of one: when the frames fit the sound's line as well, the two
-    findings are one copy."""
+    findings are one copy.
+
+    The match's distinctiveness and motion measured the frames' own line, not this one, so they
+    are dropped; and this line is the sound's, the same recording: the sound shows the same
+    moment, and the "same moment" checks are waived (frames_match's moment_shown), as decide
+    waives them for any line the sound agrees with. (Keeping the other line's measures refused
+    a crop of a panned photograph: its own line is seconds off, where the crop's view of the
+    photograph was, and undistinctive there.)"""
     step = sampling_interval(query_duration, params.align)
     tolerance = params.align.tolerance_steps * step
     segment = match.query_segment
@@ -178,10 +185,12 @@ def frames_on_line(match: VisualMatch, hits: Iterable[FrameHit], line: AudioResu
     times = sorted(best)
     on_line = match._replace(score=float(sum(best.values()) / len(best)), aligned_frames=len(best),
                              weighted_frames=float(len(best)), offset=line.offset, speed=line.speed,
+                             distinctiveness=None, motion=None, false_alarm=None, best_false_alarm=None,
+                             offline_score=None,
                              query_segment=Segment(times[0], min(times[-1] + step, segment.end)),
                              reference_segment=Segment(line.speed * times[0] + line.offset,
                                                        line.speed * min(times[-1] + step, segment.end) + line.offset))
-    return on_line if frames_match(on_line, params.align) else None
+    return on_line if frames_match(on_line, params.align, moment_shown=True) else None
 
 
 def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
@@ -190,7 +199,11 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
             + (f", turned {match.rotation} degrees" if match.rotation else ""))
     speed = f", speed {match.speed:.2f}" if abs(match.speed - 1.0) >= 0.02 else ""
     motion = ""
-    if match.false_alarm is not None:
+    if match.false_alarm is not None and not motion_decides(match, params.align):
+        motion = (f", their changes too slow to test along the line ({match.motion:.2f}; even identical changes on "
+                  f"every frame would leave a false alarm of {match.best_false_alarm:.1e} > visual_max_false_alarm "
+                  f"{params.align.visual_max_false_alarm:g}, so the distinctiveness decides)")
+    elif match.false_alarm is not None:
         passed = match.false_alarm <= params.align.visual_max_false_alarm
         motion = (f", their changes {'correlate' if passed else 'do not correlate beyond chance'} along the line "
                   f"({match.motion:.2f}; a line through unrelated changes does as well with probability "
@@ -348,7 +361,7 @@ def decide(
         look = looks[0]
         motion = (f"; their changes correlate {look.motion:.2f}, as well as a line through unrelated changes "
                   f"with probability {look.false_alarm:.1e} > visual_max_false_alarm "
-                  f"{params.align.visual_max_false_alarm:g}" if look.false_alarm is not None
+                  f"{params.align.visual_max_false_alarm:g}" if motion_decides(look, params.align)
                   and look.false_alarm > params.align.visual_max_false_alarm else "")
         frames += (f" on a line that stands for the same moment (the best, with {look.video_id}: mean similarity "
                    f"{look.score:.2f} over {look.aligned_frames} frames{motion}; the same look, not a copy)")

@@ -43,11 +43,19 @@ reference frame off the line (mean mu, standard deviation sigma), so z = (mean -
 sqrt(n), and the false-alarm probability of the line is min(1, L x P(N(0,1) > z)) with L the
 distinguishable lines the alignment chose among (`lines_tried`: offsets one vote window apart x
 the speeds that move the segment's end by one window). Frames just off the line, alike in their
-changes, count in the null too: that only makes the test stricter. Treating the n frames as
-independent overstates the significance of slowly changing footage; the threshold
-(align.visual_max_false_alarm) is chosen on the calibration half (`dupstream calibrate`), which
-absorbs it. A still card has no motion to correlate: its copies' lines are weak here, and the
-other checks carry them.
+changes, count in the null too: that only makes the test stricter.
+
+The n aligned frames are not independent: consecutive samples of slow footage change little, and
+so repeat each other's correlation. sqrt(n) is therefore sqrt(n_eff), the effective count of an
+AR(1) sequence whose lag-1 autocorrelation is that of the null's own terms (`null_lag_correlation`:
+the correlations along every line parallel to the match's, off it, consecutive frame against
+consecutive frame; `effective_count`). Fast footage keeps n_eff near n (the street camera: rho
+0.14); a photograph panned slowly is worth one or two frames whatever its length (rho 0.98). There
+the test cannot reach its threshold even with identical changes on every frame
+(`best_false_alarm`), and says nothing: alignment.motion_decides leaves the line to the
+distinctiveness check, which a panned photograph's copy passes easily (its exact frame stands far
+above the rest). A still card has no motion to correlate either: its copies' lines are weak here,
+and the sound on the line carries them (decision).
 """
 
 from __future__ import annotations
@@ -163,11 +171,23 @@ def lines_tried(match: VisualMatch, reference_span: float, step: float, params: 
     return offsets * speeds
 
 
+class MotionTest(NamedTuple):
+    """What motion_false_alarm measured on a line."""
+
+    motion: float  # mean correlation of the aligned frames' changes
+    false_alarm: float  # the probability that a line through unrelated changes does as well
+    best_false_alarm: float  # the same for a correlation of 1 on every aligned frame: the test's reach
+    frames: int  # aligned frames measured
+    lag_correlation: float  # the null's lag-1 autocorrelation (null_lag_correlation)
+    effective_frames: float  # what the frames are worth as independent ones (effective_count)
+    independent_false_alarm: float  # the false alarm had the frames been independent (before issue 12's fix)
+
+
 def motion_false_alarm(match: VisualMatch, view: QueryView, ref_times: np.ndarray, ref_embeddings: np.ndarray,
-                       query_duration: float, params: AlignParams) -> tuple[float, float] | None:
-    """(mean motion correlation on the line, its false-alarm probability); None when fewer than
+                       query_duration: float, params: AlignParams) -> MotionTest | None:
+    """The motion test of the line (see the module's docstring); None when fewer than
     visual_min_aligned_frames query frames have a reference frame on the line, or there are fewer
-    than two off-line pairs (see the module's docstring)."""
+    than two off-line pairs."""
     inside = (view.timestamps >= match.query_segment.start - 1e-6) & (view.timestamps < match.query_segment.end)
     times = view.timestamps[inside]
     if len(times) < params.visual_min_aligned_frames or len(ref_times) < 2:
@@ -184,10 +204,82 @@ def motion_false_alarm(match: VisualMatch, view: QueryView, ref_times: np.ndarra
     motion = residual(view.embeddings)[inside] @ residual(ref_embeddings).T
     correlation = motion[np.arange(len(times)), on_line][measured]
     background = motion[off]
-    spread = max(float(background.std()), 1e-3)
-    z = (float(correlation.mean()) - float(background.mean())) / spread * math.sqrt(len(correlation))
+    centre, spread = float(background.mean()), max(float(background.std()), 1e-3)
+    rho = null_lag_correlation(motion[measured], on_line[measured], off[measured], centre)
+    frames = len(correlation)
+    effective = effective_count(frames, rho)
     tried = lines_tried(match, float(ref_times[-1] - ref_times[0]) + step, step, params)
-    return float(correlation.mean()), min(1.0, tried * 0.5 * math.erfc(z / math.sqrt(2.0)))
+
+    def false_alarm(mean: float, count: float) -> float:
+        z = (mean - centre) / spread * math.sqrt(count)
+        return min(1.0, tried * 0.5 * math.erfc(z / math.sqrt(2.0)))
+
+    mean = float(correlation.mean())
+    return MotionTest(mean, false_alarm(mean, effective), false_alarm(1.0, effective), frames, rho, effective,
+                      false_alarm(mean, frames))
+
+
+def null_lag_correlation(motion: np.ndarray, on_line: np.ndarray, off: np.ndarray, centre: float) -> float:
+    """The lag-1 autocorrelation of the null's terms: along every line parallel to the match's
+    (the reference frame the line picks, shifted by k frames), the motion correlations of
+    consecutive aligned query frames, pooled over the shifts whose pairs both lie off the line;
+    centred on the null's mean. Slow footage changes little from one sampled frame to the next,
+    so its consecutive terms repeat each other; a cut or a camera that moves makes them
+    independent. 0 when no such pair exists. motion [n, m] (aligned query frames x reference
+    frames, in time order), on_line [n], off [n, m]."""
+    rows, columns = motion.shape
+    if rows < 2:
+        return 0.0
+    shifts = np.arange(-columns + 1, columns)
+    picked = on_line[:, None] + shifts[None, :]  # [n, shifts]: the reference frame of each parallel line
+    inside = (picked >= 0) & (picked < columns)
+    clipped = np.clip(picked, 0, columns - 1)
+    valid = inside & np.take_along_axis(off, clipped, axis=1)
+    values = np.take_along_axis(motion, clipped, axis=1) - centre
+    pairs = valid[:-1] & valid[1:]
+    if pairs.sum() < 2:
+        return 0.0
+    first, second = values[:-1][pairs], values[1:][pairs]
+    scale = math.sqrt(float((first ** 2).sum()) * float((second ** 2).sum()))
+    return float((first * second).sum()) / scale if scale > 0 else 0.0
+
+
+def effective_count(n: int, rho: float) -> float:
+    """How many independent terms n consecutive terms with lag-1 autocorrelation rho (an AR(1)
+    process) are worth for their mean: n / (1 + 2 sum_k (1 - k/n) rho^k), the variance of the mean
+    of n such terms against that of n independent ones. A negative rho (alternating terms) is
+    taken as 0: the count never exceeds n."""
+    rho = min(max(rho, 0.0), 0.999)
+    inflation = 1.0 + 2.0 * sum((1.0 - k / n) * rho ** k for k in range(1, n))
+    return n / inflation
+
+
+def hits_on_line(match: VisualMatch, views: list[QueryView], frames_of: FramesLookup, offset: float, speed: float,
+                 query_duration: float, params: AlignParams, score_floor: float) -> list[FrameHit]:
+    """The hits the search would return on another time line (reference = speed x query + offset)
+    had it looked there: for each query frame of the match's segment and view, its most similar
+    reference frame within the alignment's tolerance of that line, read from the reference's
+    stored frames; none under score_floor. The search keeps a query frame's few nearest stored
+    frames, and where several stored videos share a picture (an original and its copies) those
+    few sit where the frame looks most alike -- for a crop of a panning shot, seconds away from
+    where it was cut (decision.frames_on_line re-aligns the frames on the sound's line from these)."""
+    ref_times, ref_embeddings = frames_of(match.video_id)
+    step = sampling_interval(query_duration, params)
+    found = []
+    for view in views:
+        if view.key() != (match.mirrored, match.region, match.rotation):
+            continue
+        inside = (view.timestamps >= match.query_segment.start - 1e-6) & (view.timestamps < match.query_segment.end)
+        times = view.timestamps[inside]
+        if not len(times) or not len(ref_times):
+            continue
+        near = np.abs(ref_times[None, :] - (speed * times[:, None] + offset)) <= params.tolerance_steps * step + 1e-6
+        similarity = np.where(near, view.embeddings[inside] @ ref_embeddings.T, -np.inf)
+        best = similarity.argmax(axis=1)
+        found += [FrameHit(float(t), match.video_id, float(ref_times[b]), float(similarity[i, b]), match.mirrored,
+                           match.region, match.rotation)
+                  for i, (t, b) in enumerate(zip(times, best)) if similarity[i, b] >= score_floor]
+    return found
 
 
 def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], frames_of: FramesLookup,
@@ -212,9 +304,10 @@ def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], 
             match = match._replace(offline_score=structure[0], distinctiveness=structure[1])
         motions = [motion_false_alarm(match, view, *references[match.video_id], query_duration, params)
                    for view in views_of]
-        motion = min((one for one in motions if one is not None), key=lambda one: one[1], default=None)
+        motion = min((one for one in motions if one is not None), key=lambda one: one.false_alarm, default=None)
         if motion is not None:
-            match = match._replace(motion=motion[0], false_alarm=motion[1])
+            match = match._replace(motion=motion.motion, false_alarm=motion.false_alarm,
+                                   best_false_alarm=motion.best_false_alarm)
         measured.append(match)
     return measured
 
