@@ -99,9 +99,9 @@ class Settings(BaseSettings):
     # Chosen as a whole by `dupstream calibrate` on the development set's calibration half
     # (docs/evaluation.md, Calibration); streams.params.MatchParams holds the others.
     frame_neighbours: int = Field(10, ge=1, description="Nearest stored frames fetched per query frame.")
-    frame_score_floor: float = Field(0.5, ge=0, le=1, description="Frame pairs below this cosine similarity are ignored.")
+    frame_score_floor: float = Field(0.4, ge=0, le=1, description="Frame pairs below this cosine similarity are ignored.")
     visual_match_score: float = Field(
-        0.5, ge=0, le=1, description="An aligned segment with at least this mean similarity is a visual match."
+        0.4, ge=0, le=1, description="An aligned segment with at least this mean similarity is a visual match."
     )
     visual_min_aligned_frames: int = Field(2, ge=1, description="A visual match needs at least this many aligned frames.")
     audio_max_false_alarm: float = Field(

@@ -27,7 +27,9 @@ class SearchParams:
     """Which stored frames each query frame brings back."""
 
     frame_neighbours: int = 10  # nearest stored frames fetched per query frame
-    frame_score_floor: float = 0.5  # pairs below this cosine similarity are ignored
+    # chosen by `dupstream calibrate` with align.visual_match_score (calibration half; the search's
+    # floor is the lowest bar a line can be held to)
+    frame_score_floor: float = 0.4  # pairs below this cosine similarity are ignored
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class AlignParams:
     """The time line through a candidate's frame hits (streams.matching.alignment)."""
 
     # visual_match_score, visual_min_aligned_frames: chosen by `dupstream calibrate` (calibration half)
-    visual_match_score: float = 0.5  # mean similarity of an aligned segment that makes it a match
+    visual_match_score: float = 0.4  # mean similarity of an aligned segment that makes it a match
     visual_min_aligned_frames: int = 2  # aligned frames (and weighted frames) a match needs
     sample_fps: float = 1.0  # the frame stage's sampling rate: sets the time tolerance
     max_frames: int = 1200  # the frame stage's cap: long videos are sampled more sparsely

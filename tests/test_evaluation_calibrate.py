@@ -96,9 +96,13 @@ def recorded_judge() -> Judge:
 def test_the_grid_holds_every_combination_and_the_defaults():
     settings = grid_settings(DEFAULTS, SMALL_GRID)
     assert len(settings) == 3 * 3 * 3 and DEFAULTS in settings
-    assert len(grid_settings(DEFAULTS)) == 2 * 3 * 3 * 6 * 2 * 3  # each default is among its values
-    loose = loosest_search(grid_settings(DEFAULTS))
-    assert loose.search.frame_score_floor == 0.5 and loose.search.frame_neighbours == 10
+    # each default is among its values; a similarity bar under the search's floor is the floor's
+    # setting again, and left out: of the 5 floors x 6 bars, 20 pairs have the bar at or above
+    every = grid_settings(DEFAULTS)
+    assert len(every) == 20 * 2 * 5 * 2 * 3
+    assert all(p.align.visual_match_score >= p.search.frame_score_floor for p in every)
+    loose = loosest_search(every)
+    assert loose.search.frame_score_floor == 0.3 and loose.search.frame_neighbours == 10
 
 
 def test_trimming_the_hits_gives_what_a_stricter_search_returns():

@@ -54,15 +54,17 @@ from streams.pipeline import Found, align_hits, build_verdict, compare_sound, ju
 
 # What is swept, (section, field) -> values; the current value is always added.
 # visual_max_false_alarm 1 and min_distinctiveness -1000 switch their check off: the sweep says
-# what each check adds. visual_match_score cannot go under the search's floor (0.5): a choice at
-# that edge says the bar is set by the other checks, not by the similarity. The co-located
-# tolerances (decision.co_located_*) were swept before (docs/evaluation.md, Calibration) and no
-# value changed the half's verdicts; they stay out of the grid to keep it a few hundred settings.
+# what each check adds. The similarity bar (visual_match_score) is swept with the search's floor
+# (frame_score_floor) under it, down to 0.3: a bar under the floor is the floor (no hit below it
+# is returned), so those settings are left out (grid_settings). The co-located tolerances
+# (decision.co_located_*) were swept before (docs/evaluation.md, Calibration) and no value changed
+# the half's verdicts; visual_min_aligned_frames 4 never came near the best; both stay out to
+# keep the grid about a thousand settings.
 GRID: dict[tuple[str, str], tuple[float, ...]] = {
-    ("search", "frame_score_floor"): (0.5, 0.6),
-    ("align", "visual_match_score"): (0.5, 0.6, 0.7),
-    ("align", "visual_min_aligned_frames"): (2, 3, 4),
-    ("align", "visual_max_false_alarm"): (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+    ("search", "frame_score_floor"): (0.3, 0.4, 0.45, 0.5, 0.6),
+    ("align", "visual_match_score"): (0.3, 0.4, 0.45, 0.5, 0.6, 0.7),
+    ("align", "visual_min_aligned_frames"): (2, 3),
+    ("align", "visual_max_false_alarm"): (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
     ("align", "min_distinctiveness"): (-1000.0, 0.1),
     ("audio", "max_false_alarm"): (1e-5, 1e-4, 1e-3),
 }
@@ -82,7 +84,9 @@ class SweepRow(NamedTuple):
 
 
 def grid_settings(base: MatchParams, grid: Mapping[Field, Iterable[Any]] = GRID) -> list[MatchParams]:
-    """Every combination of the grid's values (each field's current value among them)."""
+    """Every combination of the grid's values (each field's current value among them), but those
+    whose similarity bar lies under the search's floor: the search returns no hit below the floor,
+    so such a bar is the floor's setting again."""
     fields = list(grid)
     values = [sorted({*grid[field], getattr(getattr(base, field[0]), field[1])}) for field in fields]
     settings = []
@@ -90,7 +94,8 @@ def grid_settings(base: MatchParams, grid: Mapping[Field, Iterable[Any]] = GRID)
         params = base
         for (section, name), value in zip(fields, combination):
             params = params.updated(section, **{name: value})
-        settings.append(params)
+        if params.align.visual_match_score >= params.search.frame_score_floor:
+            settings.append(params)
     return settings
 
 
