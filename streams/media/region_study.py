@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from streams.devset.packaged import CHECKOUT_CACHE, packaged_media
 from streams.devset.samples import ffmpeg
+from streams.media.region import Region, active_regions
 
 SECONDS = 10
 ENCODE = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r", "25"]
@@ -186,7 +187,6 @@ def report(manifest: Path, split: str | None = None) -> None:
     from schemas.internal import AcceptedVideo
     from streams.config import Settings
     from streams.embedding.onnx import OnnxEmbedder
-    from streams.media.region import Region, active_regions
     from streams.media.video import sample_frames
     from streams.params import MatchParams
     from streams.stages.frames import describe_frames
@@ -252,6 +252,31 @@ def report(manifest: Path, split: str | None = None) -> None:
               f"{statistics.mean(row[6] for row in found):4.2f}x  {statistics.mean(row[7] for row in found):+5.2f}s")
 
 
+def sides(video: Path, region: Region) -> str:
+    """How much of each side of a known rectangle (shares of the frame) streams.media.region sees
+    as an edge in one video (RegionParams.edge_cover of each is needed), the activity inside and
+    outside it, and the regions it proposes: why an inset is found or not."""
+    from streams.config import Settings
+    from streams.media.region import cues
+    from streams.media.video import sample_frames
+    from streams.params import MatchParams
+
+    params = MatchParams()
+    settings = Settings(triton_url="onnx", media_roots=[str(Path(video).parent)])
+    luma = sample_frames(Path(video), settings, params).luma
+    found = cues(luma, params.region)
+    size = params.region.grid
+    top, bottom, left, right = (round(share * size) for share in region)
+    covers = {"left": found.vertical[top:bottom, left].mean(), "right": found.vertical[top:bottom, right].mean(),
+              "top": found.horizontal[left:right, top].mean(), "bottom": found.horizontal[left:right, bottom].mean()}
+    inside = found.activity[top:bottom, left:right].mean()
+    outside = (found.activity.sum() - found.activity[top:bottom, left:right].sum()) / (size ** 2 - (bottom - top) * (right - left))
+    return (f"{video.name}: {len(luma)} sampled frames; each side's share of edge (needs {params.region.edge_cover:g}): "
+            + ", ".join(f"{name} {cover:.2f}" for name, cover in covers.items())
+            + f"; activity inside {inside:.1f}, outside {outside:.1f}; regions proposed: "
+            + f"{active_regions(luma, params.region) or 'none'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m streams.media.region_study")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -259,9 +284,14 @@ def main(argv: list[str] | None = None) -> None:
     report_parser = commands.add_parser("report")
     report_parser.add_argument("manifest", type=Path)
     report_parser.add_argument("--split", default=None)
+    sides_parser = commands.add_parser("sides", help="each side of a known rectangle as the region cues see it")
+    sides_parser.add_argument("video", type=Path)
+    sides_parser.add_argument("region", type=float, nargs=4, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
     args = parser.parse_args(argv)
     if args.command == "build":
         print(build(args.directory))
+    elif args.command == "sides":
+        print(sides(args.video, Region(*args.region)))
     else:
         report(args.manifest, args.split)
 
