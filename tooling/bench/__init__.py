@@ -1,1 +1,1 @@
-"""Benchmarks: short, printable measurements (python -m streams.bench.<name>)."""
+"""Benchmarks: short, printable measurements (python -m tooling.bench.<name>)."""
