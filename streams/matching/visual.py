@@ -18,7 +18,7 @@ background and identity that the on-line frame closes: a copy of moving footage 
 a near-static shot still ~0.2-0.8 (its exact frame beats the reference's other frames of the same
 look, however alike), the same look at another moment ~0 (its on-line frame is one of many
 alike). The plain difference on - b (VSC22's form) puts near-static copies (0.01-0.05) among the
-static negatives; the scaled one separates them (`python -m streams.evaluation.visual_study`).
+static negatives; the scaled one separates them (`python -m tooling.evaluation.visual_study`).
 
 Why the reference itself as the background, not a bank of unrelated frames nor the index's other
 videos: it exists as soon as the reference does (an empty index, the first videos); it is exactly

@@ -2,8 +2,8 @@
 stream's verdicts on them: a development tool for the frames' line against the sound's
 (streams.matching.decision.frames_on_line, streams.matching.visual.hits_on_line).
 
-    python -m streams.evaluation.crop_study build DIR     # makes the videos and DIR/manifest.json
-    python -m streams.evaluation.crop_study report DIR/manifest.json
+    python -m tooling.evaluation.crop_study build DIR     # makes the videos and DIR/manifest.json
+    python -m tooling.evaluation.crop_study report DIR/manifest.json
 
 Why a class: a crop of a panning picture shows what the whole picture showed at another moment
 (the pan brings the cut-out part into the middle later or earlier), and a descriptor of the crop
@@ -15,7 +15,7 @@ whose camera moves (a city flight, the turning earth), each with music; three cr
 photograph panned under the same stretch of the same track), which must stay
 audio_match_different_visuals. Parameters are drawn from a seeded generator.
 
-The report judges every video with the stream's own functions (streams.evaluation.calibrate:
+The report judges every video with the stream's own functions (tooling.evaluation.calibrate:
 features cached in .cache/features/, a temporary index, streams.pipeline.judge) under the default
 parameters, in publish order, and prints each verdict beside the expected one."""
 
@@ -28,10 +28,10 @@ import sys
 from pathlib import Path
 
 from schemas.events import VerdictClass
-from streams.devset.devset import DevItem, read_manifest
-from streams.devset.edits import _crop, fit, ken_burns
-from streams.devset.packaged import CHECKOUT_CACHE, packaged_media
-from streams.devset.samples import ffmpeg
+from tooling.devset.devset import DevItem, read_manifest
+from tooling.devset.edits import _crop, fit, ken_burns
+from tooling.devset.packaged import CHECKOUT_CACHE, packaged_media
+from tooling.devset.samples import ffmpeg
 
 SECONDS = 12
 SEED = 20261130
@@ -102,7 +102,7 @@ def report(manifest: Path, cache: Path = Path(".cache/features")) -> str:
     """Each video's verdict under the default parameters beside the expected one, and the count
     right per kind."""
     from streams.config import Settings
-    from streams.evaluation.calibrate import Judge, record_half
+    from tooling.evaluation.calibrate import Judge, record_half
     from streams.params import MatchParams
 
     items = sorted(read_manifest(manifest), key=lambda item: item.order)

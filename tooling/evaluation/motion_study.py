@@ -1,10 +1,10 @@
 """The motion test (streams.matching.visual.motion_false_alarm) on every line of a half of the
 development set that reaches the video a query is made from or resembles: a development tool.
 
-    python -m streams.evaluation.motion_study MANIFEST [--split calibration|validation]
+    python -m tooling.evaluation.motion_study MANIFEST [--split calibration|validation]
 
 Features come from the cache `dupstream calibrate` fills (.cache/features/), the hits from a
-temporary index of the half in publish order (streams.evaluation.calibrate.record_half); each
+temporary index of the half in publish order (tooling.evaluation.calibrate.record_half); each
 query is aligned with the "same moment" gates open (streams.pipeline.align_hits under
 alignment.without_moment_checks) and its best line to the family of its related video (the
 original's cluster as the manifest states it) is measured. Per line: the aligned frames, the
@@ -15,7 +15,7 @@ whether the line passes it. The summary counts, per kind, the lines the motion g
 and before: copies should pass, another moment of a fixed camera or another scene of one film
 should not.
 
-    python -m streams.evaluation.motion_study MANIFEST --split calibration --frames-only
+    python -m tooling.evaluation.motion_study MANIFEST --split calibration --frames-only
 
 judges the half with every soundtrack taken away (frames_only): the sound waives the "same
 moment" checks on its own line, so this is where they decide alone."""
@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
 
 
 def _root(item: DevItem) -> str:
@@ -37,7 +37,7 @@ def _root(item: DevItem) -> str:
 
 def rows(manifest: Path, split: str | None, cache: Path = Path(".cache/features")) -> list[tuple]:
     from streams.config import Settings
-    from streams.evaluation.calibrate import Judge, half_of, record_half
+    from tooling.evaluation.calibrate import Judge, half_of, record_half
     from streams.matching.alignment import motion_decides, without_moment_checks
     from streams.matching.visual import motion_false_alarm, query_views
     from streams.params import MatchParams
@@ -111,7 +111,7 @@ def frames_only(manifest: Path, split: str | None, cache: Path = Path(".cache/fe
     lean on. The copies found, and the negatives whose pictures are another moment, another
     scene or other pictures called duplicate."""
     from streams.config import Settings
-    from streams.evaluation.calibrate import Judge, half_of, record_half
+    from tooling.evaluation.calibrate import Judge, half_of, record_half
     from streams.params import MatchParams
 
     every = read_manifest(manifest)
