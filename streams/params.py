@@ -119,9 +119,10 @@ class AudioParams:
     # pair's own Poisson null. Its own false-alarm rate, beside max_false_alarm (either test passing
     # makes the same recording); the null checked by `python -m streams.audio.calibrate --landmarks`.
     landmark_max_false_alarm: float = 1e-3
-    # ...unless the agreeing stored peaks avoid its loudest ones as rarely as this (binomial): a
-    # shared music bed under other words, not the same recording (streams.audio.landmarks).
-    landmark_max_background: float = 1e-3
+    # ...unless the agreement is as quiet within the stored track, or as crowded into a part of
+    # the shared stretch, as copies are this rarely: a shared music bed under other words, one
+    # shared sentence; not the same recording (streams.audio.landmarks.compare_landmarks).
+    landmark_max_partial: float = 1e-2
     landmark_hypotheses_per_trial: float = 1.0  # correlated neighbouring offsets counted as one trial
     landmark_peaks_per_second: int = 24  # the most prominent local maxima kept per second
     landmark_peak_bins: int = 6  # a peak is the maximum over this many 21.5 Hz bins either side...

@@ -48,7 +48,7 @@ BIN_BITS = 8
 LEVELS = 16
 LEVEL_STEP_DB = 4.0
 _WINDOW_FRAMES = 1  # offsets within this many frames of one another vote together
-LOUD_SHARE = 0.25  # the stored track's loudest peaks (by level) a copy must keep among those agreeing
+LOUD_SHARE = 0.25  # the stored track's loudest peaks (by level) over the stretch, which a copy keeps
 
 
 class LandmarkMatch(NamedTuple):
@@ -61,9 +61,9 @@ class LandmarkMatch(NamedTuple):
     query_start: float  # seconds of the query covered by the voting anchors
     query_end: float
     hypotheses: int  # offsets x time lines tried
-    # How rarely a copy's agreeing stored peaks would avoid the stored track's loudest ones as
-    # these do (small: a shared background under other sound, not the same recording)
-    background: float = 1.0
+    # How rarely a copy's agreement would be as quiet or as crowded into a part as this one
+    # (small: a shared background under other sound, or a shared piece: not the same recording)
+    partial: float = 1.0
 
 
 NO_LANDMARK_MATCH = LandmarkMatch(False, 1.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0)
@@ -231,6 +231,16 @@ def binomial_cdf(k: int, n: int, p: float) -> float:
     return float(min(1.0, np.exp(log_choose + j * math.log(p) + (n - j) * math.log1p(-p)).sum()))
 
 
+def clustered(times: np.ndarray, within: np.ndarray) -> float:
+    """P(m points spread evenly over the peaks of `within` fall into a range holding as small a
+    share w of them as the agreeing `times` do): m w^(m-1) - (m-1) w^m, the range of m uniforms."""
+    m = len(times)
+    if m < 2 or len(within) == 0:
+        return 1.0
+    w = np.count_nonzero((within >= times.min()) & (within <= times.max())) / len(within)
+    return float(min(1.0, m * w ** (m - 1) - (m - 1) * w ** m))
+
+
 def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams, offset: float | None = None,
                       speed: float = 1.0, tolerance_s: float = 2.5) -> LandmarkMatch:
     """Whether the two packed peak sets are the same recording on the time map
@@ -238,13 +248,16 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     middle; speeds within near_speed_tolerance of it, 1 % apart); offset None: every offset at
     speed 1.
 
-    The stored recording must be in the query, not only a part of it: two voices saying other
-    words over one music bed share the bed's peaks on one offset as a copy would. So the stored
-    peaks that agree must not avoid its loudest quarter (LOUD_SHARE of its peaks over the stretch,
-    by level): a copy with sound added keeps the loud peaks best, while a shared bed under another
-    voice agrees only where the stored voice is silent. Agreeing peaks that avoid the loud ones as
-    rarely as landmark_max_background (binomial, their count drawn from the stretch's peaks) are a
-    shared background: not the same recording."""
+    The stored recording must be in the query, the whole of it, not a part: two voices saying
+    other words over one music bed share the bed's peaks on one offset as a copy would, and two
+    narrations that open with the same sentence share its peaks. So (`partial`, the smaller of two
+    p-values, not the same recording when at most landmark_max_partial):
+    - the stored peaks that agree must not avoid its loudest quarter over the stretch (LOUD_SHARE
+      of its peaks there, by level; binomial): a copy with sound added keeps the loud peaks best,
+      a shared bed under another voice agrees only under the stored voice;
+    - the loud ones among them must not crowd into a part of the stretch (the range of m points
+      spread evenly over the stored track's loud peaks there): a copy keeps its original's loud
+      peaks wherever they are."""
     q_frames, q_bins, _ = unpack(query)
     r_frames, r_bins, r_levels = unpack(stored)
     if len(q_frames) < 2 or len(r_frames) < 2:
@@ -288,15 +301,18 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     tail, votes, expected, shift, line_speed, voting, agreeing = best
     trials = max(1.0, hypotheses / params.landmark_hypotheses_per_trial)
     chance = 1.0 if tail >= 1.0 else -math.expm1(trials * math.log1p(-tail))
-    # The stored peaks over the stretch the query covers, and the loudest quarter of them.
-    first, last = shift + line_speed * q_frames.min(), shift + line_speed * q_frames.max()
-    stretch = r_levels[(r_frames >= first) & (r_frames <= last)]
-    background = 1.0
-    if len(stretch) and len(agreeing):
-        loud_level = np.quantile(stretch, LOUD_SHARE)
-        loud = float(np.mean(stretch <= loud_level))
-        background = binomial_cdf(int(np.count_nonzero(r_levels[agreeing] <= loud_level)), len(agreeing), loud)
-    same = chance <= params.landmark_max_false_alarm and background > params.landmark_max_background
+    # The stretch both cover on the line, in each one's frames.
+    first = max(r_frames.min(), shift + line_speed * q_frames.min())
+    last = min(r_frames.max(), shift + line_speed * q_frames.max())
+    in_stretch = (r_frames >= first) & (r_frames <= last)
+    partial = 1.0
+    if in_stretch.any() and len(agreeing):
+        loud_level = np.quantile(r_levels[in_stretch], LOUD_SHARE)
+        loud = in_stretch & (r_levels <= loud_level)
+        agreeing_loud = agreeing[r_levels[agreeing] <= loud_level]
+        partial = min(binomial_cdf(len(agreeing_loud), len(agreeing), float(loud.sum() / in_stretch.sum())),
+                      clustered(r_frames[agreeing_loud], r_frames[loud]))
+    same = chance <= params.landmark_max_false_alarm and partial > params.landmark_max_partial
     return LandmarkMatch(same, chance, votes, expected, shift / FRAMES_PER_SECOND, line_speed,
                          float(voting.min()) / FRAMES_PER_SECOND, float(voting.max()) / FRAMES_PER_SECOND,
-                         hypotheses, background)
+                         hypotheses, partial)

@@ -57,7 +57,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from schemas.events import AudioState, VerdictClass
 from streams.matching.alignment import evidence, frames_match, rank_key, sampling_interval
-from streams.params import DecisionParams, MatchParams
+from streams.params import AudioParams, DecisionParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
 
 
@@ -117,7 +117,7 @@ DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
     "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
               "common_frame_videos"),
-    "audio": ("max_false_alarm", "min_audio_seconds"),
+    "audio": ("max_false_alarm", "landmark_max_false_alarm", "landmark_max_partial", "min_audio_seconds"),
 }
 
 
@@ -203,9 +203,16 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
             f"{params.align.visual_min_aligned_frames}{motion})")
 
 
-def _same_phrase(result: AudioResult, max_false_alarm: float) -> str:
+def _same_phrase(result: AudioResult, audio: AudioParams) -> str:
+    """Which test found the same recording, with its false alarm and threshold."""
+    found = getattr(result, "landmarks", None)
+    if getattr(result, "test", "chromaprint") == "landmarks" and found is not None:
+        return (f"spectral-peak landmarks, sound added on top: {found.matches} peak pairs agree on one offset where "
+                f"{found.expected:.1f} are expected, which unrelated tracks do with probability "
+                f"{result.false_alarm:.1e} <= audio.landmark_max_false_alarm {audio.landmark_max_false_alarm:g}; "
+                f"Chromaprint's bit error rate {result.ber:.2f}")
     return (f"unrelated tracks align as well with probability {result.false_alarm:.1e} <= audio.max_false_alarm "
-            f"{max_false_alarm:g}; bit error rate {result.ber:.2f}")
+            f"{audio.max_false_alarm:g}; bit error rate {result.ber:.2f}")
 
 
 def _line(match: VisualMatch | AudioResult) -> str:
@@ -299,12 +306,12 @@ def decide(
                        f"on the frames' line composed through that copy")
         if chosen in confirmed:
             reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
-                      f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
+                      f"({_same_phrase(result, params.audio)}; sound at {_line(result)}, frames at "
                       f"{_line(chosen)}).")
             return made(VerdictClass.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
             reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording "
-                      f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, "
+                      f"({_same_phrase(result, params.audio)}) but on another time line (sound at {_line(result)}, "
                       f"frames at {_line(chosen)}; they must agree within decision.co_located_offset_seconds "
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
@@ -338,7 +345,7 @@ def decide(
             frames = (f"no frames align (visual_match_score {params.align.visual_match_score:.2f}, "
                       f"visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
         reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s "
-                  f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
+                  f"({_same_phrase(result, params.audio)}) but {frames}: different visuals on one track.")
         return made(VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
     frames = (f"no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with mean "
