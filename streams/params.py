@@ -123,6 +123,7 @@ class AudioParams:
     # the shared stretch, as copies are this rarely: a shared music bed under other words, one
     # shared sentence; not the same recording (streams.audio.landmarks.compare_landmarks).
     landmark_max_partial: float = 1e-2
+    landmark_loud_share: float = 0.25  # the stored track's loudest peaks (by level), which a copy keeps
     landmark_hypotheses_per_trial: float = 1.0  # correlated neighbouring offsets counted as one trial
     landmark_peaks_per_second: int = 24  # the most prominent local maxima kept per second
     landmark_peak_bins: int = 6  # a peak is the maximum over this many 21.5 Hz bins either side...

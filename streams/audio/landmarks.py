@@ -48,7 +48,6 @@ BIN_BITS = 8
 LEVELS = 16
 LEVEL_STEP_DB = 4.0
 _WINDOW_FRAMES = 1  # offsets within this many frames of one another vote together
-LOUD_SHARE = 0.25  # the stored track's loudest peaks (by level) over the stretch, which a copy keeps
 
 
 class LandmarkMatch(NamedTuple):
@@ -252,8 +251,8 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     other words over one music bed share the bed's peaks on one offset as a copy would, and two
     narrations that open with the same sentence share its peaks. So (`partial`, the smaller of two
     p-values, not the same recording when at most landmark_max_partial):
-    - the stored peaks that agree must not avoid its loudest quarter over the stretch (LOUD_SHARE
-      of its peaks there, by level; binomial): a copy with sound added keeps the loud peaks best,
+    - the stored peaks that agree must not avoid its loudest peaks over the stretch
+      (landmark_loud_share of its peaks there, by level; binomial): a copy with sound added keeps the loud peaks best,
       a shared bed under another voice agrees only under the stored voice;
     - the loud ones among them must not crowd into a part of the stretch (the range of m points
       spread evenly over the stored track's loud peaks there): a copy keeps its original's loud
@@ -307,7 +306,7 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     in_stretch = (r_frames >= first) & (r_frames <= last)
     partial = 1.0
     if in_stretch.any() and len(agreeing):
-        loud_level = np.quantile(r_levels[in_stretch], LOUD_SHARE)
+        loud_level = np.quantile(r_levels[in_stretch], params.landmark_loud_share)
         loud = in_stretch & (r_levels <= loud_level)
         agreeing_loud = agreeing[r_levels[agreeing] <= loud_level]
         partial = min(binomial_cdf(len(agreeing_loud), len(agreeing), float(loud.sum() / in_stretch.sum())),
