@@ -35,7 +35,7 @@ import numpy as np
 
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
-from streams.audio.edits import EDITS, Edit, edited, excerpt
+from streams.audio.edits import EDITS, Edit, edited, excerpt, pink_noise
 from streams.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
 from streams.audio.match import (TimeMap, agrees, chance_ber, compare, compare_on_line, false_alarm, reference_spectrum,
@@ -491,15 +491,6 @@ LANDMARK_LINE_SPEEDS = (1.0, 1.0, 1.0, 0.8, 0.95, 1.05, 1.25)
 VOICE_OVER_DB = (-6.0, 0.0, 6.0)  # voice RMS over music RMS
 NOISE_SNR_DB = (0.0, 6.0)
 BED_DB = (-20.0, -12.0, -6.0)  # a shared music bed under two takes of other words, bed RMS over voice RMS
-
-
-def pink_noise(rng, count: int) -> np.ndarray:
-    """Gaussian noise with power falling as 1/f (above 20 Hz), unit RMS."""
-    spectrum = np.fft.rfft(rng.standard_normal(count))
-    frequencies = np.fft.rfftfreq(count, 1 / RATE)
-    spectrum /= np.sqrt(np.maximum(frequencies, 20.0))
-    noise = np.fft.irfft(spectrum, count)
-    return (noise / max(np.sqrt(np.mean(noise ** 2)), 1e-12)).astype(np.float32)
 
 
 def _at(samples: np.ndarray, level_db: float, against: np.ndarray) -> np.ndarray:
