@@ -630,6 +630,33 @@ def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> 
           f"{min((r.partial for r in passed), default=1.0):.2g}")
 
 
+def report_landmark_cost(tracks: Tracks, params: AudioParams) -> None:
+    """CPU seconds per minute of sound of the peaks beside Chromaprint's plain items, and of one
+    comparison on a line (a 20 s clip against 30 s)."""
+    from streams.audio.extract import chromaprint_items
+    from streams.audio.landmarks import compare_landmarks, peaks
+
+    recordings = [*tracks.music.values(), *tracks.speech.values()]
+    minutes = sum(len(samples) for samples in recordings) / RATE / 60
+    started = time.process_time()
+    found = [peaks(samples, params) for samples in recordings]
+    landmarks = time.process_time() - started
+    started = time.process_time()
+    for samples in recordings:
+        chromaprint_items(samples)
+    chromaprint = time.process_time() - started
+    started, compared = time.process_time(), 0
+    for samples, stored in zip(recordings, found):
+        if len(samples) >= 30 * RATE:
+            compare_landmarks(peaks(samples[5 * RATE:25 * RATE], params), stored, params, 5.0)
+            compared += 1
+    comparing = (time.process_time() - started) / max(compared, 1)
+    print(f"cost (CPU): peaks {landmarks / minutes:.3f} s per minute of sound, Chromaprint's plain items "
+          f"{chromaprint / minutes:.3f} ({minutes:.1f} min in {len(recordings)} recordings); a 20 s clip's peaks and "
+          f"their comparison on a line with 30 s: {comparing * 1000:.0f} ms; stored: "
+          f"{4 * sum(map(len, found)) / minutes / 1024:.1f} KB of peaks per minute (4 bytes each)")
+
+
 def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
     """The landmark test's null and copies on both pools (a few minutes): the thresholds are the
     AudioParams defaults, checked on the calibration pool and reported on the held-out one."""
@@ -650,6 +677,8 @@ def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
         settings = Settings(media_roots=[Path(cache_dir).resolve() / "media", directory.resolve()])
         for seed, pool in enumerate((CALIBRATION, HELD_OUT)):
             tracks = load(pool, media, directory, settings)
+            print(f"\n== {pool.name} pool")
+            report_landmark_cost(tracks, params)
             print(f"\n== {pool.name} pool: unrelated pairs on a random line (speeds {set(LANDMARK_LINE_SPEEDS)}), "
                   f"within {LINE_TOLERANCE:g} s")
             report_landmark_nulls(landmark_nulls(pool.name, tracks, params, np.random.default_rng(31 + seed),

@@ -97,10 +97,9 @@ def peaks(samples: np.ndarray, params: AudioParams) -> np.ndarray:
     band = power[:, lo:hi]
     local = _sliding_max(_sliding_max(band, params.landmark_peak_bins, 1), params.landmark_peak_frames, 0)
     reach = params.landmark_prominence_bins
-    kernel = np.ones(2 * reach + 1, np.float32) / (2 * reach + 1)
-    padded = np.pad(band, ((0, 0), (reach, reach)), mode="edge")
-    background = np.apply_along_axis(np.convolve, 1, padded, kernel, mode="valid")
-    prominence = band - background
+    # The mean of the 2 reach + 1 bins around each (edges repeated), as a difference of running sums.
+    sums = np.cumsum(np.pad(band, ((0, 0), (reach + 1, reach)), mode="edge"), axis=1, dtype=np.float64)
+    prominence = band - ((sums[:, 2 * reach + 1:] - sums[:, :-2 * reach - 1]) / (2 * reach + 1)).astype(np.float32)
     # Digital silence and dither have maxima too: a peak must be loud within the track.
     loud = np.percentile(band, 99)
     frame, bin_ = np.nonzero((band == local) & (prominence > 0) & (band > loud - params.landmark_floor_db))
