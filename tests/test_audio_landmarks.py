@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, ITEMS_PER_SECOND, AudioFingerprint
-from streams.audio.edits import excerpt, pink_noise
+from tooling.audio.edits import excerpt, pink_noise
 from streams.audio.extract import decode_mono, extract_fingerprint
 from streams.audio.landmarks import (FRAMES_PER_SECOND, compare_landmarks, hashes, peaks, poisson_tail, unpack)
 from streams.audio.match import AudioMatch, TimeMap, agrees, compare_on_line
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
-from streams.devset.speech import has_speech_synthesis, spoken
+from tooling.devset.samples import ffmpeg
+from tooling.devset.speech import has_speech_synthesis, spoken
 from streams.index import StoredVideo, video_data_payload, video_from_payload, video_payload
 from streams.params import AudioParams
 

@@ -28,7 +28,7 @@ distinct query anchors voting within +-1 frame of an offset is Poisson around th
 the best offset's tail probability, over the offsets and time lines tried (Šidák, with
 landmark_hypotheses_per_trial correlated offsets counted as one trial), is the false alarm, and
 `same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm. The figures that check
-this null on unrelated pairs: `python -m streams.audio.calibrate --landmarks`."""
+this null on unrelated pairs: `python -m tooling.audio.calibrate --landmarks`."""
 
 from __future__ import annotations
 

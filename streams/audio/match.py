@@ -12,7 +12,7 @@ less often in a given kind of sound (two sentences by one voice agree on about 6
 pair's chance BER follows from the bits' frequencies in each track (`chance_ber`); one hypothesis'
 BER is then modelled as normal around it, with the variance of B(n) = null_bits_scale *
 n ** null_bits_power independent bits (neighbouring items share 15 of their 16 frames, so B grows
-slower than 32 n), fitted on unrelated pairs by `python -m streams.audio.calibrate`. The best
+slower than 32 n), fitted on unrelated pairs by `python -m tooling.audio.calibrate`. The best
 hypothesis' excess over chance in standard deviations is `evidence`; the probability that any of
 the H hypotheses tried reaches it by chance (Šidák, counting null_hypotheses_per_trial correlated
 hypotheses as one trial) is `false_alarm`, and `same_recording` is false_alarm <= max_false_alarm.
@@ -25,7 +25,7 @@ pictures' line) such a comparison still tells "not the same recording" when even
 hypothesis there agrees less than copies do: a BER over the overlap of at least
 copy_max_ber_share of the chance BER, a share that copies of a recording (re-encoded, quieter,
 noisier, clipped, re-timed, resampled) stay under on their line, fitted on copies by
-`python -m streams.audio.calibrate` with the rate of copies it would miss (`decisive`).
+`python -m tooling.audio.calibrate` with the rate of copies it would miss (`decisive`).
 
 Sound added on top. A voice-over mixed on the music at its level, or noise at 0 dB SNR, leaves
 Chromaprint at chance; on the pictures' line the spectral-peak landmarks (streams.audio.landmarks)

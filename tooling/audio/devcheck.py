@@ -1,12 +1,12 @@
 """The stream's judge (streams.pipeline.judge) with the default parameters on one half of a
-development set, from the features `dupstream calibrate` caches: `python -m streams.audio.devcheck
+development set, from the features `dupstream calibrate` caches: `python -m tooling.audio.devcheck
 MANIFEST [calibration|validation]`. It prints precision, recall and F1 (`duplicate_of` checked),
 the hard negatives called duplicate, each kind's correct verdicts, and every wrong verdict with its
 reason: a before/after of a change to the sound in minutes where the full stream (`dupstream eval`,
 the reference) takes far longer on a busy machine. Search, index and judge are the stream's own
 functions, and as in `dupstream eval` the whole set goes through one index in publish order (a
 video of the half may match one of the other half); what it leaves out is the stream's transport.
-The cache may predate the landmarks: streams.evaluation.calibrate.cached_features then computes
+The cache may predate the landmarks: tooling.evaluation.calibrate.cached_features then computes
 them from the videos.
 
 `... MANIFEST calibration --landmark-pairs` prints instead the landmark test's false alarms on the
@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 from streams.config import Settings
-from streams.devset.devset import HARD_NEGATIVE_KINDS, read_manifest
-from streams.evaluation.calibrate import Judge, outcomes_of, record_half
-from streams.evaluation.metrics import false_positive_rate, is_correct, scores, scores_per_kind
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, read_manifest
+from tooling.evaluation.calibrate import Judge, outcomes_of, record_half
+from tooling.evaluation.metrics import false_positive_rate, is_correct, scores, scores_per_kind
 from streams.params import MatchParams
 
 

@@ -1,5 +1,5 @@
 """The audio significance test fitted and checked on real audio, reproducible:
-`python -m streams.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output);
+`python -m tooling.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output);
 `... --landmarks`: the landmark test's null and its copies with sound added (calibrate_landmarks).
 
 Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
@@ -9,7 +9,7 @@ sequences). Unrelated pairs, for each clip length: a clip of one recording again
 recording, in five classes — other music; the same synthetic voice saying other words (the "same
 person, same room, different talk" case); another voice; speech against music; and two takes of
 one voice saying different words over the same music bed 20 dB under the voice. Copies: clips of
-the held-out recordings after each edit of streams.audio.edits (plus a voice or music mixed over
+the held-out recordings after each edit of tooling.audio.edits (plus a voice or music mixed over
 them), found when judged the same recording on the right time line.
 
 Printed: the silence rule on quiet and silent tracks; the per-hypothesis null fit (effective
@@ -35,13 +35,13 @@ import numpy as np
 
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
-from streams.audio.edits import EDITS, Edit, edited, excerpt, pink_noise
-from streams.devset.speech import spoken
+from tooling.audio.edits import EDITS, Edit, edited, excerpt, pink_noise
+from tooling.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
 from streams.audio.match import (TimeMap, agrees, chance_ber, compare, compare_on_line, false_alarm, reference_spectrum,
                                  shift_scores)
 from streams.config import Settings
-from streams.devset.packaged import packaged_media
+from tooling.devset.packaged import packaged_media
 from streams.params import AudioParams, DecisionParams
 
 LENGTHS = (3, 4, 6, 8, 12, 20)
