@@ -98,8 +98,9 @@ def landmark_pairs(manifest: Path, split: str) -> None:
         print(f"{manifest} {split}, {name}: {len(rows)}; false alarm " + ", ".join(
             f"<= {rate:g}: {sum(r.false_alarm <= rate for _, _, r in rows)} ({rate * len(rows):.2f} predicted)"
             for rate in RATES) + f"; judged the same recording: {sum(r.same_recording for _, _, r in rows)}")
-    lowest = sorted(results, key=lambda row: row[2].false_alarm)[:8]
-    for a, b, result in lowest + [row for row in results if row[2].same_recording and row not in lowest]:
+    print(f"every pair whose false alarm is at most landmark_max_false_alarm {params.landmark_max_false_alarm:g}:")
+    for a, b, result in sorted((row for row in results if row[2].false_alarm <= params.landmark_max_false_alarm),
+                               key=lambda row: row[2].false_alarm):
         print(f"  {a} vs {b}: false alarm {result.false_alarm:.2g} ({result.matches} votes, {result.expected:.2f} "
               f"expected), partial {result.partial:.2g}, same recording {result.same_recording}")
 
