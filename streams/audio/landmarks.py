@@ -187,11 +187,11 @@ def poisson_tail(count: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return np.where(count <= 0, 1.0, np.minimum(tail, 1.0))
 
 
-def _line_votes(pairs, query_hash_frames, reference_hash_frames, speed: float, centre: float | None,
-                tolerance: float, ref_frames: int):
-    """Per offset (frames) tried on one time line: distinct query anchors voting within +-1 frame,
-    and the null's expectation there. centre: the offset the map puts at the query's middle
-    (frames), or None for every offset."""
+def _line_votes(pairs, query_hash_frames, reference_hash_frames, speed: float, centre: float, tolerance: float,
+                ref_frames: int):
+    """Per offset (frames) tried on one time line, those within `tolerance` of `centre` (where the
+    map puts the query's middle): distinct query anchors voting within +-1 frame, and the null's
+    expectation there (from all meetings, which are at least as many: conservative)."""
     query_at, reference_at = pairs
     offsets = np.rint(reference_at - speed * query_at).astype(np.int64)
     scaled_hashes = np.rint(speed * query_hash_frames).astype(np.int64)
@@ -204,10 +204,7 @@ def _line_votes(pairs, query_hash_frames, reference_hash_frames, speed: float, c
     xcorr = np.fft.irfft(np.conj(np.fft.rfft(density_q, size)) * np.fft.rfft(density_r, size), size)
     d_all = np.arange(-span_q, ref_frames + 1)
     overlap = np.maximum(xcorr[d_all % size], 0)
-    if centre is None:
-        tried = np.ones(len(d_all), bool)
-    else:
-        tried = np.abs(d_all - centre) <= tolerance
+    tried = np.abs(d_all - centre) <= tolerance
     expected_per_offset = len(offsets) * overlap / max(overlap.sum(), 1e-12)
     # Distinct anchors per offset: one anchor's several hashes meeting one reference moment count once.
     unique = np.unique(np.stack([offsets, np.rint(query_at).astype(np.int64)]), axis=1) if len(offsets) else \
@@ -239,20 +236,20 @@ def clustered(times: np.ndarray, within: np.ndarray) -> float:
     return float(min(1.0, m * w ** (m - 1) - (m - 1) * w ** m))
 
 
-def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams, offset: float | None = None,
+def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams, offset: float,
                       speed: float = 1.0, tolerance_s: float = 2.5) -> LandmarkMatch:
     """Whether the two packed peak sets are the same recording on the time map
     reference_time = speed * query_time + offset (offsets within tolerance_s of it at the query's
-    middle; speeds within near_speed_tolerance of it, 1 % apart); offset None: every offset at
-    speed 1.
+    middle; speeds within near_speed_tolerance of it, 1 % apart).
 
     The stored recording must be in the query, the whole of it, not a part: two voices saying
     other words over one music bed share the bed's peaks on one offset as a copy would, and two
     narrations that open with the same sentence share its peaks. So (`partial`, the smaller of two
     p-values, not the same recording when at most landmark_max_partial):
     - the stored peaks that agree must not avoid its loudest peaks over the stretch
-      (landmark_loud_share of its peaks there, by level; binomial): a copy with sound added keeps the loud peaks best,
-      a shared bed under another voice agrees only under the stored voice;
+      (landmark_loud_share of its peaks there, by level; binomial): a copy with sound added
+      keeps the loud peaks best, a shared bed under another voice agrees only under the stored
+      voice;
     - the loud ones among them must not crowd into a part of the stretch (the range of m points
       spread evenly over the stored track's loud peaks there): a copy keeps its original's loud
       peaks wherever they are."""
@@ -261,12 +258,9 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     if len(q_frames) < 2 or len(r_frames) < 2:
         return NO_LANDMARK_MATCH
     r_keys, r_anchor = hashes(r_frames, r_bins, params)
-    if offset is None:
-        speeds = [1.0]
-    else:
-        grid = {round(speed, 2), *(round(speed + 0.01 * step, 2) for step in range(-2, 3))}
-        speeds = sorted((s for s in grid if abs(s - speed) <= params.near_speed_tolerance + 1e-9),
-                        key=lambda s: abs(s - speed))
+    grid = {round(speed, 2), *(round(speed + 0.01 * step, 2) for step in range(-2, 3))}
+    speeds = sorted((s for s in grid if abs(s - speed) <= params.near_speed_tolerance + 1e-9),
+                    key=lambda s: abs(s - speed))
     ref_frames = int(r_frames.max()) + 1
     middle = (q_frames.max() + q_frames.min()) / 2
     best, hypotheses = None, 0
@@ -280,7 +274,7 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
                 continue
             q_at, r_at = _meetings(q_keys, q_anchor, r_keys, r_anchor)
             # The offset this line needs to put the query's middle where the map puts it.
-            centre = None if offset is None else offset * FRAMES_PER_SECOND + (speed - line_speed) * middle
+            centre = offset * FRAMES_PER_SECOND + (speed - line_speed) * middle
             d, votes, expected, offsets = _line_votes((q_frames[q_at], r_frames[r_at]), q_frames[q_anchor],
                                                       r_frames[r_anchor], line_speed, centre,
                                                       tolerance_s * FRAMES_PER_SECOND, ref_frames)
