@@ -607,8 +607,9 @@ def report_landmark_nulls(trials: list[LandmarkTrial], params: AudioParams) -> N
     for kind in dict.fromkeys(t.kind for t in trials):
         rows = [t.result for t in trials if t.kind == kind]
         lowest = min(rows, key=lambda r: r.false_alarm)
+        passed = sum(r.false_alarm <= params.landmark_max_false_alarm for r in rows)
         print(f"  {kind:32s} {sum(r.same_recording for r in rows)}/{len(rows)}; false alarm <= "
-              f"{params.landmark_max_false_alarm:g} in {sum(r.false_alarm <= params.landmark_max_false_alarm for r in rows)}"
+              f"{params.landmark_max_false_alarm:g} in {passed}"
               f"; lowest {lowest.false_alarm:.2g} ({lowest.matches} votes, {lowest.expected:.2f} expected, "
               f"partial {lowest.partial:.2g})")
 

@@ -55,12 +55,10 @@ RATES = (0.01, 1e-3, 1e-4)
 def landmark_pairs(manifest: Path, split: str) -> None:
     """Every pair of the half's videos whose soundtracks are different recordings (by the
     manifest: each video's recording is its own for OWN_RECORDING_KINDS, else its related
-    video's; a compilation's also those of what it contains), judged by the landmark test on the line offset 0, speed 1 (where a visual match of
-    a hard negative puts it): the false alarms measured against what the null predicts, and the
-    pairs judged the same recording."""
+    video's; a compilation's also those of what it contains), judged by the landmark test on the
+    line offset 0, speed 1 (where a visual match of a hard negative puts it): the false alarms
+    measured against what the null predicts, and the pairs judged the same recording."""
     import itertools
-
-    import numpy as np
 
     from streams.audio.extract import decode_mono, usable_seconds
     from streams.audio.landmarks import compare_landmarks, peaks
