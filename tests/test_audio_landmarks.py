@@ -21,6 +21,7 @@ from tooling.devset.samples import ffmpeg
 from tooling.devset.speech import has_speech_synthesis, spoken
 from streams.index import StoredVideo, video_data_payload, video_from_payload, video_payload
 from streams.params import AudioParams
+from streams.values import Segment
 
 PARAMS = AudioParams()
 TOLERANCE = 2.5  # decision.co_located_offset_seconds: how far from the frames' line the sound may lie
@@ -88,6 +89,21 @@ def test_without_landmarks_on_either_side_chromaprint_judges_alone():
     line = TimeMap(0.0)
     result = compare_on_line(with_landmarks, without, PARAMS, line, TOLERANCE, lambda m: agrees(m, line, TOLERANCE))
     assert isinstance(result, AudioMatch) and result.test == "chromaprint" and result.landmarks is None
+
+
+def test_the_reason_names_the_test_that_found_the_sound_and_why_the_landmarks_did_not():
+    from streams.audio.landmarks import LandmarkMatch
+    from streams.matching.decision import _landmarks_differ, _same_phrase
+
+    found = LandmarkMatch(True, 1.6e-16, 17, 0.58, 0.0, 1.0, 0.3, 7.8, 1077, 0.73)
+    heard = AudioMatch(True, 0.38, 0.0, 1.0, Segment(0, 8), Segment(0, 8), false_alarm=1.6e-16, test="landmarks",
+                       landmarks=found)
+    assert "spectral-peak landmarks" in _same_phrase(heard, PARAMS) and "landmark_max_false_alarm" in _same_phrase(
+        heard, PARAMS)
+    assert "audio.max_false_alarm" in _same_phrase(heard._replace(test="chromaprint"), PARAMS)
+    bed = heard._replace(same_recording=False, test="chromaprint", landmarks=found._replace(partial=3e-7))
+    assert "landmark_max_partial" in _landmarks_differ(bed, PARAMS)
+    assert _landmarks_differ(bed._replace(landmarks=None), PARAMS) == ""
 
 
 # --- media: real recordings with sound added ------------------------------------------------------

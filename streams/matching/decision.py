@@ -203,6 +203,19 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
             f"{params.align.visual_min_aligned_frames}{motion})")
 
 
+def _landmarks_differ(result: AudioResult, audio: AudioParams) -> str:
+    """What the second test said of sound that differs, when it was made (streams.audio.landmarks)."""
+    found = getattr(result, "landmarks", None)
+    if found is None:
+        return ""
+    if found.false_alarm > audio.landmark_max_false_alarm:
+        return (f"; spectral-peak landmarks: {found.matches} peak pairs on one offset where {found.expected:.1f} "
+                f"are expected, probability {found.false_alarm:.1e} > audio.landmark_max_false_alarm "
+                f"{audio.landmark_max_false_alarm:g}")
+    return (f"; spectral-peak landmarks agree on one offset but not over the whole stored recording, only a shared "
+            f"part or background ({found.partial:.1e} <= audio.landmark_max_partial {audio.landmark_max_partial:g})")
+
+
 def _same_phrase(result: AudioResult, audio: AudioParams) -> str:
     """Which test found the same recording, with its false alarm and threshold."""
     found = getattr(result, "landmarks", None)
@@ -319,7 +332,8 @@ def decide(
         if result is not None and result.decisive:
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
                       f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
-                      f"rate {result.ber:.2f}): same scene, different recording.")
+                      f"rate {result.ber:.2f}{_landmarks_differ(result, params.audio)}): same scene, different "
+                      f"recording.")
             return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
         if result is not None:  # compared, but over too little shared sound to tell either way
             why = (f"the soundtracks share too little sound to tell ({result.overlap_seconds:.1f} s: even identical "
