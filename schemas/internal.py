@@ -118,6 +118,9 @@ class AudioHalf(BaseModel):
     usable_seconds: float = 0.0
     resampled: list[ResampledItems] = Field(default_factory=list, description=(
         "The items on a grid of resampled speeds, for finding sped-up re-uploads (not stored in the index)."))
+    landmarks: Blob = Field(b"", description=(
+        "Spectral-peak landmarks (streams.audio.landmarks), uint32 frame << 12 | level << 8 | bin, base64; "
+        "'' without usable sound."))
 
 
 class FeatureHalf(BaseModel):

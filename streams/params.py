@@ -116,6 +116,27 @@ class AudioParams:
     window_min_informative_share: float = 0.75
     window_offset_bin_seconds: float = 1.0
     window_min_votes: float = 3.0
+    # The second "same recording" test, robust to sound added on top (a voice-over, noise):
+    # spectral-peak landmarks (streams.audio.landmarks), counted on the pictures' line against the
+    # pair's own Poisson null. Its own false-alarm rate, beside max_false_alarm (either test passing
+    # makes the same recording); the null checked by `python -m tooling.audio.calibrate --landmarks`.
+    landmark_max_false_alarm: float = 1e-3
+    # ...unless the agreement is as quiet within the stored track, or as crowded into a part of
+    # the shared stretch, as copies are this rarely: a shared music bed under other words, one
+    # shared sentence; not the same recording (streams.audio.landmarks.compare_landmarks).
+    landmark_max_partial: float = 1e-2
+    landmark_loud_share: float = 0.25  # the stored track's loudest peaks (by level), which a copy keeps
+    landmark_hypotheses_per_trial: float = 1.0  # correlated neighbouring offsets counted as one trial
+    landmark_peaks_per_second: int = 24  # the most prominent local maxima kept per second
+    landmark_peak_bins: int = 6  # a peak is the maximum over this many 21.5 Hz bins either side...
+    landmark_peak_frames: int = 4  # ...and this many 23 ms frames either side
+    landmark_prominence_bins: int = 12  # ranked by its height over the mean of this many bins either side
+    landmark_floor_db: float = 60.0  # peaks more than this under the track's loudest bins are silence
+    landmark_min_bin: int = 5  # 108 Hz: below, hum and rumble
+    landmark_max_bin: int = 230  # 4.95 kHz: above, codecs cut
+    landmark_fanout: int = 5  # pairs per anchor
+    landmark_max_dt: int = 40  # frames (0.93 s) to the paired peak at most
+    landmark_max_df: int = 40  # bins (860 Hz) to the paired peak at most
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def _items(encoded: bytes | str) -> np.ndarray:
 
 
 def _fingerprint(items: bytes | str, items_per_second: float, duration: float, usable_seconds: float, state: str,
-                 resampled=()):
+                 resampled=(), landmarks: bytes | str = b""):
     from streams.audio import AudioFingerprint
 
     return AudioFingerprint(
@@ -69,22 +69,24 @@ def _fingerprint(items: bytes | str, items_per_second: float, duration: float, u
         usable_seconds=usable_seconds,
         state=state,
         resampled=resampled,
+        landmarks=_items(landmarks),
     )
 
 
 def query_fingerprint(audio: AudioHalf):
     """The new video's fingerprint, with its resampled copies (only the query has them: the index
-    keeps the plain items)."""
+    keeps the plain items) and its landmarks."""
     from streams.audio import ResampledItems
 
     resampled = tuple(ResampledItems(copy.speed, _items(copy.items)) for copy in audio.resampled)
     return _fingerprint(audio.items, audio.items_per_second, audio.duration, audio.usable_seconds, audio.state,
-                        resampled)
+                        resampled, audio.landmarks)
 
 
 def stored_fingerprint(video: StoredVideo):
+    """A stored video's fingerprint: the plain items and the landmarks (none when indexed before them)."""
     return _fingerprint(video.audio_items, video.audio_items_per_second, video.duration, video.duration,
-                        video.audio_state)
+                        video.audio_state, landmarks=video.audio_landmarks)
 
 
 def sound_window_hits(joined: JoinedVideo, index: VideoIndex, params: MatchParams) -> tuple[list[AudioHit], float]:
@@ -470,6 +472,7 @@ def index_video(joined: JoinedVideo, index: VideoIndex, cluster_id: str, verdict
         audio_items_per_second=joined.audio.items_per_second,
         verdict=verdict.model_dump_json(),
         uri=joined.accepted.uri,
+        audio_landmarks=array_text(joined.audio.landmarks),
     )
     if joined.audio.state == AudioState.OK:
         from streams.audio.windows import stored_windows

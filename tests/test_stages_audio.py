@@ -29,3 +29,16 @@ def test_a_soundtrack_past_the_decode_time_limit_is_failed_with_the_reason_logge
 def test_a_soundtrack_in_time_is_fingerprinted(media):
     settings = Settings(media_roots=[media["trailer_bbb.mp4"].parent])
     assert audio_half(_accepted(media["trailer_bbb.mp4"]), settings).state == AudioState.OK
+
+
+def test_the_half_carries_the_landmarks_as_raw_bytes_through_the_wire(media):
+    from schemas.internal import FeatureHalf, decode_array
+    from streams.wire import decode_half, encode_half
+
+    settings = Settings(media_roots=[media["trailer_bbb.mp4"].parent])
+    accepted = _accepted(media["trailer_bbb.mp4"])
+    half = audio_half(accepted, settings)
+    landmarks = decode_array(half.landmarks, "uint32")
+    assert len(landmarks) > 10 * half.usable_seconds  # about landmark_peaks_per_second
+    data = encode_half(FeatureHalf(kind="audio", accepted=accepted, audio=half))
+    assert half.landmarks in data and decode_half(data).audio.landmarks == half.landmarks

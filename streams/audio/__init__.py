@@ -1,5 +1,6 @@
 """Soundtrack fingerprints: Chromaprint items computed by Essentia (extract.py), their alignment
-and comparison (match.py), and the item windows the index searches (windows.py)."""
+and comparison (match.py), the item windows the index searches (windows.py), and the
+spectral-peak landmarks that survive sound added on top (landmarks.py)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ class AudioFingerprint(NamedTuple):
     state: AudioState
     # Only a query's: its items on a grid of resampled speeds (streams.audio.extract.RESAMPLED_SPEEDS).
     resampled: tuple[ResampledItems, ...] = ()
+    # Spectral-peak landmarks (streams.audio.landmarks.peaks), uint32 packed; empty when the sound
+    # is not usable or the video was indexed before they existed (then Chromaprint judges alone).
+    landmarks: np.ndarray = np.zeros(0, np.uint32)
 
 
 class FingerprintFormatError(DupstreamError, ValueError):

@@ -23,6 +23,7 @@ import numpy as np
 from schemas.events import AudioState
 from streams.audio import (CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint, FingerprintFormatError,
                            ResampledItems)
+from streams.audio.landmarks import peaks
 from streams.audio.match import informative
 from streams.config import Settings
 from streams.errors import ErrorCode, MediaError
@@ -173,7 +174,8 @@ def resampled_items(samples: np.ndarray, speeds: tuple[float, ...]) -> tuple[Res
 
 
 def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFingerprint:
-    """The fingerprint of 11025 Hz mono samples: 'ok' with its resampled copies when it has
+    """The fingerprint of 11025 Hz mono samples: 'ok' with its resampled copies and its
+    spectral-peak landmarks when it has
     params.min_audio_seconds of sound and at least params.min_match_items informative items (what
     a comparison needs to decide), 'too_little_audio' otherwise."""
     duration = len(samples) / CHROMAPRINT_SAMPLE_RATE
@@ -181,8 +183,10 @@ def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFinger
     items = chromaprint_items(samples)
     enough = np.count_nonzero(informative(items, params.static_run)) >= params.min_match_items
     state = AudioState.OK if sound >= params.min_audio_seconds and enough else AudioState.TOO_LITTLE_AUDIO
-    resampled = resampled_items(samples, params.resampled_speeds) if state == AudioState.OK else ()
-    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state, resampled)
+    if state != AudioState.OK:
+        return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state)
+    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state,
+                            resampled_items(samples, params.resampled_speeds), peaks(samples, params))
 
 
 def extract_fingerprint(path: Path, settings: Settings, params: AudioParams) -> AudioFingerprint:

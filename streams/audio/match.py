@@ -12,7 +12,7 @@ less often in a given kind of sound (two sentences by one voice agree on about 6
 pair's chance BER follows from the bits' frequencies in each track (`chance_ber`); one hypothesis'
 BER is then modelled as normal around it, with the variance of B(n) = null_bits_scale *
 n ** null_bits_power independent bits (neighbouring items share 15 of their 16 frames, so B grows
-slower than 32 n), fitted on unrelated pairs by `python -m streams.audio.calibrate`. The best
+slower than 32 n), fitted on unrelated pairs by `python -m tooling.audio.calibrate`. The best
 hypothesis' excess over chance in standard deviations is `evidence`; the probability that any of
 the H hypotheses tried reaches it by chance (Šidák, counting null_hypotheses_per_trial correlated
 hypotheses as one trial) is `false_alarm`, and `same_recording` is false_alarm <= max_false_alarm.
@@ -25,7 +25,11 @@ pictures' line) such a comparison still tells "not the same recording" when even
 hypothesis there agrees less than copies do: a BER over the overlap of at least
 copy_max_ber_share of the chance BER, a share that copies of a recording (re-encoded, quieter,
 noisier, clipped, re-timed, resampled) stay under on their line, fitted on copies by
-`python -m streams.audio.calibrate` with the rate of copies it would miss (`decisive`).
+`python -m tooling.audio.calibrate` with the rate of copies it would miss (`decisive`).
+
+Sound added on top. A voice-over mixed on the music at its level, or noise at 0 dB SNR, leaves
+Chromaprint at chance; on the pictures' line the spectral-peak landmarks (streams.audio.landmarks)
+are the second test (compare_on_line, landmarks_on_line), at their own false-alarm rate.
 
 Items that repeat unchanged (silence is one constant item, so is a held tone) carry no evidence:
 they are left out on both sides, or two silent tracks would be "the same recording"."""
@@ -39,6 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint
+from streams.audio.landmarks import FRAMES_PER_SECOND, LandmarkMatch, compare_landmarks
 from streams.params import AudioParams
 from streams.values import Segment
 
@@ -74,6 +79,11 @@ class AudioMatch(NamedTuple):
     decisive: bool = False
     overlap_ber: float = 0.5  # the best hypothesis' BER over its whole overlap
     could_find: bool = False  # identical sound over that overlap would have passed the test
+    # Which test found the same recording: "chromaprint", or "landmarks" when Chromaprint did not
+    # and the spectral-peak landmarks did on the pictures' line (compare_on_line); false_alarm,
+    # offset, speed and the segments are then the landmarks', ber and chance_ber Chromaprint's.
+    test: str = "chromaprint"
+    landmarks: LandmarkMatch | None = None  # the landmark comparison on the line, when one was made
 
 
 class _Line(NamedTuple):
@@ -329,14 +339,40 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
                     tolerance_s: float, on_line: Callable[[AudioMatch], bool]) -> AudioMatch:
     """What the sound says about a known time line (a visual match's): the free comparison when it
     finds the same recording on the line; else the comparison restricted to the line (near=line,
-    a few hypotheses, so a short or clipped track asks less of the test) when that does; else
-    whichever can tell, the free one first: its best alignment anywhere agrees less than a copy's
-    would, or the one on the line does (a clip too short for the full search is judged where the
-    pictures put it). on_line: whether a match lies on the line."""
+    a few hypotheses, so a short or clipped track asks less of the test) when that does; else the
+    spectral-peak landmarks on the line when they find it (sound added on top: a voice-over, noise;
+    landmarks_on_line); else whichever Chromaprint comparison can tell, the free one first: its
+    best alignment anywhere agrees less than a copy's would, or the one on the line does (a clip
+    too short for the full search is judged where the pictures put it). on_line: whether a match
+    lies on the line."""
     free = compare(query, stored, params)
     if free.same_recording and on_line(free):
         return free
     near = compare(query, stored, params, near=line, tolerance_s=tolerance_s)
     if near.same_recording and on_line(near):
         return near
-    return free if free.decisive or not near.decisive else near
+    return landmarks_on_line(free if free.decisive or not near.decisive else near, query, stored, params, line,
+                             tolerance_s, on_line)
+
+
+def landmarks_on_line(chromaprint: AudioMatch, query: AudioFingerprint, stored: AudioFingerprint,
+                      params: AudioParams, line: TimeMap, tolerance_s: float,
+                      on_line: Callable[[AudioMatch], bool]) -> AudioMatch:
+    """The second test, where Chromaprint did not find the same recording on the line: the
+    landmarks' comparison on it (streams.audio.landmarks.compare_landmarks) as an AudioMatch with
+    test="landmarks" when it passes and lies on the line; otherwise Chromaprint's result, with the
+    landmarks' attached. A side without landmarks (indexed before them) leaves Chromaprint alone."""
+    if len(query.landmarks) == 0 or len(stored.landmarks) == 0:
+        return chromaprint
+    found = compare_landmarks(query.landmarks, stored.landmarks, params, line.offset, line.speed, tolerance_s)
+    if not found.same_recording:
+        return chromaprint._replace(landmarks=found)
+    # The anchors' stretch, and the pairs' reach after the last one.
+    query_segment = Segment(found.query_start, found.query_end + params.landmark_max_dt / FRAMES_PER_SECOND)
+    match = chromaprint._replace(
+        same_recording=True, test="landmarks", landmarks=found, false_alarm=found.false_alarm, offset=found.offset,
+        speed=found.speed, query_segment=query_segment,
+        reference_segment=Segment(found.speed * query_segment.start + found.offset,
+                                  found.speed * query_segment.end + found.offset),
+        overlap_seconds=query_segment.end - query_segment.start, hypotheses=found.hypotheses, decisive=True)
+    return match if on_line(match) else chromaprint._replace(landmarks=found)

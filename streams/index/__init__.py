@@ -103,6 +103,7 @@ class StoredVideo(NamedTuple):
     audio_items_per_second: float
     verdict: str  # the verdict JSON this video got, re-emitted if it is processed again
     uri: str = ""  # where the video was read from
+    audio_landmarks: str = ""  # spectral-peak landmarks, uint32 base64 ('' in records written before them)
 
 
 class AudioHit(NamedTuple):
@@ -230,7 +231,8 @@ def video_payload(video: StoredVideo) -> dict:
 def video_data_payload(video: StoredVideo) -> dict:
     """The video's machine data, in <prefix>_video_data under the record's point id."""
     return {"video_id": video.video_id, "audio_items": video.audio_items,
-            "audio_items_per_second": video.audio_items_per_second, "verdict_json": video.verdict}
+            "audio_items_per_second": video.audio_items_per_second, "verdict_json": video.verdict,
+            "audio_landmarks": video.audio_landmarks}
 
 
 def video_from_payload(record: dict, data: dict | None) -> StoredVideo:
@@ -242,7 +244,7 @@ def video_from_payload(record: dict, data: dict | None) -> StoredVideo:
                        published_at=record["published_at"], duration=record["duration"],
                        audio_state=record["audio_state"], audio_items=data["audio_items"],
                        audio_items_per_second=data["audio_items_per_second"], verdict=data["verdict_json"],
-                       uri=record.get("uri", ""))
+                       uri=record.get("uri", ""), audio_landmarks=data.get("audio_landmarks", ""))
 
 
 def frame_points(video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> list[tuple[str, list[float], dict]]:

@@ -57,7 +57,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from schemas.events import AudioState, VerdictClass
 from streams.matching.alignment import evidence, frames_match, motion_decides, rank_key, sampling_interval
-from streams.params import DecisionParams, MatchParams
+from streams.params import AudioParams, DecisionParams, MatchParams
 from streams.values import FrameHit, Segment, VisualMatch
 
 
@@ -117,7 +117,7 @@ DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
     "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
               "common_frame_videos"),
-    "audio": ("max_false_alarm", "min_audio_seconds"),
+    "audio": ("max_false_alarm", "landmark_max_false_alarm", "landmark_max_partial", "min_audio_seconds"),
 }
 
 
@@ -216,9 +216,29 @@ def _frames_phrase(match: VisualMatch, params: MatchParams) -> str:
             f"{params.align.visual_min_aligned_frames}{motion})")
 
 
-def _same_phrase(result: AudioResult, max_false_alarm: float) -> str:
+def _landmarks_differ(result: AudioResult, audio: AudioParams) -> str:
+    """What the second test said of sound that differs, when it was made (streams.audio.landmarks)."""
+    found = getattr(result, "landmarks", None)
+    if found is None:
+        return ""
+    if found.false_alarm > audio.landmark_max_false_alarm:
+        return (f"; spectral-peak landmarks: {found.matches} peak pairs on one offset where {found.expected:.1f} "
+                f"are expected, probability {found.false_alarm:.1e} > audio.landmark_max_false_alarm "
+                f"{audio.landmark_max_false_alarm:g}")
+    return (f"; spectral-peak landmarks agree on one offset but not over the whole stored recording, only a shared "
+            f"part or background ({found.partial:.1e} <= audio.landmark_max_partial {audio.landmark_max_partial:g})")
+
+
+def _same_phrase(result: AudioResult, audio: AudioParams) -> str:
+    """Which test found the same recording, with its false alarm and threshold."""
+    found = getattr(result, "landmarks", None)
+    if getattr(result, "test", "chromaprint") == "landmarks" and found is not None:
+        return (f"spectral-peak landmarks, sound added on top: {found.matches} peak pairs agree on one offset where "
+                f"{found.expected:.1f} are expected, which unrelated tracks do with probability "
+                f"{result.false_alarm:.1e} <= audio.landmark_max_false_alarm {audio.landmark_max_false_alarm:g}; "
+                f"Chromaprint's bit error rate {result.ber:.2f}")
     return (f"unrelated tracks align as well with probability {result.false_alarm:.1e} <= audio.max_false_alarm "
-            f"{max_false_alarm:g}; bit error rate {result.ber:.2f}")
+            f"{audio.max_false_alarm:g}; bit error rate {result.ber:.2f}")
 
 
 def _line(match: VisualMatch | AudioResult) -> str:
@@ -312,12 +332,12 @@ def decide(
                        f"on the frames' line composed through that copy")
         if chosen in confirmed:
             reason = (f"Duplicate: {frames}, and the soundtrack is the same recording on the same time line "
-                      f"({_same_phrase(result, max_false_alarm)}; sound at {_line(result)}, frames at "
+                      f"({_same_phrase(result, params.audio)}; sound at {_line(result)}, frames at "
                       f"{_line(chosen)}).")
             return made(VerdictClass.DUPLICATE, video_id, chosen, result, reason, True)
         if result is not None and result.same_recording:
             reason = (f"Not a duplicate: {frames}, and the soundtrack is the same recording "
-                      f"({_same_phrase(result, max_false_alarm)}) but on another time line (sound at {_line(result)}, "
+                      f"({_same_phrase(result, params.audio)}) but on another time line (sound at {_line(result)}, "
                       f"frames at {_line(chosen)}; they must agree within decision.co_located_offset_seconds "
                       f"{params.decision.co_located_offset_seconds:g} s and decision.co_located_speed_share "
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
@@ -325,7 +345,8 @@ def decide(
         if result is not None and result.decisive:
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
                       f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
-                      f"rate {result.ber:.2f}): same scene, different recording.")
+                      f"rate {result.ber:.2f}{_landmarks_differ(result, params.audio)}): same scene, different "
+                      f"recording.")
             return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
         if result is not None:  # compared, but over too little shared sound to tell either way
             why = (f"the soundtracks share too little sound to tell ({result.overlap_seconds:.1f} s: even identical "
@@ -351,7 +372,7 @@ def decide(
             frames = (f"no frames align (visual_match_score {params.align.visual_match_score:.2f}, "
                       f"visual_min_aligned_frames {params.align.visual_min_aligned_frames})")
         reason = (f"Not a duplicate: the soundtrack is the same recording as {video_id}'s "
-                  f"({_same_phrase(result, max_false_alarm)}) but {frames}: different visuals on one track.")
+                  f"({_same_phrase(result, params.audio)}) but {frames}: different visuals on one track.")
         return made(VerdictClass.AUDIO_MATCH_DIFFERENT_VISUALS, video_id, weak, result, reason)
 
     frames = (f"no stored video has {params.align.visual_min_aligned_frames} or more aligned frames with mean "

@@ -1,4 +1,5 @@
-"""Stage 2b: fingerprint the soundtrack (Chromaprint, computed by Essentia). A video with no
+"""Stage 2b: fingerprint the soundtrack (Chromaprint, computed by Essentia, and spectral-peak
+landmarks, streams.audio.landmarks). A video with no
 track or too little sound gets a state saying so, and is judged on its frames; an audio track
 that cannot be decoded does the same, since the frames may still be fine."""
 
@@ -35,7 +36,22 @@ def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
         usable_seconds=round(fingerprint.usable_seconds, 3),
         resampled=[ResampledItems(speed=copy.speed, items=encode_array(copy.items, "uint32"))
                    for copy in fingerprint.resampled],
+        landmarks=encode_array(fingerprint.landmarks, "uint32"),
     )
+
+
+def landmarks_of(accepted: AcceptedVideo, settings: Settings) -> bytes:
+    """The spectral-peak landmarks alone (streams.audio.landmarks.peaks), for features computed
+    before they existed (the calibration's cache)."""
+    from streams.audio.extract import decode_mono
+    from streams.audio.landmarks import peaks
+    from streams.params import MatchParams
+
+    with opened_media(accepted.uri, settings) as path:
+        samples = decode_mono(path, settings)
+    if samples is None:
+        return b""
+    return encode_array(peaks(samples, MatchParams.from_settings(settings).audio), "uint32")
 
 
 def audio_half(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:

@@ -1,5 +1,6 @@
 """The audio significance test fitted and checked on real audio, reproducible:
-`python -m streams.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output).
+`python -m tooling.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output);
+`... --landmarks`: the landmark test's null and its copies with sound added (calibrate_landmarks).
 
 Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
 calibration pool, and every figure after the fit is measured on the held-out pool. Each pool has
@@ -8,7 +9,7 @@ sequences). Unrelated pairs, for each clip length: a clip of one recording again
 recording, in five classes — other music; the same synthetic voice saying other words (the "same
 person, same room, different talk" case); another voice; speech against music; and two takes of
 one voice saying different words over the same music bed 20 dB under the voice. Copies: clips of
-the held-out recordings after each edit of streams.audio.edits (plus a voice or music mixed over
+the held-out recordings after each edit of tooling.audio.edits (plus a voice or music mixed over
 them), found when judged the same recording on the right time line.
 
 Printed: the silence rule on quiet and silent tracks; the per-hypothesis null fit (effective
@@ -34,7 +35,7 @@ import numpy as np
 
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
-from tooling.audio.edits import EDITS, Edit, edited, excerpt
+from tooling.audio.edits import EDITS, Edit, edited, excerpt, pink_noise
 from tooling.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
 from streams.audio.match import (TimeMap, agrees, chance_ber, compare, compare_on_line, false_alarm, reference_spectrum,
@@ -481,6 +482,217 @@ def calibrate(cache_dir: Path, params: AudioParams, share_only: bool = False) ->
     return fitted
 
 
+# --- the landmark test (streams.audio.landmarks): its null on unrelated pairs, its copies --------
+
+LANDMARK_LENGTHS = (4, 6, 8, 12, 20)
+# Lines a visual match puts unrelated sound on: mostly speed 1, some re-timed (the re-timed and
+# re-pitched hashes of compare_landmarks).
+LANDMARK_LINE_SPEEDS = (1.0, 1.0, 1.0, 0.8, 0.95, 1.05, 1.25)
+VOICE_OVER_DB = (-6.0, 0.0, 6.0)  # voice RMS over music RMS
+NOISE_SNR_DB = (0.0, 6.0)
+BED_DB = (-20.0, -12.0, -6.0)  # a shared music bed under two takes of other words, bed RMS over voice RMS
+
+
+def _at(samples: np.ndarray, level_db: float, against: np.ndarray) -> np.ndarray:
+    """samples scaled to level_db RMS over `against`'s RMS."""
+    gain = np.sqrt(np.mean(against ** 2) / max(np.mean(samples ** 2), 1e-12)) * 10 ** (level_db / 20)
+    return (samples * gain).astype(np.float32)
+
+
+class LandmarkTrial(NamedTuple):
+    pool: str
+    kind: str
+    length: float
+    result: object  # streams.audio.landmarks.LandmarkMatch
+    chromaprint: bool = False  # copies: Chromaprint's compare_on_line found it on the line
+
+
+def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
+    """Unrelated pairs (null_pairs' classes) judged on a random line, as a visual match of
+    unrelated sound would put it; and two takes of one voice saying other words over one music
+    bed (BED_DB under the voice), judged on the bed's own line: the shared-background case."""
+    from streams.audio.landmarks import compare_landmarks
+
+    trials = []
+    for length in LANDMARK_LENGTHS:
+        for kind, clip, reference in null_pairs(tracks, length, rng):
+            speed = float(rng.choice(LANDMARK_LINE_SPEEDS))
+            offset = float(rng.uniform(0, max(0.0, len(reference) / RATE - length * speed)))
+            trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
+                peaks_of(clip), peaks_of(reference), params, offset, speed, LINE_TOLERANCE)))
+        music, voices = list(tracks.music.values()), list(tracks.voices)
+        for _ in range(PAIRS_PER_CLASS // 2):
+            voice, seed = voices[rng.integers(len(voices))]
+            other_seed = rng.choice([s for v, s in voices if v == voice and s != seed])
+            take, other_take = tracks.voices[voice, seed], tracks.voices[voice, other_seed]
+            size = min(len(take), len(other_take))
+            bed_db = float(rng.choice(BED_DB))
+            bed = _clip(rng, music[rng.integers(len(music))], size / RATE)
+            if bed is None or size < length * RATE:
+                continue
+            size = min(size, len(bed))
+            stored = take[:size] + _at(bed, bed_db, take[:size])
+            query = other_take[:size] + _at(bed, bed_db, other_take[:size])
+            start = int(rng.integers(0, size - int(length * RATE) + 1))
+            trials.append(LandmarkTrial(pool, f"other words, one bed {bed_db:+.0f} dB", length, compare_landmarks(
+                peaks_of(query[start:start + int(length * RATE)]), peaks_of(stored), params, start / RATE, 1.0,
+                LINE_TOLERANCE)))
+    return trials
+
+
+def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
+    """Clips of each recording with sound added on top (an espeak voice over music at
+    VOICE_OVER_DB, music under speech at 0 dB, pink noise at NOISE_SNR_DB), judged on their true
+    line by the landmarks and by Chromaprint (compare_on_line, its resampled copies off)."""
+    from streams.audio.landmarks import compare_landmarks
+
+    sources = {name: samples[: int(REFERENCE_SECONDS * RATE)]
+               for name, samples in (*tracks.music.items(), *tracks.speech.items())}
+    voices = list(tracks.voices.values())
+    music = list(tracks.music.values())
+    plain = replace(params, resampled_speeds=())
+    trials = []
+    for name, samples in sources.items():
+        stored_peaks = peaks_of(samples)
+        stored = fingerprint_samples(samples, plain)._replace(landmarks=np.zeros(0, np.uint32))
+        mixes = [("plain", samples)]
+        if name in tracks.music:
+            voice = np.resize(voices[rng.integers(len(voices))], len(samples))
+            mixes += [(f"voice-over {level:+.0f} dB", samples + _at(voice, level, samples)) for level in VOICE_OVER_DB]
+        else:
+            mixes.append(("music under it 0 dB", samples + _at(np.resize(music[rng.integers(len(music))],
+                                                                         len(samples)), 0.0, samples)))
+        mixes += [(f"pink noise {snr:+.0f} dB SNR", samples + _at(pink_noise(rng, len(samples)), -snr, samples))
+                  for snr in NOISE_SNR_DB]
+        for kind, mixed in mixes:
+            for length in LANDMARK_LENGTHS:
+                if len(mixed) < length * RATE:
+                    continue
+                for _ in range(COPIES_PER_EDIT):
+                    start = int(rng.integers(0, len(mixed) - int(length * RATE) + 1))
+                    clip = mixed[start:start + int(length * RATE)]
+                    truth = TimeMap(start / RATE)
+                    # Chromaprint alone: compare_on_line without landmarks on either side.
+                    query = fingerprint_samples(clip, plain)._replace(landmarks=np.zeros(0, np.uint32))
+                    chromaprint = query.state == AudioState.OK and compare_on_line(
+                        query, stored, params, truth, LINE_TOLERANCE,
+                        lambda match: agrees(match, truth, LINE_TOLERANCE)).same_recording
+                    trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
+                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint))
+    return trials
+
+
+def shares_a_bed(kind: str) -> bool:
+    """The classes whose two sides share a music bed (part of one recording): hard negatives of
+    the shared-background check, not pairs of the Poisson null."""
+    return "bed" in kind
+
+
+def report_landmark_nulls(trials: list[LandmarkTrial], params: AudioParams) -> None:
+    unrelated = [t for t in trials if not shares_a_bed(t.kind)]
+    done = [t.result for t in unrelated]
+    print("unrelated pairs (no shared bed), false alarms (the Poisson null's probability) measured against "
+          "predicted, all lengths: " + ", ".join(
+        f"<= {rate:g}: {sum(r.false_alarm <= rate for r in done)}/{len(done)} ({rate * len(done):.2f} predicted)"
+        for rate in RATES))
+    print(f"{'length':>6s} {'pairs':>5s} {'hypotheses':>10s} " + " ".join(f"{f'FA<={rate:g}':>9s}" for rate in RATES)
+          + "  same recording (with the shared-background check)")
+    for length in LANDMARK_LENGTHS:
+        rows = [t.result for t in unrelated if t.length == length]
+        print(f"{length:6.0f} {len(rows):5d} {int(np.median([r.hypotheses for r in rows])):10d} "
+              + " ".join(f"{sum(r.false_alarm <= rate for r in rows):9d}" for rate in RATES)
+              + f"  {sum(r.same_recording for r in rows)}")
+    print(f"per class, the same recording at landmark_max_false_alarm {params.landmark_max_false_alarm:g} and "
+          f"landmark_max_partial {params.landmark_max_partial:g}:")
+    for kind in dict.fromkeys(t.kind for t in trials):
+        rows = [t.result for t in trials if t.kind == kind]
+        lowest = min(rows, key=lambda r: r.false_alarm)
+        passed = sum(r.false_alarm <= params.landmark_max_false_alarm for r in rows)
+        print(f"  {kind:32s} {sum(r.same_recording for r in rows)}/{len(rows)}; false alarm <= "
+              f"{params.landmark_max_false_alarm:g} in {passed}"
+              f"; lowest {lowest.false_alarm:.2g} ({lowest.matches} votes, {lowest.expected:.2f} expected, "
+              f"partial {lowest.partial:.2g})")
+
+
+def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> None:
+    print(f"{'copy':24s} " + " ".join(f"{length:>13.0f}s" for length in LANDMARK_LENGTHS)
+          + "   (found by Chromaprint on the line / by the landmarks / by either)")
+    for kind in dict.fromkeys(t.kind for t in trials):
+        cells = []
+        for length in LANDMARK_LENGTHS:
+            rows = [t for t in trials if t.kind == kind and t.length == length]
+            cells.append(f"{sum(t.chromaprint for t in rows):2d}/{sum(t.result.same_recording for t in rows):2d}/"
+                         f"{sum(t.chromaprint or t.result.same_recording for t in rows):2d} of {len(rows):2d}")
+        print(f"{kind:24s} " + " ".join(f"{cell:>14s}" for cell in cells))
+    passed = [t.result for t in trials if t.result.false_alarm <= params.landmark_max_false_alarm]
+    print(f"copies passing the null whose agreement the shared-background check calls partial (<= "
+          f"landmark_max_partial {params.landmark_max_partial:g}): "
+          f"{sum(r.partial <= params.landmark_max_partial for r in passed)}/{len(passed)}; lowest partial "
+          f"{min((r.partial for r in passed), default=1.0):.2g}")
+
+
+def report_landmark_cost(tracks: Tracks, params: AudioParams) -> None:
+    """CPU seconds per minute of sound of the peaks beside Chromaprint's plain items, and of one
+    comparison on a line (a 20 s clip against 30 s)."""
+    from streams.audio.extract import chromaprint_items
+    from streams.audio.landmarks import compare_landmarks, peaks
+
+    recordings = [*tracks.music.values(), *tracks.speech.values()]
+    minutes = sum(len(samples) for samples in recordings) / RATE / 60
+    started = time.process_time()
+    found = [peaks(samples, params) for samples in recordings]
+    landmarks = time.process_time() - started
+    started = time.process_time()
+    for samples in recordings:
+        chromaprint_items(samples)
+    chromaprint = time.process_time() - started
+    started, compared = time.process_time(), 0
+    for samples, stored in zip(recordings, found):
+        if len(samples) >= 30 * RATE:
+            compare_landmarks(peaks(samples[5 * RATE:25 * RATE], params), stored, params, 5.0)
+            compared += 1
+    comparing = (time.process_time() - started) / max(compared, 1)
+    print(f"cost (CPU): peaks {landmarks / minutes:.3f} s per minute of sound, Chromaprint's plain items "
+          f"{chromaprint / minutes:.3f} ({minutes:.1f} min in {len(recordings)} recordings); a 20 s clip's peaks and "
+          f"their comparison on a line with 30 s: {comparing * 1000:.0f} ms; stored: "
+          f"{4 * sum(map(len, found)) / minutes / 1024:.1f} KB of peaks per minute (4 bytes each)")
+
+
+def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
+    """The landmark test's null and copies on both pools (a few minutes): the thresholds are the
+    AudioParams defaults, checked on the calibration pool and reported on the held-out one."""
+    from streams.audio.landmarks import peaks
+
+    media = packaged_media(cache_dir, [*CALIBRATION.music, *CALIBRATION.speech, *HELD_OUT.music, *HELD_OUT.speech])
+    started = time.perf_counter()
+    cached: dict[bytes, np.ndarray] = {}
+
+    def peaks_of(samples: np.ndarray) -> np.ndarray:
+        key = hashlib.sha1(np.ascontiguousarray(samples).tobytes()).digest()
+        if key not in cached:
+            cached[key] = peaks(samples, params)
+        return cached[key]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        settings = Settings(media_roots=[Path(cache_dir).resolve() / "media", directory.resolve()])
+        for seed, pool in enumerate((CALIBRATION, HELD_OUT)):
+            tracks = load(pool, media, directory, settings)
+            print(f"\n== {pool.name} pool")
+            report_landmark_cost(tracks, params)
+            print(f"\n== {pool.name} pool: unrelated pairs on a random line (speeds {set(LANDMARK_LINE_SPEEDS)}), "
+                  f"within {LINE_TOLERANCE:g} s")
+            report_landmark_nulls(landmark_nulls(pool.name, tracks, params, np.random.default_rng(31 + seed),
+                                                 peaks_of), params)
+            print(f"\n== {pool.name} pool: copies with sound added, on their line")
+            report_landmark_copies(landmark_copies(pool.name, tracks, params, np.random.default_rng(41 + seed),
+                                                   peaks_of), params)
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
 if __name__ == "__main__":
     arguments = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
-    calibrate(Path(arguments[0] if arguments else ".cache"), AudioParams(), share_only="--share-only" in sys.argv)
+    if "--landmarks" in sys.argv:
+        calibrate_landmarks(Path(arguments[0] if arguments else ".cache"), AudioParams())
+    else:
+        calibrate(Path(arguments[0] if arguments else ".cache"), AudioParams(), share_only="--share-only" in sys.argv)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
+from streams.audio import CHROMAPRINT_SAMPLE_RATE
 from tooling.devset.samples import ffmpeg
 
 # Excerpts are resampled to this rate first, so that asetrate's factor is exact.
@@ -75,3 +78,11 @@ def edited(base: Path, edit: Edit, directory: Path, other: Path) -> Path:
         ffmpeg(*inputs, *edit.args, str(out))
     return out
 
+
+
+def pink_noise(rng, count: int, rate: int = CHROMAPRINT_SAMPLE_RATE) -> np.ndarray:
+    """Gaussian noise whose power falls as 1/f (above 20 Hz), unit RMS: what a noisy re-upload adds."""
+    spectrum = np.fft.rfft(rng.standard_normal(count))
+    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(count, 1 / rate), 20.0))
+    noise = np.fft.irfft(spectrum, count)
+    return (noise / max(np.sqrt(np.mean(noise ** 2)), 1e-12)).astype(np.float32)

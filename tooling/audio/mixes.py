@@ -4,7 +4,8 @@ voice-over on the music): `python -m tooling.audio.mixes MANIFEST [KIND]` (KIND:
 For each such copy of the manifest and its original, on the time line the pictures give (offset
 0): the comparison the pipeline makes there (compare_on_line), the BER over the overlap against
 the chance BER, the same per Chromaprint classifier (its 2 bits: does some band of the chroma
-image survive the mix?), and the comparison of the copy's centre-removed sound (left minus right:
+image survive the mix?), the spectral-peak landmarks' test on the line (streams.audio.landmarks),
+and the comparison of the copy's centre-removed sound (left minus right:
 a voice-over mixed in the centre cancels, stereo music does not) with the original. Printed, not
 decided: docs/audio.md quotes it."""
 
@@ -18,6 +19,7 @@ import numpy as np
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFingerprint
 from streams.audio.extract import chromaprint_items, extract_fingerprint
+from streams.audio.landmarks import compare_landmarks
 from streams.audio.match import TimeMap, agrees, compare, compare_on_line, item_errors
 from streams.config import Settings
 from tooling.devset.devset import read_manifest
@@ -56,6 +58,9 @@ def main(manifest: Path, kind: str = "speech_over_music") -> None:
               f"{result.same_recording}, false alarm {result.false_alarm:.2g}, overlap BER {result.overlap_ber:.3f} "
               f"vs chance {result.chance_ber:.3f}; at offset 0 BER {errors[counted].sum() / (32 * counted.sum()):.3f}; "
               f"per classifier BER min {per_classifier.min():.2f} median {np.median(per_classifier):.2f}")
+        found = compare_landmarks(copy.landmarks, original.landmarks, params, line.offset, line.speed, tolerance)
+        print(f"  landmarks on the line: same {found.same_recording}, false alarm {found.false_alarm:.2g} "
+              f"({found.matches} votes where {found.expected:.2f} are expected), partial {found.partial:.2g}")
         centre_removed = side(Path(item.file))
         level = 10 * np.log10(np.mean(centre_removed ** 2) + 1e-20)
         fingerprint = AudioFingerprint(chromaprint_items(centre_removed), ITEMS_PER_SECOND,

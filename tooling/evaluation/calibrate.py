@@ -326,24 +326,34 @@ def features_key(path: Path, settings: Settings, params: MatchParams) -> str:
         for block in iter(lambda: media.read(1 << 20), b""):
             digest.update(block)
     sound = {name: getattr(params.audio, name) for name in SOUND_FEATURE_FIELDS}
+    # The landmarks are filled in when a cached half lacks them (cached_features): the features
+    # cached before them stay valid.
+    audio_schema = AudioHalf.model_json_schema()
+    audio_schema["properties"].pop("landmarks", None)
     shape = json.dumps([FEATURES_VERSION, [getattr(settings, name) for name in FEATURE_SETTINGS],
                         asdict(params.region), asdict(params.bars), asdict(params.views), sound,
-                        FrameHalf.model_json_schema(), AudioHalf.model_json_schema()], sort_keys=True, default=str)
+                        FrameHalf.model_json_schema(), audio_schema], sort_keys=True, default=str)
     return f"{digest.hexdigest()[:24]}-{settings.frame_model}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
 
 
 def cached_features(item: DevItem, embedder_of: Callable[[], Any], settings: Settings, params: MatchParams,
                     cache: Path):
     """Both halves of one video's features (schemas.internal.JoinedVideo), from the cache or
-    computed by the stages' functions and cached."""
+    computed by the stages' functions and cached. A cached sound half without landmarks (cached
+    before them) gets them from the file (streams.stages.audio.landmarks_of: the decode and the
+    peaks, cheap), each run."""
     from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 
     accepted = AcceptedVideo(video_id=item.video_id, uri=item.file, raw_event="", accepted_at=datetime.now(UTC))
     path = cache / f"{features_key(Path(item.file), settings, params)}.json"
     if path.exists():
         halves = json.loads(path.read_text())
-        return JoinedVideo(accepted=accepted, frames=FrameHalf.model_validate(halves["frames"]),
-                           audio=AudioHalf.model_validate(halves["audio"]))
+        audio = AudioHalf.model_validate(halves["audio"])
+        if audio.state == "ok" and not audio.landmarks:
+            from streams.stages.audio import landmarks_of
+
+            audio = audio.model_copy(update={"landmarks": landmarks_of(accepted, settings)})
+        return JoinedVideo(accepted=accepted, frames=FrameHalf.model_validate(halves["frames"]), audio=audio)
     from streams.stages.audio import fingerprint_audio
     from streams.stages.frames import describe_frames
 
