@@ -439,7 +439,7 @@ def run_calibration(manifest: Path, json_out: Path | None = None, progress=print
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m streams.evaluation.calibrate ...`: the same as `dupstream calibrate ...`."""
+    """`python -m tooling.evaluation.calibrate ...`: the same as `dupstream calibrate ...`."""
     from streams.cli import main as cli
 
     return cli(["calibrate", *(argv if argv is not None else sys.argv[1:])])
