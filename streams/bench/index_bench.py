@@ -67,42 +67,108 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
             "p99_ms": round(float(np.percentile(milliseconds, 99)), 2)}
 
 
-def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0) -> dict:
+def bulk_points(videos: range, frames: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The frame points of these synthetic videos as FrameShards.add_built takes them (the
+    payloads add_video would store)."""
+    from streams.index import frame_point_id
+
+    ids = [f"v{number}" for number in videos]
+    return {"id": np.array([frame_point_id(video_id, i) for video_id in ids for i in range(FRAMES_PER_VIDEO)]),
+            "vector": np.concatenate(frames).astype(np.float16),
+            "video_id": np.repeat(ids, FRAMES_PER_VIDEO), "cluster_id": np.repeat(ids, FRAMES_PER_VIDEO),
+            "t": np.tile(np.arange(FRAMES_PER_VIDEO, dtype=np.float64), len(ids))}
+
+
+def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
+    """A video query taken apart: each shard's query_batch calls on their own (the engine's work,
+    holding Python's lock: a graph walk, or a scan of the live shard, per query vector), and the
+    rest of EdgeIndex.search_frames (building the requests, merging the shards' answers, the hits)."""
+    from qdrant_edge import QueryBatchRequest
+
+    from streams.index.edge import _nearest_requests
+    from streams.index.frameshards import search_params
+
+    shards = index._frames.all()
+    per_shard, rest, totals = [[] for _ in shards], [], []
+    for views in video_views:
+        begun = time.perf_counter()
+        for view in views:
+            index.search_frames(view, np.arange(len(view), dtype=np.float32), limit=10, score_floor=0.5)
+        total = time.perf_counter() - begun
+        engine = [0.0] * len(shards)
+        for view in views:
+            requests = QueryBatchRequest(_nearest_requests(view, 10, 0.5, search_params(), ["video_id", "t"]))
+            for number, shard in enumerate(shards):
+                begun = time.perf_counter()
+                shard.query_batch(requests)
+                engine[number] += time.perf_counter() - begun
+        for number, seconds in enumerate(engine):
+            per_shard[number].append(seconds)
+        rest.append(total - sum(engine))
+        totals.append(total)
+    return {"video": _percentiles(totals), "outside_the_engine": _percentiles(rest),
+            "shards": [{"frames": shard.info().points_count, **_percentiles(seconds)}
+                       for shard, seconds in zip(shards, per_shard)]}
+
+
+def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0,
+            bulk: bool = False, efs: tuple[int, ...] = ()) -> dict:
     """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict.
     reuse: the index in `directory` is what a run filling `size` frames left when it was stopped:
     its frames are drawn again (the same generator, not written), its builds finished (for at
-    most settle_timeout seconds) and its searches timed."""
-    from streams.index import StoredVideo
+    most settle_timeout seconds) and its searches timed.
+    bulk: the frames go straight into the built shards the stream holds at that size when its
+    builds keep up (frameshards.steady_layout; each built once, by the same child process), the
+    rest through add_video; no video records (the searches read frames only) and no writes timed.
+    efs: other graph search widths, each timed and its recall measured like the worker's."""
+    from streams.index import HNSW_EF_SEARCH, StoredVideo
     from streams.index.edge import EdgeIndex
+    from streams.index.frameshards import steady_layout
+
+    def keep(number: int) -> bool:  # ~50 random and clustered pairs of videos, to draw queries from
+        return (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0
 
     rng = np.random.default_rng(seed)
     genres = _unit(rng.standard_normal((GENRES, DIM)))
     before = _memory_mib()
     index = EdgeIndex(directory, "bench", DIM)
-    written = index.video_count() if reuse else size // FRAMES_PER_VIDEO
+    written = index.video_count() if reuse and not bulk else size // FRAMES_PER_VIDEO
     timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
     kept: list[np.ndarray] = []
     writes: list[float] = []
     writes_cpu: list[float] = []  # this process's CPU seconds: its own work, not its wait for a busy CPU
     during: list[float] = []
 
-    def search(vectors: np.ndarray, exact: bool = False) -> tuple[float, set]:
+    def search(vectors: np.ndarray, exact: bool = False, ef: int = HNSW_EF_SEARCH) -> tuple[float, set]:
         begun = time.perf_counter()
         hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=10, score_floor=0.5,
-                                   exact=exact)
+                                   exact=exact, hnsw_ef=ef)
         return time.perf_counter() - begun, {(hit.video_id, hit.ref_time) for hit in hits}
 
     def views_of(frames: np.ndarray) -> list[np.ndarray]:
         views = [frames, _unit(rng.standard_normal(frames.shape))]  # plain; mirrored
         return views + [_unit(rng.standard_normal((count, DIM))) for count in TURNED]
 
-    def video_query(views: list[np.ndarray]) -> float:
-        return sum(search(view)[0] for view in views)
+    def video_query(views: list[np.ndarray], ef: int = HNSW_EF_SEARCH) -> float:
+        return sum(search(view, ef=ef)[0] for view in views)
 
     started = time.perf_counter()
-    for number in range(written):
+    bulk_seconds, first = 0.0, 0
+    if bulk:
+        layout, _ = steady_layout(size)
+        for tier, frames_in_shard in layout:
+            videos = range(first, first + frames_in_shard // FRAMES_PER_VIDEO)
+            drawn = [video_frames(number, genres, rng) for number in videos]
+            kept += [frames for number, frames in zip(videos, drawn) if keep(number)]
+            if not reuse:
+                bulk_seconds += index._frames.add_built(bulk_points(videos, drawn), tier)
+            first = videos.stop
+            print(json.dumps({"frames": first * FRAMES_PER_VIDEO, "s": round(time.perf_counter() - started),
+                              "built_s": round(bulk_seconds), "shards": index._frames.shard_count()}),
+                  file=sys.stderr, flush=True)
+    for number in range(first, written):
         frames = video_frames(number, genres, rng)
-        if (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0:  # random and clustered pairs
+        if keep(number):
             kept.append(frames)
         if not reuse:
             video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), AudioState.NO_AUDIO, "",
@@ -137,16 +203,29 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     single = [search(queries[i:i + 1]) for i in range(QUERIES)]
     batches = [queries[QUERIES + i * BATCH_FRAMES:QUERIES + (i + 1) * BATCH_FRAMES] for i in range(BATCHES)]
     batched = [search(batch) for batch in batches]
-    videos = [video_query(views_of(batch)) for batch in batches]
+    video_views = [views_of(batch) for batch in batches]
+    videos = [video_query(views) for views in video_views]
     exact = [search(queries[i:i + 1], exact=True) for i in range(QUERIES)]
     searched = _memory_mib()
+
+    def recall(found: list[tuple[float, set]]) -> float:
+        return round(sum(len(h & e) for (_, h), (_, e) in zip(found, exact)) / max(1, sum(len(e) for _, e in exact)), 4)
+
+    sweep = {}
+    for ef in efs:
+        ef_single = [search(queries[i:i + 1], ef=ef) for i in range(QUERIES)]
+        sweep[str(ef)] = {"video": _percentiles([video_query(views, ef) for views in video_views]),
+                          "one_frame": _percentiles([s for s, _ in ef_single]), "recall_at_10": recall(ef_single)}
+    breakdown = where_the_time_goes(index, video_views)
     shards = index._frames.shard_count()
     frames_stored = index.stats()["frames"]
     index.close()
     disk = sum(path.stat().st_blocks * 512 for path in directory.rglob("*") if path.is_file())  # sparse files: what is used
     return {
         "frames": frames_stored,
+        "fill": "reuse" if reuse else "bulk" if bulk else "stream",
         "insert_frames_per_s": None if reuse else round(frames_stored / insert_seconds, 1),
+        "bulk_build_s": round(bulk_seconds, 1) if bulk and not reuse else None,
         "built_after_s": round(built_seconds, 1),
         "settled": settled,
         "shards": shards,
@@ -155,8 +234,10 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
         "video": _percentiles(videos),
         "video_during_fill": _percentiles(during) if during else None,
         "hits_per_query": round(sum(len(h) for _, h in single) / QUERIES, 2),
-        "recall_at_10": round(sum(len(h & e) for (_, h), (_, e) in zip(single, exact))
-                              / max(1, sum(len(e) for _, e in exact)), 4),
+        "recall_at_10": recall(single),
+        "hnsw_ef": HNSW_EF_SEARCH,
+        "other_hnsw_ef": sweep,
+        "where_a_video_query_goes": breakdown,
         "exact_one_frame": _percentiles([s for s, _ in exact]),
         "longest_write_s": round(max(writes), 2) if writes else None,
         "longest_write_cpu_s": round(max(writes_cpu), 2) if writes else None,
@@ -177,28 +258,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", type=Path, help="with --one SIZE: time the index a stopped run of that size left "
                                                    "in this directory (its progress lines tell how far it got)")
     parser.add_argument("--settle-timeout", type=float, default=3600, help="seconds allowed to finish the builds")
+    parser.add_argument("--bulk", action="store_true",
+                        help="load the frames straight into the built shards the stream holds at that size (each "
+                             "frame built once), not video by video through add_video")
+    parser.add_argument("--ef", type=int, nargs="*", default=[], help="other graph search widths to time, with their recall")
+    parser.add_argument("--keep", type=Path, help="with --one SIZE: fill this directory and leave the index there, "
+                                                  "for --reuse")
     args = parser.parse_args(argv)
+    options = dict(bulk=args.bulk, efs=tuple(args.ef))
     if args.one and args.reuse:
-        print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout)))
+        print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout, **options)))
+        return 0
+    if args.one and args.keep:
+        print(json.dumps(measure(args.one, args.keep, **options)))
         return 0
     if args.one:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
-            print(json.dumps(measure(args.one, Path(scratch))))
+            print(json.dumps(measure(args.one, Path(scratch), **options)))
         return 0
-    columns = [("frames", lambda r: f"{r['frames']}"), ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
-               ("longest write (CPU)", lambda r: f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
+
+    def timed(key: str):
+        return lambda r: "-" if r[key] is None else f"{r[key]['p50_ms']:.2f} ms"
+
+    columns = [("frames", lambda r: f"{r['frames']}"), ("fill", lambda r: r["fill"]),
+               ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
+               ("longest write (CPU)", lambda r: "-" if r["longest_write_s"] is None
+                else f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
+               ("bulk build", lambda r: "-" if r["bulk_build_s"] is None else f"{r['bulk_build_s']:.0f} s"),
                ("built after", lambda r: f"{r['built_after_s']:.0f} s"), ("shards", lambda r: f"{r['shards']}")]
     for name, key in (("1 frame", "one_frame"), (f"{BATCH_FRAMES} frames", f"batch_of_{BATCH_FRAMES}"),
                       ("video", "video"), ("video in fill", "video_during_fill"), ("exact 1 frame", "exact_one_frame")):
-        columns += [(f"{name} p50", lambda r, key=key: f"{r[key]['p50_ms']:.2f} ms"),
-                    ("p99", lambda r, key=key: f"{r[key]['p99_ms']:.2f} ms")]
-    columns += [("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"),
+        columns += [(f"{name} p50", timed(key)),
+                    ("p99", lambda r, key=key: "-" if r[key] is None else f"{r[key]['p99_ms']:.2f} ms")]
+    columns += [(f"video at ef {ef} p50 / p99, recall@10", lambda r, ef=ef: "{p50_ms:.1f} / {p99_ms:.1f} ms, ".format(
+                    **r["other_hnsw_ef"][str(ef)]["video"]) + f"{r['other_hnsw_ef'][str(ef)]['recall_at_10']:.4f}")
+                for ef in args.ef]
+    columns += [("video outside the engine p50", lambda r: f"{r['where_a_video_query_goes']['outside_the_engine']['p50_ms']:.1f} ms"),
+                ("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"),
                 ("RSS added", lambda r: f"{r['rss_added_mib']:.0f} MiB"), ("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB"),
                 ("build peak RSS", lambda r: f"{r['build_peak_rss_mib']:.0f} MiB"), ("disk", lambda r: f"{r['disk_mib']:.0f} MiB")]
     print(" | ".join(name for name, _ in columns), flush=True)
     for size in args.sizes:
         try:
-            done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size)],
+            done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size),
+                                   *(["--bulk"] if args.bulk else []), "--ef", *map(str, args.ef)],
                                   capture_output=True, text=True, timeout=args.timeout, check=True)
         except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as error:
             print(f"{size:>9} did not finish: {type(error).__name__} {getattr(error, 'stderr', '') or ''}"[-400:])

@@ -73,12 +73,12 @@ def shard_config(dim: int, built: bool):
                                                       default_segment_number=1))
 
 
-def search_params(exact: bool = False):
+def search_params(exact: bool = False, hnsw_ef: int = HNSW_EF_SEARCH):
     from qdrant_edge import QuantizationSearchParams, SearchParams
 
     if exact:  # the reference: every stored vector, original values
         return SearchParams(exact=True, quantization=QuantizationSearchParams(ignore=True))
-    return SearchParams(hnsw_ef=HNSW_EF_SEARCH, quantization=QuantizationSearchParams(
+    return SearchParams(hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(
         rescore=True, oversampling=QUANTIZATION_OVERSAMPLING))
 
 
@@ -191,8 +191,10 @@ class FrameShards:
         from qdrant_edge import QueryBatchRequest
 
         merged: list[dict] = [{} for _ in requests]
-        for shard in self.all():
-            for best, points in zip(merged, shard.query_batch(QueryBatchRequest(requests))):
+        batch = QueryBatchRequest(requests)
+        # An empty shard (the live one after a freeze) still costs ~20 us a request.
+        for shard in [shard for shard in self.all() if shard.info().points_count]:
+            for best, points in zip(merged, shard.query_batch(batch)):
                 for point in points:
                     if point.id not in best or best[point.id].score < point.score:
                         best[point.id] = point
@@ -350,6 +352,31 @@ class FrameShards:
         log.info("frame shard %s built from %s in %.1f s, adopted in %.2f s", job["out"], ", ".join(job["sources"]),
                  time.monotonic() - job["started"], time.perf_counter() - begun)
 
+    def add_built(self, points: dict[str, np.ndarray], tier: int) -> float:
+        """A bulk load (the benchmark's catalogue): one shard of these points (the arrays a frozen
+        shard exports: id, vector, video_id, t, cluster_id), built by the child at once, as if
+        MERGE_FANIN ** (tier - 1) frozen shards had been built and merged into it; the seconds
+        the build took. Writes and searches go on as usual afterwards."""
+        self.settle()
+        out = self._name("built")
+        npz, built_points = f"points-{out}-in.npz", f"points-{out}.npz"
+        np.savez(self.root / npz, **points)
+        spec_path = self.root / f"{out}.json"
+        spec_path.write_text(json.dumps({"out": str(self.root / out), "points": str(self.root / built_points),
+                                         "dim": self.dim, "journal": self._ops,
+                                         "inputs": [[str(self.root / npz), len(self._ops)]]}))
+        begun = time.perf_counter()
+        try:
+            subprocess.run([sys.executable, "-m", "streams.index.frameshards", str(spec_path)], check=True)
+        finally:
+            _remove(spec_path, self.root / npz)
+        seconds = time.perf_counter() - begun
+        entry = {"dir": out, "tier": tier, "inputs": [[built_points, len(self._ops)]]}
+        self._shards[out] = _open(self.root / out, self._config(entry))
+        self._manifest["shards"].append(entry)
+        self._save()
+        return seconds
+
     def settle(self, timeout: float = 3600.0) -> None:
         """Wait for every due build (the benchmark and tests; the worker never waits)."""
         deadline = time.monotonic() + timeout
@@ -367,6 +394,19 @@ class FrameShards:
             self._removing.join()
         for shard in self.all():
             shard.close()
+
+
+def steady_layout(frames: int, seal_frames: int = SEAL_FRAMES) -> tuple[list[tuple[int, int]], int]:
+    """The shards FrameShards holds after `frames` writes when every build finishes before the
+    next freeze (the stream's pace): (tier, frames) of each built shard, largest first (a tier-t
+    shard holds MERGE_FANIN ** (t - 1) frozen shards), and the frames left in the live shard."""
+    units, live = divmod(frames, seal_frames)
+    shards, tier = [], 1
+    while units:
+        units, count = divmod(units, MERGE_FANIN)
+        shards += [(tier, seal_frames * MERGE_FANIN ** (tier - 1))] * count
+        tier += 1
+    return shards[::-1], live
 
 
 def build(spec: dict) -> None:
