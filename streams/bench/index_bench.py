@@ -74,7 +74,7 @@ def bulk_points(videos: range, frames: list[np.ndarray]) -> dict[str, np.ndarray
 
     ids = [f"v{number}" for number in videos]
     return {"id": np.array([frame_point_id(video_id, i) for video_id in ids for i in range(FRAMES_PER_VIDEO)]),
-            "vector": np.concatenate(frames).astype(np.float16),
+            "vector": np.concatenate(frames),
             "video_id": np.repeat(ids, FRAMES_PER_VIDEO), "cluster_id": np.repeat(ids, FRAMES_PER_VIDEO),
             "t": np.tile(np.arange(FRAMES_PER_VIDEO, dtype=np.float64), len(ids))}
 
@@ -112,7 +112,7 @@ def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
 
 
 def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0,
-            bulk: bool = False, efs: tuple[int, ...] = ()) -> dict:
+            bulk: bool = False, efs: tuple[int, ...] = (), merged: bool = False) -> dict:
     """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict.
     reuse: the index in `directory` is what a run filling `size` frames left when it was stopped:
     its frames are drawn again (the same generator, not written), its builds finished (for at
@@ -120,6 +120,8 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     bulk: the frames go straight into the built shards the stream holds at that size when its
     builds keep up (frameshards.steady_layout; each built once, by the same child process), the
     rest through add_video; no video records (the searches read frames only) and no writes timed.
+    merged (with bulk): the built frames in one shard instead, what the stream holds right after
+    it merged its top tier (4 x 256 000 frames at 1 024 000).
     efs: other graph search widths, each timed and its recall measured like the worker's."""
     from streams.index import HNSW_EF_SEARCH, StoredVideo
     from streams.index.edge import EdgeIndex
@@ -156,10 +158,16 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     bulk_seconds, first = 0.0, 0
     if bulk:
         layout, _ = steady_layout(size)
+        if merged:
+            layout = [(max(tier for tier, _ in layout) + 1, sum(frames for _, frames in layout))]
         for tier, frames_in_shard in layout:
             videos = range(first, first + frames_in_shard // FRAMES_PER_VIDEO)
-            drawn = [video_frames(number, genres, rng) for number in videos]
-            kept += [frames for number, frames in zip(videos, drawn) if keep(number)]
+            drawn = []
+            for number in videos:
+                frames = video_frames(number, genres, rng)
+                if keep(number):
+                    kept.append(frames)
+                drawn.append(frames.astype(np.float16))  # as stored: half the bench's own memory
             if not reuse:
                 bulk_seconds += index._frames.add_built(bulk_points(videos, drawn), tier)
             first = videos.stop
@@ -224,6 +232,7 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     return {
         "frames": frames_stored,
         "fill": "reuse" if reuse else "bulk" if bulk else "stream",
+        "merged": merged,
         "insert_frames_per_s": None if reuse else round(frames_stored / insert_seconds, 1),
         "bulk_build_s": round(bulk_seconds, 1) if bulk and not reuse else None,
         "built_after_s": round(built_seconds, 1),
@@ -261,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk", action="store_true",
                         help="load the frames straight into the built shards the stream holds at that size (each "
                              "frame built once), not video by video through add_video")
+    parser.add_argument("--merged", action="store_true", help="with --bulk: every built frame in one shard, as "
+                                                               "right after a merge of the top tier")
     parser.add_argument("--ef", type=int, nargs="*", default=[], help="other graph search widths to time, with their recall")
     parser.add_argument("--keep", type=Path, help="with --one SIZE: fill this directory and leave the index there, "
                                                   "for --reuse")
     args = parser.parse_args(argv)
-    options = dict(bulk=args.bulk, efs=tuple(args.ef))
+    options = dict(bulk=args.bulk, efs=tuple(args.ef), merged=args.merged)
     if args.one and args.reuse:
         print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout, **options)))
         return 0
@@ -280,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     def timed(key: str):
         return lambda r: "-" if r[key] is None else f"{r[key]['p50_ms']:.2f} ms"
 
-    columns = [("frames", lambda r: f"{r['frames']}"), ("fill", lambda r: r["fill"]),
+    columns = [("frames", lambda r: f"{r['frames']}"), ("fill", lambda r: r["fill"] + (" merged" if r["merged"] else "")),
                ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
                ("longest write (CPU)", lambda r: "-" if r["longest_write_s"] is None
                 else f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
@@ -301,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         try:
             done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size),
-                                   *(["--bulk"] if args.bulk else []), "--ef", *map(str, args.ef)],
+                                   *(["--bulk"] if args.bulk else []), *(["--merged"] if args.merged else []),
+                                   "--ef", *map(str, args.ef)],
                                   capture_output=True, text=True, timeout=args.timeout, check=True)
         except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as error:
             print(f"{size:>9} did not finish: {type(error).__name__} {getattr(error, 'stderr', '') or ''}"[-400:])

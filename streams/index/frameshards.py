@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -190,16 +191,22 @@ class FrameShards:
         """query_batch on every shard; per request the best `limit` points, each point once."""
         from qdrant_edge import QueryBatchRequest
 
-        merged: list[dict] = [{} for _ in requests]
         batch = QueryBatchRequest(requests)
         # An empty shard (the live one after a freeze) still costs ~20 us a request.
-        for shard in [shard for shard in self.all() if shard.info().points_count]:
-            for best, points in zip(merged, shard.query_batch(batch)):
-                for point in points:
-                    if point.id not in best or best[point.id].score < point.score:
-                        best[point.id] = point
-        return [sorted(best.values(), key=lambda point: -point.score)[:request.limit]
-                for best, request in zip(merged, requests)]
+        answers = [shard.query_batch(batch) for shard in self.all() if shard.info().points_count]
+        if len(answers) <= 1:
+            return answers[0] if answers else [[] for _ in requests]
+        merged = []
+        for request, found in zip(requests, zip(*answers)):
+            best, seen = [], set()
+            for point in sorted((point for points in found for point in points), key=attrgetter("score"), reverse=True):
+                if point.id not in seen:
+                    seen.add(point.id)
+                    best.append(point)
+                    if len(best) == request.limit:
+                        break
+            merged.append(best)
+        return merged
 
     def scroll(self, only, with_vector: bool) -> list:
         """Every point matching the filter, from every shard, each point once."""
@@ -419,7 +426,8 @@ def build(spec: dict) -> None:
     for path, position in spec["inputs"]:
         with np.load(path) as stored:
             parts.append(_apply_to_arrays({key: stored[key] for key in stored.files}, ops[position:]))
-    points = _concatenate(parts)
+    points = parts[0] if len(parts) == 1 else _concatenate(parts)
+    del parts  # the inputs once more, and their vectors in float32 below, were most of a build's memory
     np.savez(spec["points"], **points)  # the shard's points as built: the input of its next merge
     building = Path(spec["out"] + ".building")
     shutil.rmtree(building, ignore_errors=True)
@@ -427,12 +435,12 @@ def build(spec: dict) -> None:
     shard = EdgeShard.create(str(building), shard_config(spec["dim"], built=True))
     for field in ("video_id", "cluster_id"):
         shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
-    vectors = points["vector"].astype(np.float32)
-    for start in range(0, len(vectors), SCROLL_PAGE):  # later inputs overwrite earlier copies of a point
+    for start in range(0, len(points["vector"]), SCROLL_PAGE):  # later inputs overwrite earlier copies of a point
         stop = start + SCROLL_PAGE
         shard.update(UpdateOperation.upsert_points([
             Point(point_id, vector.tolist(), {"video_id": video_id, "t": float(t), "cluster_id": cluster_id})
-            for point_id, vector, video_id, t, cluster_id in zip(points["id"][start:stop], vectors[start:stop],
+            for point_id, vector, video_id, t, cluster_id in zip(points["id"][start:stop],
+                                                                 points["vector"][start:stop].astype(np.float32),
                                                                  points["video_id"][start:stop], points["t"][start:stop],
                                                                  points["cluster_id"][start:stop])]))
     shard.flush()
