@@ -259,6 +259,48 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     }
 
 
+NEAR_IDENTICAL = (0.90, 0.95, 0.97, 0.99)
+
+
+def near_identical_share(manifest: Path, cache: Path = Path(".cache/features")) -> dict:
+    """How many of real videos' query vectors a search would save by searching a run of
+    near-identical frames once: over the set's videos whose features `dupstream calibrate`/`eval`
+    cached, per view kind, the share of vectors left when a frame whose cosine with the last frame
+    searched in its view reaches each threshold is not searched itself."""
+    from streams.config import Settings
+    from streams.devset.devset import read_manifest
+    from streams.evaluation.calibrate import cached_features, features_key
+    from streams.matching.visual import query_views
+    from streams.params import MatchParams
+
+    items = read_manifest(manifest)
+    settings = Settings(triton_url="onnx", media_roots=sorted({str(Path(item.file).parent) for item in items}))
+    params = MatchParams.from_settings(settings)
+    vectors: dict[str, int] = {}
+    searched: dict[str, list[int]] = {}
+    videos = 0
+    for item in items:
+        if not (cache / f"{features_key(Path(item.file), settings, params)}.json").exists():
+            continue  # never computed here: not worth an embedding run
+        videos += 1
+        for view in query_views(cached_features(item, lambda: None, settings, params, cache).frames):
+            kind = "region" if view.region else f"turned {view.rotation}" if view.rotation else (
+                "mirrored" if view.mirrored else "plain")
+            vectors[kind] = vectors.get(kind, 0) + len(view.embeddings)
+            counts = searched.setdefault(kind, [0] * len(NEAR_IDENTICAL))
+            for number, threshold in enumerate(NEAR_IDENTICAL):
+                last = None
+                for vector in view.embeddings:
+                    if last is None or float(last @ vector) < threshold:
+                        last, counts[number] = vector, counts[number] + 1
+    total = sum(vectors.values())
+    return {"videos": videos, "vectors": total, "thresholds": list(NEAR_IDENTICAL),
+            "searched_share": [round(sum(counts[n] for counts in searched.values()) / max(1, total), 3)
+                               for n in range(len(NEAR_IDENTICAL))],
+            "by_view": {kind: {"vectors": vectors[kind], "searched_share": [round(c / vectors[kind], 3) for c in counts]}
+                        for kind, counts in searched.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dupstream bench index", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -275,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ef", type=int, nargs="*", default=[], help="other graph search widths to time, with their recall")
     parser.add_argument("--keep", type=Path, help="with --one SIZE: fill this directory and leave the index there, "
                                                   "for --reuse")
+    parser.add_argument("--near-identical", type=Path, metavar="MANIFEST",
+                        help="instead: the share of real videos' query vectors left if runs of near-identical frames "
+                             "were searched once (the set's cached features)")
     args = parser.parse_args(argv)
+    if args.near_identical:
+        print(json.dumps(near_identical_share(args.near_identical)))
+        return 0
     options = dict(bulk=args.bulk, efs=tuple(args.ef), merged=args.merged)
     if args.one and args.reuse:
         print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout, **options)))
