@@ -30,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -110,7 +111,26 @@ def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
             per_shard[number].append(seconds)
         rest.append(total - sum(engine))
         totals.append(total)
+    # Two shards searched one after the other, then in two threads: the same when the binding holds Python's lock.
+    serial, threaded = [], []
+    for views in video_views[:10] if len(shards) >= 2 else []:
+        batches = [QueryBatchRequest(_nearest_requests(view, 10, 0.5, search_params(), ["video_id", "t"]))
+                   for view in views]
+
+        def walk(shard, batches=batches):
+            for batch in batches:
+                shard.query_batch(batch)
+
+        begun = time.perf_counter()
+        walk(shards[0]), walk(shards[1])
+        serial.append(time.perf_counter() - begun)
+        threads = [threading.Thread(target=walk, args=(shard,)) for shard in shards[:2]]
+        begun = time.perf_counter()
+        [thread.start() for thread in threads], [thread.join() for thread in threads]
+        threaded.append(time.perf_counter() - begun)
     return {"video": _percentiles(totals), "outside_the_engine": _percentiles(rest),
+            "two_shards_one_after_the_other": _percentiles(serial) if serial else None,
+            "two_shards_in_two_threads": _percentiles(threaded) if threaded else None,
             "shards": [{"frames": shard.info().points_count, **_percentiles(seconds)}
                        for shard, seconds in zip(shards, per_shard)]}
 
