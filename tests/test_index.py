@@ -156,6 +156,35 @@ def test_edge_frames_get_graphs_built_in_a_child_process_and_merged_in_tiers(tmp
     reopened.close()
 
 
+def test_the_steady_layout_is_the_tiers_the_builds_leave_at_the_stream_s_pace():
+    from streams.index.frameshards import steady_layout
+
+    # 1 M frames are 250 frozen shards of 4000: 3 x 64 + 3 x 16 + 2 x 4 + 2 in base 4.
+    assert steady_layout(1_000_000) == ([(4, 256_000)] * 3 + [(3, 64_000)] * 3 + [(2, 16_000)] * 2
+                                        + [(1, 4_000)] * 2, 0)
+    assert steady_layout(9_100, seal_frames=1000) == ([(2, 4000)] * 2 + [(1, 1000)], 100)
+
+
+def test_a_bulk_loaded_shard_is_searched_merged_and_kept_like_a_built_one(tmp_path):
+    """What the benchmark loads straight into a built shard: found, then merged by the stream's own builds."""
+    vectors = unit(np.random.default_rng(10).normal(size=(700, 512)))
+    index = EdgeIndex(tmp_path, "t", seal_frames=100)
+    points = frame_points(video("bulk"), np.arange(400.0), vectors[:400])
+    index._frames.add_built({"id": np.array([point_id for point_id, _, _ in points]),
+                             "vector": vectors[:400].astype(np.float16), "video_id": np.array(["bulk"] * 400),
+                             "t": np.arange(400.0), "cluster_id": np.array(["bulk"] * 400)}, tier=1)
+    assert index._frames.built_frames() == 400 and index._frames.shard_count() == 2
+    for number in range(3):  # three more tier-1 shards through the stream's path: four merge into one
+        index.add_video(video(f"v{number}"), np.arange(100, dtype=np.float32), vectors[400 + number * 100:500 + number * 100])
+        index.settle()
+    assert index._frames.built_frames() == 700 and index._frames.shard_count() == 2  # live, the merge
+    assert found_at(index, vectors[[0, 399]]) == [(0.0, "bulk", 0.0), (1.0, "bulk", 399.0)]
+    index.close()
+    reopened = EdgeIndex(tmp_path, "t", seal_frames=100)
+    assert found_at(reopened, vectors[[7]]) == [(0.0, "bulk", 7.0)]
+    reopened.close()
+
+
 def test_removals_and_cluster_changes_while_a_shard_is_built_reach_it(tmp_path):
     vectors = unit(np.random.default_rng(8).normal(size=(250, 512)))
     index = EdgeIndex(tmp_path, "t", seal_frames=200)

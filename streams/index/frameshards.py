@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -73,12 +74,12 @@ def shard_config(dim: int, built: bool):
                                                       default_segment_number=1))
 
 
-def search_params(exact: bool = False):
+def search_params(exact: bool = False, hnsw_ef: int = HNSW_EF_SEARCH):
     from qdrant_edge import QuantizationSearchParams, SearchParams
 
     if exact:  # the reference: every stored vector, original values
         return SearchParams(exact=True, quantization=QuantizationSearchParams(ignore=True))
-    return SearchParams(hnsw_ef=HNSW_EF_SEARCH, quantization=QuantizationSearchParams(
+    return SearchParams(hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(
         rescore=True, oversampling=QUANTIZATION_OVERSAMPLING))
 
 
@@ -190,14 +191,22 @@ class FrameShards:
         """query_batch on every shard; per request the best `limit` points, each point once."""
         from qdrant_edge import QueryBatchRequest
 
-        merged: list[dict] = [{} for _ in requests]
-        for shard in self.all():
-            for best, points in zip(merged, shard.query_batch(QueryBatchRequest(requests))):
-                for point in points:
-                    if point.id not in best or best[point.id].score < point.score:
-                        best[point.id] = point
-        return [sorted(best.values(), key=lambda point: -point.score)[:request.limit]
-                for best, request in zip(merged, requests)]
+        batch = QueryBatchRequest(requests)
+        # An empty shard (the live one after a freeze) still costs ~20 us a request.
+        answers = [shard.query_batch(batch) for shard in self.all() if shard.info().points_count]
+        if len(answers) <= 1:
+            return answers[0] if answers else [[] for _ in requests]
+        merged = []
+        for request, found in zip(requests, zip(*answers)):
+            best, seen = [], set()
+            for point in sorted((point for points in found for point in points), key=attrgetter("score"), reverse=True):
+                if point.id not in seen:
+                    seen.add(point.id)
+                    best.append(point)
+                    if len(best) == request.limit:
+                        break
+            merged.append(best)
+        return merged
 
     def scroll(self, only, with_vector: bool) -> list:
         """Every point matching the filter, from every shard, each point once."""
@@ -350,6 +359,31 @@ class FrameShards:
         log.info("frame shard %s built from %s in %.1f s, adopted in %.2f s", job["out"], ", ".join(job["sources"]),
                  time.monotonic() - job["started"], time.perf_counter() - begun)
 
+    def add_built(self, points: dict[str, np.ndarray], tier: int) -> float:
+        """A bulk load (the benchmark's catalogue): one shard of these points (the arrays a frozen
+        shard exports: id, vector, video_id, t, cluster_id), built by the child at once, as if
+        MERGE_FANIN ** (tier - 1) frozen shards had been built and merged into it; the seconds
+        the build took. Writes and searches go on as usual afterwards."""
+        self.settle()
+        out = self._name("built")
+        npz, built_points = f"points-{out}-in.npz", f"points-{out}.npz"
+        np.savez(self.root / npz, **points)
+        spec_path = self.root / f"{out}.json"
+        spec_path.write_text(json.dumps({"out": str(self.root / out), "points": str(self.root / built_points),
+                                         "dim": self.dim, "journal": self._ops,
+                                         "inputs": [[str(self.root / npz), len(self._ops)]]}))
+        begun = time.perf_counter()
+        try:
+            subprocess.run([sys.executable, "-m", "streams.index.frameshards", str(spec_path)], check=True)
+        finally:
+            _remove(spec_path, self.root / npz)
+        seconds = time.perf_counter() - begun
+        entry = {"dir": out, "tier": tier, "inputs": [[built_points, len(self._ops)]]}
+        self._shards[out] = _open(self.root / out, self._config(entry))
+        self._manifest["shards"].append(entry)
+        self._save()
+        return seconds
+
     def settle(self, timeout: float = 3600.0) -> None:
         """Wait for every due build (the benchmark and tests; the worker never waits)."""
         deadline = time.monotonic() + timeout
@@ -369,6 +403,19 @@ class FrameShards:
             shard.close()
 
 
+def steady_layout(frames: int, seal_frames: int = SEAL_FRAMES) -> tuple[list[tuple[int, int]], int]:
+    """The shards FrameShards holds after `frames` writes when every build finishes before the
+    next freeze (the stream's pace): (tier, frames) of each built shard, largest first (a tier-t
+    shard holds MERGE_FANIN ** (t - 1) frozen shards), and the frames left in the live shard."""
+    units, live = divmod(frames, seal_frames)
+    shards, tier = [], 1
+    while units:
+        units, count = divmod(units, MERGE_FANIN)
+        shards += [(tier, seal_frames * MERGE_FANIN ** (tier - 1))] * count
+        tier += 1
+    return shards[::-1], live
+
+
 def build(spec: dict) -> None:
     """The child: one built shard from the point files, with the journal applied up to its start."""
     from qdrant_edge import EdgeShard, PayloadSchemaType, Point, UpdateOperation
@@ -379,7 +426,8 @@ def build(spec: dict) -> None:
     for path, position in spec["inputs"]:
         with np.load(path) as stored:
             parts.append(_apply_to_arrays({key: stored[key] for key in stored.files}, ops[position:]))
-    points = _concatenate(parts)
+    points = parts[0] if len(parts) == 1 else _concatenate(parts)
+    del parts  # the inputs once more, and their vectors in float32 below, were most of a build's memory
     np.savez(spec["points"], **points)  # the shard's points as built: the input of its next merge
     building = Path(spec["out"] + ".building")
     shutil.rmtree(building, ignore_errors=True)
@@ -387,12 +435,12 @@ def build(spec: dict) -> None:
     shard = EdgeShard.create(str(building), shard_config(spec["dim"], built=True))
     for field in ("video_id", "cluster_id"):
         shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
-    vectors = points["vector"].astype(np.float32)
-    for start in range(0, len(vectors), SCROLL_PAGE):  # later inputs overwrite earlier copies of a point
+    for start in range(0, len(points["vector"]), SCROLL_PAGE):  # later inputs overwrite earlier copies of a point
         stop = start + SCROLL_PAGE
         shard.update(UpdateOperation.upsert_points([
             Point(point_id, vector.tolist(), {"video_id": video_id, "t": float(t), "cluster_id": cluster_id})
-            for point_id, vector, video_id, t, cluster_id in zip(points["id"][start:stop], vectors[start:stop],
+            for point_id, vector, video_id, t, cluster_id in zip(points["id"][start:stop],
+                                                                 points["vector"][start:stop].astype(np.float32),
                                                                  points["video_id"][start:stop], points["t"][start:stop],
                                                                  points["cluster_id"][start:stop])]))
     shard.flush()

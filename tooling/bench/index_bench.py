@@ -13,7 +13,11 @@ the fill, every VIDEO_QUERY_EVERY videos, while the child process builds graphs 
 Recall@10: the share of an exact search's hits (every stored frame scanned, original values)
 that the search also returns, over the one-frame queries. Longest write: the slowest add_video
 (the worker's event loop waits for it). Built after: the seconds from the last write until every
-frame is in a graph.
+frame is in a graph. `--bulk` fills faster (at 1 M the stream's own write path took 45 minutes to
+reach 813 000 frames): the frames go straight into the shards the stream holds at that size, each
+built once by the stream's own child process, and the searches are the worker's own
+(EdgeIndex.search_frames); `--merged` puts them in one shard, `--ef` times other graph search
+widths, and each video query is also taken apart per shard (where_the_time_goes).
 
 Each size runs in its own process so that its memory is its own:
 `dupstream bench index [--sizes 10000 100000 1000000]`."""
@@ -26,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,42 +72,135 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
             "p99_ms": round(float(np.percentile(milliseconds, 99)), 2)}
 
 
-def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0) -> dict:
+def bulk_points(videos: range, frames: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The frame points of these synthetic videos as FrameShards.add_built takes them (the
+    payloads add_video would store)."""
+    from streams.index import frame_point_id
+
+    ids = [f"v{number}" for number in videos]
+    return {"id": np.array([frame_point_id(video_id, i) for video_id in ids for i in range(FRAMES_PER_VIDEO)]),
+            "vector": np.concatenate(frames),
+            "video_id": np.repeat(ids, FRAMES_PER_VIDEO), "cluster_id": np.repeat(ids, FRAMES_PER_VIDEO),
+            "t": np.tile(np.arange(FRAMES_PER_VIDEO, dtype=np.float64), len(ids))}
+
+
+def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
+    """A video query taken apart: each shard's query_batch calls on their own (the engine's work,
+    holding Python's lock: a graph walk, or a scan of the live shard, per query vector), and the
+    rest of EdgeIndex.search_frames (building the requests, merging the shards' answers, the hits)."""
+    from qdrant_edge import QueryBatchRequest
+
+    from streams.index.edge import _nearest_requests
+    from streams.index.frameshards import search_params
+
+    shards = [shard for shard in index._frames.all() if shard.info().points_count]  # what FrameShards.query asks
+    per_shard, rest, totals = [[] for _ in shards], [], []
+    for views in video_views:
+        begun = time.perf_counter()
+        for view in views:
+            index.search_frames(view, np.arange(len(view), dtype=np.float32), limit=10, score_floor=0.5)
+        total = time.perf_counter() - begun
+        engine = [0.0] * len(shards)
+        for view in views:
+            requests = QueryBatchRequest(_nearest_requests(view, 10, 0.5, search_params(), ["video_id", "t"]))
+            for number, shard in enumerate(shards):
+                begun = time.perf_counter()
+                shard.query_batch(requests)
+                engine[number] += time.perf_counter() - begun
+        for number, seconds in enumerate(engine):
+            per_shard[number].append(seconds)
+        rest.append(total - sum(engine))
+        totals.append(total)
+    # Two shards searched one after the other, then in two threads: the same when the binding holds Python's lock.
+    serial, threaded = [], []
+    for views in video_views[:10] if len(shards) >= 2 else []:
+        batches = [QueryBatchRequest(_nearest_requests(view, 10, 0.5, search_params(), ["video_id", "t"]))
+                   for view in views]
+
+        def walk(shard, batches=batches):
+            for batch in batches:
+                shard.query_batch(batch)
+
+        begun = time.perf_counter()
+        walk(shards[0]), walk(shards[1])
+        serial.append(time.perf_counter() - begun)
+        threads = [threading.Thread(target=walk, args=(shard,)) for shard in shards[:2]]
+        begun = time.perf_counter()
+        [thread.start() for thread in threads], [thread.join() for thread in threads]
+        threaded.append(time.perf_counter() - begun)
+    return {"video": _percentiles(totals), "outside_the_engine": _percentiles(rest),
+            "two_shards_one_after_the_other": _percentiles(serial) if serial else None,
+            "two_shards_in_two_threads": _percentiles(threaded) if threaded else None,
+            "shards": [{"frames": shard.info().points_count, **_percentiles(seconds)}
+                       for shard, seconds in zip(shards, per_shard)]}
+
+
+def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, settle_timeout: float = 3600.0,
+            bulk: bool = False, efs: tuple[int, ...] = (), merged: bool = False) -> dict:
     """Fills an EdgeIndex with `size` frames, then times searches; figures as a dict.
     reuse: the index in `directory` is what a run filling `size` frames left when it was stopped:
     its frames are drawn again (the same generator, not written), its builds finished (for at
-    most settle_timeout seconds) and its searches timed."""
-    from streams.index import StoredVideo
+    most settle_timeout seconds) and its searches timed.
+    bulk: the frames go straight into the built shards the stream holds at that size when its
+    builds keep up (frameshards.steady_layout; each built once, by the same child process), the
+    rest through add_video; no video records (the searches read frames only) and no writes timed.
+    merged (with bulk): the built frames in one shard instead, what the stream holds right after
+    it merged its top tier (4 x 256 000 frames at 1 024 000).
+    efs: other graph search widths, each timed and its recall measured like the worker's."""
+    from streams.index import HNSW_EF_SEARCH, StoredVideo
     from streams.index.edge import EdgeIndex
+    from streams.index.frameshards import steady_layout
+
+    def keep(number: int) -> bool:  # ~50 random and clustered pairs of videos, to draw queries from
+        return (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0
 
     rng = np.random.default_rng(seed)
     genres = _unit(rng.standard_normal((GENRES, DIM)))
     before = _memory_mib()
     index = EdgeIndex(directory, "bench", DIM)
-    written = index.video_count() if reuse else size // FRAMES_PER_VIDEO
+    written = index.video_count() if reuse and not bulk else size // FRAMES_PER_VIDEO
     timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
     kept: list[np.ndarray] = []
     writes: list[float] = []
     writes_cpu: list[float] = []  # this process's CPU seconds: its own work, not its wait for a busy CPU
     during: list[float] = []
 
-    def search(vectors: np.ndarray, exact: bool = False) -> tuple[float, set]:
+    def search(vectors: np.ndarray, exact: bool = False, ef: int = HNSW_EF_SEARCH) -> tuple[float, set]:
         begun = time.perf_counter()
         hits = index.search_frames(vectors, np.arange(len(vectors), dtype=np.float32), limit=10, score_floor=0.5,
-                                   exact=exact)
+                                   exact=exact, hnsw_ef=ef)
         return time.perf_counter() - begun, {(hit.video_id, hit.ref_time) for hit in hits}
 
     def views_of(frames: np.ndarray) -> list[np.ndarray]:
         views = [frames, _unit(rng.standard_normal(frames.shape))]  # plain; mirrored
         return views + [_unit(rng.standard_normal((count, DIM))) for count in TURNED]
 
-    def video_query(views: list[np.ndarray]) -> float:
-        return sum(search(view)[0] for view in views)
+    def video_query(views: list[np.ndarray], ef: int = HNSW_EF_SEARCH) -> float:
+        return sum(search(view, ef=ef)[0] for view in views)
 
     started = time.perf_counter()
-    for number in range(written):
+    bulk_seconds, first = 0.0, 0
+    if bulk:
+        layout, _ = steady_layout(size)
+        if merged:
+            layout = [(max(tier for tier, _ in layout) + 1, sum(frames for _, frames in layout))]
+        for tier, frames_in_shard in layout:
+            videos = range(first, first + frames_in_shard // FRAMES_PER_VIDEO)
+            drawn = []
+            for number in videos:
+                frames = video_frames(number, genres, rng)
+                if keep(number):
+                    kept.append(frames)
+                drawn.append(frames.astype(np.float16))  # as stored: half the bench's own memory
+            if not reuse:
+                bulk_seconds += index._frames.add_built(bulk_points(videos, drawn), tier)
+            first = videos.stop
+            print(json.dumps({"frames": first * FRAMES_PER_VIDEO, "s": round(time.perf_counter() - started),
+                              "built_s": round(bulk_seconds), "shards": index._frames.shard_count()}),
+                  file=sys.stderr, flush=True)
+    for number in range(first, written):
         frames = video_frames(number, genres, rng)
-        if (number // 2) % max(1, size // FRAMES_PER_VIDEO // 50) == 0:  # random and clustered pairs
+        if keep(number):
             kept.append(frames)
         if not reuse:
             video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), AudioState.NO_AUDIO, "",
@@ -137,26 +235,54 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     single = [search(queries[i:i + 1]) for i in range(QUERIES)]
     batches = [queries[QUERIES + i * BATCH_FRAMES:QUERIES + (i + 1) * BATCH_FRAMES] for i in range(BATCHES)]
     batched = [search(batch) for batch in batches]
-    videos = [video_query(views_of(batch)) for batch in batches]
+    video_views = [views_of(batch) for batch in batches]
+
+    def video_queries(ef: int = HNSW_EF_SEARCH) -> tuple[list[float], list[float]]:
+        """Wall and this process's CPU seconds of each video query: the latter is its own work on a busy machine."""
+        wall, cpu = [], []
+        for views in video_views:
+            begun_cpu = time.process_time()
+            wall.append(video_query(views, ef))
+            cpu.append(time.process_time() - begun_cpu)
+        return wall, cpu
+
+    videos, videos_cpu = video_queries()
     exact = [search(queries[i:i + 1], exact=True) for i in range(QUERIES)]
     searched = _memory_mib()
+
+    def recall(found: list[tuple[float, set]]) -> float:
+        return round(sum(len(h & e) for (_, h), (_, e) in zip(found, exact)) / max(1, sum(len(e) for _, e in exact)), 4)
+
+    sweep = {}
+    for ef in efs:
+        ef_single = [search(queries[i:i + 1], ef=ef) for i in range(QUERIES)]
+        wall, cpu = video_queries(ef)
+        sweep[str(ef)] = {"video": _percentiles(wall), "video_cpu": _percentiles(cpu),
+                          "one_frame": _percentiles([s for s, _ in ef_single]), "recall_at_10": recall(ef_single)}
+    breakdown = where_the_time_goes(index, video_views)
     shards = index._frames.shard_count()
     frames_stored = index.stats()["frames"]
     index.close()
     disk = sum(path.stat().st_blocks * 512 for path in directory.rglob("*") if path.is_file())  # sparse files: what is used
     return {
         "frames": frames_stored,
+        "fill": "reuse" if reuse else "bulk" if bulk else "stream",
+        "merged": merged,
         "insert_frames_per_s": None if reuse else round(frames_stored / insert_seconds, 1),
+        "bulk_build_s": round(bulk_seconds, 1) if bulk and not reuse else None,
         "built_after_s": round(built_seconds, 1),
         "settled": settled,
         "shards": shards,
         "one_frame": _percentiles([s for s, _ in single]),
         f"batch_of_{BATCH_FRAMES}": _percentiles([s for s, _ in batched]),
         "video": _percentiles(videos),
+        "video_cpu": _percentiles(videos_cpu),
         "video_during_fill": _percentiles(during) if during else None,
         "hits_per_query": round(sum(len(h) for _, h in single) / QUERIES, 2),
-        "recall_at_10": round(sum(len(h & e) for (_, h), (_, e) in zip(single, exact))
-                              / max(1, sum(len(e) for _, e in exact)), 4),
+        "recall_at_10": recall(single),
+        "hnsw_ef": HNSW_EF_SEARCH,
+        "other_hnsw_ef": sweep,
+        "where_a_video_query_goes": breakdown,
         "exact_one_frame": _percentiles([s for s, _ in exact]),
         "longest_write_s": round(max(writes), 2) if writes else None,
         "longest_write_cpu_s": round(max(writes_cpu), 2) if writes else None,
@@ -169,6 +295,48 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     }
 
 
+NEAR_IDENTICAL = (0.90, 0.95, 0.97, 0.99)
+
+
+def near_identical_share(manifest: Path, cache: Path = Path(".cache/features")) -> dict:
+    """How many of real videos' query vectors a search would save by searching a run of
+    near-identical frames once: over the set's videos whose features `dupstream calibrate`/`eval`
+    cached, per view kind, the share of vectors left when a frame whose cosine with the last frame
+    searched in its view reaches each threshold is not searched itself."""
+    from streams.config import Settings
+    from tooling.devset.devset import read_manifest
+    from tooling.evaluation.calibrate import cached_features, features_key
+    from streams.matching.visual import query_views
+    from streams.params import MatchParams
+
+    items = read_manifest(manifest)
+    settings = Settings(triton_url="onnx", media_roots=sorted({str(Path(item.file).parent) for item in items}))
+    params = MatchParams.from_settings(settings)
+    vectors: dict[str, int] = {}
+    searched: dict[str, list[int]] = {}
+    videos = 0
+    for item in items:
+        if not (cache / f"{features_key(Path(item.file), settings, params)}.json").exists():
+            continue  # never computed here: not worth an embedding run
+        videos += 1
+        for view in query_views(cached_features(item, lambda: None, settings, params, cache).frames):
+            kind = "region" if view.region else f"turned {view.rotation}" if view.rotation else (
+                "mirrored" if view.mirrored else "plain")
+            vectors[kind] = vectors.get(kind, 0) + len(view.embeddings)
+            counts = searched.setdefault(kind, [0] * len(NEAR_IDENTICAL))
+            for number, threshold in enumerate(NEAR_IDENTICAL):
+                last = None
+                for vector in view.embeddings:
+                    if last is None or float(last @ vector) < threshold:
+                        last, counts[number] = vector, counts[number] + 1
+    total = sum(vectors.values())
+    return {"videos": videos, "vectors": total, "thresholds": list(NEAR_IDENTICAL),
+            "searched_share": [round(sum(counts[n] for counts in searched.values()) / max(1, total), 3)
+                               for n in range(len(NEAR_IDENTICAL))],
+            "by_view": {kind: {"vectors": vectors[kind], "searched_share": [round(c / vectors[kind], 3) for c in counts]}
+                        for kind, counts in searched.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dupstream bench index", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -177,28 +345,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", type=Path, help="with --one SIZE: time the index a stopped run of that size left "
                                                    "in this directory (its progress lines tell how far it got)")
     parser.add_argument("--settle-timeout", type=float, default=3600, help="seconds allowed to finish the builds")
+    parser.add_argument("--bulk", action="store_true",
+                        help="load the frames straight into the built shards the stream holds at that size (each "
+                             "frame built once), not video by video through add_video")
+    parser.add_argument("--merged", action="store_true", help="with --bulk: every built frame in one shard, as "
+                                                               "right after a merge of the top tier")
+    parser.add_argument("--ef", type=int, nargs="*", default=[], help="other graph search widths to time, with their recall")
+    parser.add_argument("--keep", type=Path, help="with --one SIZE: fill this directory and leave the index there, "
+                                                  "for --reuse")
+    parser.add_argument("--near-identical", type=Path, metavar="MANIFEST",
+                        help="instead: the share of real videos' query vectors left if runs of near-identical frames "
+                             "were searched once (the set's cached features)")
     args = parser.parse_args(argv)
+    if args.near_identical:
+        print(json.dumps(near_identical_share(args.near_identical)))
+        return 0
+    options = dict(bulk=args.bulk, efs=tuple(args.ef), merged=args.merged)
     if args.one and args.reuse:
-        print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout)))
+        print(json.dumps(measure(args.one, args.reuse, reuse=True, settle_timeout=args.settle_timeout, **options)))
+        return 0
+    if args.one and args.keep:
+        print(json.dumps(measure(args.one, args.keep, **options)))
         return 0
     if args.one:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
-            print(json.dumps(measure(args.one, Path(scratch))))
+            print(json.dumps(measure(args.one, Path(scratch), **options)))
         return 0
-    columns = [("frames", lambda r: f"{r['frames']}"), ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
-               ("longest write (CPU)", lambda r: f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
+
+    def timed(key: str):
+        return lambda r: "-" if r[key] is None else f"{r[key]['p50_ms']:.2f} ms"
+
+    columns = [("frames", lambda r: f"{r['frames']}"), ("fill", lambda r: r["fill"] + (" merged" if r["merged"] else "")),
+               ("insert/s", lambda r: f"{r['insert_frames_per_s']:.0f}"),
+               ("longest write (CPU)", lambda r: "-" if r["longest_write_s"] is None
+                else f"{r['longest_write_s']:.2f} s ({r['longest_write_cpu_s']:.2f} s)"),
+               ("bulk build", lambda r: "-" if r["bulk_build_s"] is None else f"{r['bulk_build_s']:.0f} s"),
                ("built after", lambda r: f"{r['built_after_s']:.0f} s"), ("shards", lambda r: f"{r['shards']}")]
     for name, key in (("1 frame", "one_frame"), (f"{BATCH_FRAMES} frames", f"batch_of_{BATCH_FRAMES}"),
-                      ("video", "video"), ("video in fill", "video_during_fill"), ("exact 1 frame", "exact_one_frame")):
-        columns += [(f"{name} p50", lambda r, key=key: f"{r[key]['p50_ms']:.2f} ms"),
-                    ("p99", lambda r, key=key: f"{r[key]['p99_ms']:.2f} ms")]
-    columns += [("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"),
+                      ("video", "video"), ("video CPU", "video_cpu"), ("video in fill", "video_during_fill"), ("exact 1 frame", "exact_one_frame")):
+        columns += [(f"{name} p50", timed(key)),
+                    ("p99", lambda r, key=key: "-" if r[key] is None else f"{r[key]['p99_ms']:.2f} ms")]
+    columns += [(f"video at ef {ef} p50 / p99, recall@10", lambda r, ef=ef: "{p50_ms:.1f} / {p99_ms:.1f} ms, ".format(
+                    **r["other_hnsw_ef"][str(ef)]["video"]) + f"{r['other_hnsw_ef'][str(ef)]['recall_at_10']:.4f}")
+                for ef in args.ef]
+    columns += [("video outside the engine p50", lambda r: f"{r['where_a_video_query_goes']['outside_the_engine']['p50_ms']:.1f} ms"),
+                ("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"),
                 ("RSS added", lambda r: f"{r['rss_added_mib']:.0f} MiB"), ("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB"),
                 ("build peak RSS", lambda r: f"{r['build_peak_rss_mib']:.0f} MiB"), ("disk", lambda r: f"{r['disk_mib']:.0f} MiB")]
     print(" | ".join(name for name, _ in columns), flush=True)
     for size in args.sizes:
         try:
-            done = subprocess.run([sys.executable, "-m", "tooling.bench.index_bench", "--one", str(size)],
+            done = subprocess.run([sys.executable, "-m", "tooling.bench.index_bench", "--one", str(size),
+                                   *(["--bulk"] if args.bulk else []), *(["--merged"] if args.merged else []),
+                                   "--ef", *map(str, args.ef)],
                                   capture_output=True, text=True, timeout=args.timeout, check=True)
         except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as error:
             print(f"{size:>9} did not finish: {type(error).__name__} {getattr(error, 'stderr', '') or ''}"[-400:])
