@@ -13,6 +13,9 @@ class OnnxEmbedder:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # Threads that spin between calls take the cycles the decoding beside them needs
+        # (model_repository/sscd/1/model.py: allow_spinning).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(model_path(model_name)), options, providers=["CPUExecutionProvider"]
         )
