@@ -26,7 +26,7 @@ ffmpeg docker-compose espeak-ng sox:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@ >/dev/null; fi; }
 
 triton: $(STAMP)
-	$(PY) -m streams.embedding.triton_server install $(TRITON)
+	$(PY) -m tooling.triton_install $(TRITON)
 
 demo: setup
 	$(VENV)/bin/dupstream demo

@@ -96,10 +96,25 @@ def _backfill(args, settings: Settings) -> int:
     return run_backfill(args.sources, args.json, args.verdicts_to, settings)
 
 
+def _tooling(module: str):
+    """A module of the development tooling (the `tooling` package, beside the runtime package),
+    imported only by the subcommands that need it; where it is absent (the worker image installs
+    `streams` and `schemas` only) the command ends with a clear error."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name != "tooling":
+            raise
+        raise SystemExit("dupstream: development tooling not installed (the `tooling` package of the repository: "
+                         "`make setup`, or `pip install -e .` in a clone)") from None
+
+
 def _demo(args, settings: Settings) -> int:
     from streams.demo import run_demo
 
-    return run_demo(settings)
+    return run_demo(settings, _tooling("tooling.devset.samples").build_samples)
 
 
 def _topic_row(state) -> list[str]:
@@ -140,19 +155,17 @@ def _topics(args, settings: Settings) -> int:
 
 
 BENCHMARKS = {
-    "triton": "streams.bench.triton_bench",  # frames/s through Triton and ONNX Runtime, per batch size
-    "frames": "streams.bench.frames_bench",  # seconds per video-minute: decode, embed, frame stage
-    "index": "streams.bench.index_bench",  # Qdrant Edge query latency and memory at 10k..1M frame vectors
-    "hops": "streams.bench.hops_bench",  # seconds each stage hop adds beyond the stages' work, small samples
-    "burst": "streams.bench.burst_bench",  # end to end against the 1-fps decode floor: short-clip burst, long clip
-    "profile": "streams.bench.profile_bench",  # CPU seconds per video-minute of each part of the per-video work
+    "triton": "tooling.bench.triton_bench",  # frames/s through Triton and ONNX Runtime, per batch size
+    "frames": "tooling.bench.frames_bench",  # seconds per video-minute: decode, embed, frame stage
+    "index": "tooling.bench.index_bench",  # Qdrant Edge query latency and memory at 10k..1M frame vectors
+    "hops": "tooling.bench.hops_bench",  # seconds each stage hop adds beyond the stages' work, small samples
+    "burst": "tooling.bench.burst_bench",  # end to end against the 1-fps decode floor: short-clip burst, long clip
+    "profile": "tooling.bench.profile_bench",  # CPU seconds per video-minute of each part of the per-video work
 }
 
 
 def _bench(args, settings: Settings) -> int:
-    import importlib
-
-    return importlib.import_module(BENCHMARKS[args.which]).main(args.options)
+    return _tooling(BENCHMARKS[args.which]).main(args.options)
 
 
 def _show_video(index, video_id: str, settings: Settings, neighbours: int = 5) -> int:
@@ -211,22 +224,18 @@ def _index(args, settings: Settings) -> int:
 
 
 def _eval(args, settings: Settings) -> int:
-    from streams.evaluation.runner import run_eval
-
-    return run_eval(args.manifest, args.json, args.split)
+    return _tooling("tooling.evaluation.runner").run_eval(args.manifest, args.json, args.split)
 
 
 def _calibrate(args, settings: Settings) -> int:
     from streams.demo import progress
-    from streams.evaluation.calibrate import run_calibration
 
-    return run_calibration(args.manifest, args.json, progress, split=args.split or None, write=args.write)
+    calibrate = _tooling("tooling.evaluation.calibrate")
+    return calibrate.run_calibration(args.manifest, args.json, progress, split=args.split or None, write=args.write)
 
 
 def _devset(args, settings: Settings) -> int:
-    from streams.devset.devset import build_devset
-
-    print(build_devset(args.directory, args.cache, small=args.small))
+    print(_tooling("tooling.devset.devset").build_devset(args.directory, args.cache, small=args.small))
     return 0
 
 

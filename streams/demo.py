@@ -1,5 +1,7 @@
 """`dupstream demo`: build the sample set, start `dupstream up`, publish the samples one after the
-other, and print the verdicts beside what they should be."""
+other, and print the verdicts beside what they should be. The samples are built by the
+development tooling (`tooling.devset.samples`), which the command hands in; the private stack
+and the progress line here are shared with the tools that run the stream."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from streams.config import Settings
@@ -69,8 +72,9 @@ class RunningStack:
                 self.process.kill()
 
 
-def run_demo(settings: Settings) -> int:
-    from streams.devset.samples import build_samples
+def run_demo(settings: Settings, build_samples: Callable[[Path, Path], list]) -> int:
+    """`build_samples(directory, cache)`: the samples, each with its id, path, what it is and the
+    verdict expected."""
     from schemas.events import VideoPublished
     from streams.kafka.clients import producer, publish, read_verdicts
 

@@ -92,7 +92,7 @@ class AudioParams:
     # "Same recording" is a significance test: the probability that two unrelated tracks align as
     # well somewhere among the hypotheses tried (offsets x time lines) is at most max_false_alarm.
     max_false_alarm: float = 1e-3  # chosen by `dupstream calibrate` on the calibration half
-    # The null model, fitted by `python -m streams.audio.calibrate` on unrelated pairs: the BER of
+    # The null model, fitted by `python -m tooling.audio.calibrate` on unrelated pairs: the BER of
     # one hypothesis over n informative items is normal around the pair's chance BER (from the
     # bits' frequencies) with the variance of null_bits_scale * n ** null_bits_power independent
     # bits; null_hypotheses_per_trial correlated hypotheses count as one independent trial.
@@ -101,7 +101,7 @@ class AudioParams:
     null_hypotheses_per_trial: float = 1.41
     # "Not the same recording" without the test's power (a few seconds of sound): the best
     # alignment's BER over its overlap is at least this share of the chance BER, which copies stay
-    # under (fitted on the calibration pool's copies by `python -m streams.audio.calibrate`).
+    # under (fitted on the calibration pool's copies by `python -m tooling.audio.calibrate`).
     copy_max_ber_share: float = 0.73
     speed_grid: tuple[float, ...] = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
     residual_speeds: tuple[float, ...] = (0.99, 1.0, 1.01)

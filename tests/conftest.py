@@ -75,11 +75,11 @@ def _fast_tier_guard(item) -> Iterator[None]:
         return
     import onnxruntime
 
-    import streams.devset.packaged
+    import tooling.devset.packaged
 
     with mock.patch.object(subprocess, "Popen", _FastPopen), \
             mock.patch.object(onnxruntime, "InferenceSession", _refuse("loads a model")), \
-            mock.patch.object(streams.devset.packaged, "packaged_media", _refuse("opens packaged media")):
+            mock.patch.object(tooling.devset.packaged, "packaged_media", _refuse("opens packaged media")):
         yield
 
 
@@ -112,14 +112,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def media() -> dict[str, Path]:
-    from streams.devset.packaged import packaged_media
+    from tooling.devset.packaged import packaged_media
 
     return packaged_media(CACHE)
 
 
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory):
-    from streams.devset.samples import build_samples
+    from tooling.devset.samples import build_samples
 
     return build_samples(tmp_path_factory.mktemp("samples"), CACHE)
 

@@ -37,8 +37,8 @@ def test_every_stage_registers_its_agent_on_the_app_it_is_given():
 
 
 # With the stage modules that the tools import when they run (describe_frames, audio_half, match_video).
-TOOLS = ["streams.pipeline", "streams.backfill", "streams.migrate", "streams.evaluation.runner",
-         "streams.evaluation.calibrate", *(f"streams.bench.{name}_bench" for name in
+TOOLS = ["streams.pipeline", "streams.backfill", "streams.migrate", "tooling.evaluation.runner",
+         "tooling.evaluation.calibrate", *(f"tooling.bench.{name}_bench" for name in
                                            ("burst", "frames", "hops", "index", "triton")),
          "streams.stages.frames", "streams.stages.audio", "streams.stages.match"]
 
@@ -55,8 +55,7 @@ def test_the_tools_and_the_stage_logic_import_no_faust_app():
 def test_a_worker_imports_none_of_the_development_tools():
     # A production worker runs the stages and their adapters; the development set, evaluation,
     # calibration, benchmarks and studies stay out of its process.
-    tools = ("streams.devset", "streams.evaluation", "streams.bench", "streams.demo", "streams.backfill",
-             "streams.migrate", "streams.media.region_study", "streams.audio.calibrate", "streams.audio.edits")
+    tools = ("tooling", "streams.demo", "streams.backfill", "streams.migrate")
     worker = ("from streams.app import create_app; from streams.config import Settings; "
               "from streams.worker import register_stages, run_worker; import streams.api, streams.metrics; "
               "import streams.embedding.onnx, streams.embedding.triton, streams.index.edge, streams.index.server; "
@@ -64,3 +63,39 @@ def test_a_worker_imports_none_of_the_development_tools():
               f"print(sorted(m for m in sys.modules if m.startswith({tools!r})))")
     imported = subprocess.run([sys.executable, "-c", worker], capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
+
+
+# Run in an interpreter where `tooling` cannot be imported, as in the worker image (which installs
+# `streams` and `schemas` only): every module of `streams`, then the commands that need the tooling.
+WITHOUT_TOOLING = """
+import importlib, pkgutil, sys
+
+class NoTooling:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "tooling":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTooling())
+import streams
+modules = [module.name for module in pkgutil.walk_packages(streams.__path__, "streams.")]
+for name in modules:
+    importlib.import_module(name)
+print(len(modules), sorted(name for name in sys.modules if name.partition(".")[0] == "tooling"))
+from streams.cli import main
+for command in (["devset", "build", "out"], ["eval", "manifest.json"], ["calibrate", "manifest.json"],
+                ["bench", "index"], ["demo"]):
+    try:
+        main(command)
+    except SystemExit as error:
+        print(command[0], error)
+"""
+
+
+def test_the_runtime_package_imports_without_the_development_tooling():
+    ran = subprocess.run([sys.executable, "-c", WITHOUT_TOOLING], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    imported, *commands = ran.stdout.strip().splitlines()
+    count, tooling = imported.split(" ", 1)
+    assert int(count) > 50 and tooling == "[]"
+    assert [line.split(" ", 1)[0] for line in commands] == ["devset", "eval", "calibrate", "bench", "demo"]
+    assert all("development tooling not installed" in line for line in commands), commands

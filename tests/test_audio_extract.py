@@ -9,7 +9,7 @@ from streams.audio import ITEMS_PER_SECOND, FingerprintFormatError
 from streams.audio.extract import decode_mono, decompress, extract_fingerprint, replayed
 from streams.audio.match import compare
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 from streams.errors import MediaError
 from streams.params import AudioParams
 

@@ -1,4 +1,4 @@
-"""Soundtrack comparison on real audio: the edits re-uploads make (streams.audio.edits) are found
+"""Soundtrack comparison on real audio: the edits re-uploads make (tooling.audio.edits) are found
 on the right time line; different recordings are not the same recording."""
 
 import numpy as np
@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from streams.audio import ITEMS_PER_SECOND, AudioFingerprint, ResampledItems
-from streams.audio.edits import EDITS, edited, excerpt
-from streams.devset.speech import has_speech_synthesis, spoken
+from tooling.audio.edits import EDITS, edited, excerpt
+from tooling.devset.speech import has_speech_synthesis, spoken
 from streams.audio.extract import extract_fingerprint as _extract
 from streams.audio.match import TimeMap, agrees, compare, compare_on_line, informative
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 from streams.params import AudioParams
 
 SETTINGS = Settings()
@@ -256,7 +256,7 @@ def test_four_seconds_of_a_speaker_s_other_words_differ_on_the_pictures_line_and
     compare as "not the same recording" (decisive: they agree less than copies do), while mildly
     edited copies of the clip are not called different. (Clipping +9 dB into 16 bits changes this
     voice's bits about as much as other words do: the cost, measured per edit by
-    `python -m streams.audio.calibrate --share-only`.)"""
+    `python -m tooling.audio.calibrate --share-only`.)"""
     source = media["codec2_david4.wav"]
     reference = extract_fingerprint(excerpt(source, tmp_path / "words.wav", 0, 4))
     line = TimeMap(0.0)

@@ -4,13 +4,13 @@ qdrant-client's local mode, standing in for a server that does not install here)
 import numpy as np
 import pytest
 
-from streams.audio.edits import EDITS, edited, excerpt
+from tooling.audio.edits import EDITS, edited, excerpt
 from streams.audio.extract import extract_fingerprint as _extract
 from streams.audio.match import TimeMap, compare
 from streams.audio.windows import (STORED_HOP, WINDOW_BITS, audio_candidates, padded_windows, stored_windows,
                                    window_hits)
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 from streams.index import AudioHit
 from streams.params import AudioParams
 from tests.test_index import open_edge, open_server

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pytest
 
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 from streams.errors import DupstreamError
 from streams.media.uri import check_uri, local_path
 from streams.media.video import sample_frames

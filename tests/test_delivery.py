@@ -49,7 +49,7 @@ def _rss_mib(pid: int) -> float:
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory) -> Path:
-    from streams.devset.samples import ffmpeg
+    from tooling.devset.samples import ffmpeg
 
     clip = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=128x96:rate=5", "-t", "3", "-c:v", "libx264", str(clip))
@@ -124,7 +124,7 @@ def test_an_unavailable_index_fails_videos_clearly_and_the_worker_goes_on(tmp_pa
 @pytest.fixture(scope="module")
 def long_clip(media, tmp_path_factory) -> Path:
     """The 720p trailer four times over (3 min 40 s), stream-copied: slow to process, quick to build."""
-    from streams.devset.samples import ffmpeg
+    from tooling.devset.samples import ffmpeg
 
     clip = tmp_path_factory.mktemp("long") / "long_trailer.mp4"
     ffmpeg("-stream_loop", "3", "-i", str(media["trailer_bbb.mp4"]), "-c", "copy", str(clip))

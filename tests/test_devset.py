@@ -9,11 +9,11 @@ import av
 import pytest
 
 from schemas.events import VerdictClass
-from streams.devset.devset import (AUDIO_KINDS, COPY_KINDS, HARD_NEGATIVE_KINDS, NATURAL_COPIES, SMALL_SET, all_recipes,
+from tooling.devset.devset import (AUDIO_KINDS, COPY_KINDS, HARD_NEGATIVE_KINDS, NATURAL_COPIES, SMALL_SET, all_recipes,
                                    build_devset, bumper, plan, read_manifest, split_halves)
-from streams.devset.footage import BACKGROUNDS, CALIBRATION, FOOTAGE, HALVES, PHOTOS, VALIDATION
-from streams.devset.split import properties, tracks, units
-from streams.devset.packaged import PACKAGED_MEDIA
+from tooling.devset.footage import BACKGROUNDS, CALIBRATION, FOOTAGE, HALVES, PHOTOS, VALIDATION
+from tooling.devset.split import properties, tracks, units
+from tooling.devset.packaged import PACKAGED_MEDIA
 from tests.conftest import CACHE
 
 RECIPES = plan()

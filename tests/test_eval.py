@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from streams.devset.devset import SMALL_SET, DevItem, build_devset, read_manifest
-from streams.evaluation.runner import clusters, outcomes
+from tooling.devset.devset import SMALL_SET, DevItem, build_devset, read_manifest
+from tooling.evaluation.runner import clusters, outcomes
 from tests.conftest import CACHE, REPO
 
 

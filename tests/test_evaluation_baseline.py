@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streams.evaluation.baseline import BaselineIndex, match_shares, run_baseline, video_hashes
+from tooling.evaluation.baseline import BaselineIndex, match_shares, run_baseline, video_hashes
 
 
 def test_match_shares_count_hashes_within_the_distance_each_way():

@@ -13,11 +13,11 @@ import pytest
 
 from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 from streams.audio.match import AudioMatch
-from streams.devset.devset import DevItem
-from streams.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_misses, format_report,
+from tooling.devset.devset import DevItem
+from tooling.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_misses, format_report,
                                           grid_settings, half_of, loosest_search, outcomes_of, overrides, sweep,
                                           trimmed)
-from streams.evaluation.metrics import Scores
+from tooling.evaluation.metrics import Scores
 from streams.index import StoredVideo
 from streams.matching.alignment import frames_match
 from streams.params import MatchParams
@@ -180,12 +180,12 @@ def test_the_report_shows_the_best_rows_the_defaults_and_the_choice():
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 def test_the_command_calibrates_on_the_small_development_set(tmp_path):
-    from streams.devset.devset import build_devset
+    from tooling.devset.devset import build_devset
     from tests.conftest import CACHE, REPO
 
     manifest = build_devset(tmp_path / "devset", CACHE, small=True)
     report, written = tmp_path / "calibration.json", tmp_path / "params.json"
-    done = subprocess.run([sys.executable, "-m", "streams.evaluation.calibrate", str(manifest), "--json", str(report),
+    done = subprocess.run([sys.executable, "-m", "tooling.evaluation.calibrate", str(manifest), "--json", str(report),
                            "--write", str(written)], capture_output=True, text=True, timeout=290, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| defaults" in done.stdout and "chosen (" in done.stdout

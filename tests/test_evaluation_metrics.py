@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.evaluation.metrics import (Outcome, by_length_band, confusion, duplicates_by_type, false_positive_rate,
+from tooling.evaluation.metrics import (Outcome, by_length_band, confusion, duplicates_by_type, false_positive_rate,
                                         is_correct, length_band, scores, scores_per_kind, seconds_per_video_minute,
                                         stage_totals, worst_misses)
 

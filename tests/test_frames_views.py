@@ -12,7 +12,7 @@ import pytest
 from schemas.internal import AcceptedVideo, AudioHalf, JoinedVideo
 from streams.config import Settings
 from streams.media.region import Region
-from streams.media.region_study import build
+from tooling.region_study import build
 from streams.media.video import KeptFrames
 from streams.params import ViewParams
 from streams.stages.frames import rotation_plan, turned

@@ -52,7 +52,7 @@ def test_any_event_value_fails_with_a_code_or_is_accepted(key, value):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> bytes:
     """A small real clip, with sound, whose bytes the media fuzz mutates."""
-    from streams.devset.samples import ffmpeg
+    from tooling.devset.samples import ffmpeg
 
     path = tmp_path_factory.mktemp("fuzz") / "clip.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=5", "-f", "lavfi", "-i", "sine=duration=3",

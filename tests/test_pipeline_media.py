@@ -49,7 +49,7 @@ def clips(trailer: str, music: str) -> dict[str, list[str]]:
 def features(tmp_path_factory, media):
     """Every clip's features (schemas.internal.JoinedVideo), by the stages' own functions."""
     from schemas.internal import AcceptedVideo, JoinedVideo
-    from streams.devset.samples import ffmpeg
+    from tooling.devset.samples import ffmpeg
     from streams.embedding import open_embedder
     from streams.stages.audio import fingerprint_audio
     from streams.stages.frames import describe_frames

@@ -25,7 +25,7 @@ def frames() -> np.ndarray:
     """12 RGB frames of world.mp4, resized to the working size (224 x 224)."""
     import av
 
-    from streams.devset.packaged import packaged_media
+    from tooling.devset.packaged import packaged_media
 
     path = packaged_media(REPO / ".cache", ["world.mp4"])["world.mp4"]
     size = Settings().frame_size
@@ -185,7 +185,8 @@ def test_invalid_input_is_rejected_not_retried(embedders):
 
 @integration
 def test_install_is_idempotent_and_found(triton_installation):
-    from streams.embedding.triton_server import find_installed, install
+    from streams.embedding.triton_server import find_installed
+    from tooling.triton_install import install
 
     started = time.monotonic()
     again = install(triton_installation.home)

@@ -18,7 +18,7 @@ TRITON_HOME = REPO / ".cache" / "triton"
 
 @pytest.fixture(scope="session")
 def triton_installation():
-    from streams.embedding.triton_server import install
+    from tooling.triton_install import install
 
     return install(TRITON_HOME)
 

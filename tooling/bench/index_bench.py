@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     print(" | ".join(name for name, _ in columns), flush=True)
     for size in args.sizes:
         try:
-            done = subprocess.run([sys.executable, "-m", "streams.bench.index_bench", "--one", str(size)],
+            done = subprocess.run([sys.executable, "-m", "tooling.bench.index_bench", "--one", str(size)],
                                   capture_output=True, text=True, timeout=args.timeout, check=True)
         except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as error:
             print(f"{size:>9} did not finish: {type(error).__name__} {getattr(error, 'stderr', '') or ''}"[-400:])

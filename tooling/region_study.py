@@ -2,8 +2,8 @@
 from packaged real footage, with their true regions, and the negatives that must not get one; and
 the report of what streams.media.region and the rotated views find on them.
 
-    python -m streams.media.region_study build DIR     # makes the videos and DIR/manifest.json
-    python -m streams.media.region_study report DIR/manifest.json [--split validation]
+    python -m tooling.region_study build DIR     # makes the videos and DIR/manifest.json
+    python -m tooling.region_study report DIR/manifest.json [--split validation]
 
 The cases are split by footage: the calibration half's foregrounds and backgrounds never appear in
 the validation half, so constants chosen on one can be checked on the other. Per case the report
@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from streams.devset.packaged import CHECKOUT_CACHE, packaged_media
-from streams.devset.samples import ffmpeg
+from tooling.devset.packaged import CHECKOUT_CACHE, packaged_media
+from tooling.devset.samples import ffmpeg
 
 SECONDS = 10
 ENCODE = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r", "25"]
@@ -253,7 +253,7 @@ def report(manifest: Path, split: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m streams.media.region_study")
+    parser = argparse.ArgumentParser(prog="python -m tooling.region_study")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build").add_argument("directory", type=Path)
     report_parser = commands.add_parser("report")

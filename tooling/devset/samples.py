@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schemas.events import VerdictClass
-from streams.devset.packaged import packaged_media
+from tooling.devset.packaged import packaged_media
 
 
 class Sample(NamedTuple):

@@ -34,13 +34,13 @@ import numpy as np
 
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, AudioFingerprint
-from streams.audio.edits import EDITS, Edit, edited, excerpt
-from streams.devset.speech import spoken
+from tooling.audio.edits import EDITS, Edit, edited, excerpt
+from tooling.devset.speech import spoken
 from streams.audio.extract import decode_mono, fingerprint_samples, usable_seconds
 from streams.audio.match import (TimeMap, agrees, chance_ber, compare, compare_on_line, false_alarm, reference_spectrum,
                                  shift_scores)
 from streams.config import Settings
-from streams.devset.packaged import packaged_media
+from tooling.devset.packaged import packaged_media
 from streams.params import AudioParams, DecisionParams
 
 LENGTHS = (3, 4, 6, 8, 12, 20)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from schemas.events import VerdictClass
-from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import (Outcome, Scores, by_length_band, cell, confusion, duplicates_by_type,
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from tooling.evaluation.metrics import (Outcome, Scores, by_length_band, cell, confusion, duplicates_by_type,
                                         false_positive_rate, scores, scores_per_kind, seconds_per_video_minute,
                                         stage_totals, worst_misses)
 
@@ -135,7 +135,7 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print, split
     the split (`split`: "validation", "calibration", or "all" for none); a JSON-ready dict. The
     whole set goes through one stream: a video of one half wrongly matched to the other half is
     an error of the half it belongs to."""
-    from streams.evaluation.baseline import run_baseline
+    from tooling.evaluation.baseline import run_baseline
 
     items = read_manifest(manifest)
     video_seconds = sum(item.duration for item in items)

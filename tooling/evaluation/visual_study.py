@@ -2,8 +2,8 @@
 of pair (copies, hard negatives), the raw and normalised scores and the verdict of
 alignment.frames_match, in seconds once the frames are described.
 
-    python -m streams.evaluation.visual_study MANIFEST [--split calibration|validation]
-    python -m streams.evaluation.visual_study --build-static DIR   # the constructed static cases
+    python -m tooling.evaluation.visual_study MANIFEST [--split calibration|validation]
+    python -m tooling.evaluation.visual_study --build-static DIR   # the constructed static cases
 
 Each video is described once (the frame stage's describe_frames, ONNX Runtime) and cached in
 .cache/features/; the set is replayed in publish order through a temporary Qdrant Edge index.
@@ -38,9 +38,9 @@ from typing import NamedTuple
 import numpy as np
 
 from schemas.events import AudioState, VerdictClass
-from streams.devset.devset import DevItem, read_manifest
-from streams.devset.packaged import CHECKOUT_CACHE, packaged_media
-from streams.devset.samples import ffmpeg
+from tooling.devset.devset import DevItem, read_manifest
+from tooling.devset.packaged import CHECKOUT_CACHE, packaged_media
+from tooling.devset.samples import ffmpeg
 
 FEATURES = CHECKOUT_CACHE / "features"
 BEFORE = dict(speed_edge_share=-0.5, min_reference_span_share=0.0, min_distinctiveness=-1e9)

@@ -1,5 +1,5 @@
 """What Chromaprint sees of a copy whose sound is its original's mixed with another recording (a
-voice-over on the music): `python -m streams.audio.mixes MANIFEST [KIND]` (KIND: speech_over_music).
+voice-over on the music): `python -m tooling.audio.mixes MANIFEST [KIND]` (KIND: speech_over_music).
 
 For each such copy of the manifest and its original, on the time line the pictures give (offset
 0): the comparison the pipeline makes there (compare_on_line), the BER over the overlap against
@@ -20,7 +20,7 @@ from streams.audio import CHROMAPRINT_SAMPLE_RATE, ITEMS_PER_SECOND, AudioFinger
 from streams.audio.extract import chromaprint_items, extract_fingerprint
 from streams.audio.match import TimeMap, agrees, compare, compare_on_line, item_errors
 from streams.config import Settings
-from streams.devset.devset import read_manifest
+from tooling.devset.devset import read_manifest
 from streams.params import AudioParams, DecisionParams
 
 CLASSIFIERS = 16  # Chromaprint's classifiers, two bits each

@@ -45,8 +45,8 @@ import numpy as np
 
 from schemas.internal import decode_array
 from streams.config import Settings
-from streams.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
-from streams.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from tooling.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
 from streams.matching.alignment import frames_match, without_moment_checks
 from streams.params import MatchParams
@@ -224,7 +224,7 @@ class Judge:
 
 
 def outcomes_of(judge: Judge, params: MatchParams) -> list[Outcome]:
-    from streams.evaluation.runner import outcomes
+    from tooling.evaluation.runner import outcomes
 
     return outcomes([video.item for video in judge.recorded], judge.verdicts(params))
 

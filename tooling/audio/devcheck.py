@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from streams.config import Settings
-from streams.devset.devset import HARD_NEGATIVE_KINDS, read_manifest
-from streams.evaluation.calibrate import Judge, outcomes_of, record_half
-from streams.evaluation.metrics import false_positive_rate, is_correct, scores, scores_per_kind
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, read_manifest
+from tooling.evaluation.calibrate import Judge, outcomes_of, record_half
+from tooling.evaluation.metrics import false_positive_rate, is_correct, scores, scores_per_kind
 from streams.params import MatchParams
 
 

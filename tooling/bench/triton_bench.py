@@ -1,9 +1,9 @@
 """Frames per second of the frame models: through Triton (gRPC, the server's dynamic batcher)
 and with ONNX Runtime in-process, at several client batch sizes.
 
-    python -m streams.bench.triton_bench                      # starts the installed tritonserver
-    python -m streams.bench.triton_bench --url host:8001      # an already running server
-    python -m streams.bench.triton_bench --frames 64 --batches 1 8 32 --models sscd
+    python -m tooling.bench.triton_bench                      # starts the installed tritonserver
+    python -m tooling.bench.triton_bench --url host:8001      # an already running server
+    python -m tooling.bench.triton_bench --frames 64 --batches 1 8 32 --models sscd
 
 The frames are real (decoded from world.mp4 of the packaged media, resized to frame_size); the
 models see exactly what the frame stage sends. Each figure is the best of --repeats runs of
@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from streams.config import Settings
-from streams.devset.packaged import CHECKOUT_CACHE
+from tooling.devset.packaged import CHECKOUT_CACHE
 
 
 
 def real_frames(count: int, size: int, cache: Path = CHECKOUT_CACHE) -> np.ndarray:
     import av
 
-    from streams.devset.packaged import packaged_media
+    from tooling.devset.packaged import packaged_media
 
     path = packaged_media(cache, ["world.mp4"])["world.mp4"]
     decoded = []
@@ -51,7 +51,7 @@ def triton_url(stack: contextlib.ExitStack, url: str | None, models: list[str]) 
         return url
     installation = find_installed()
     if installation is None:
-        raise SystemExit("tritonserver is not installed: python -m streams.embedding.triton_server install")
+        raise SystemExit("tritonserver is not installed: python -m tooling.triton_install")
     return stack.enter_context(TritonServer(installation, models=models)).grpc_url
 
 
@@ -73,7 +73,7 @@ def frames_per_second(embed, frames: np.ndarray, batch: int, repeats: int, concu
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.bench.triton_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tooling.bench.triton_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=None, help="Triton gRPC host:port (default: start the installed server)")
     parser.add_argument("--models", nargs="+", default=["sscd", "sscd_distilled"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from streams.devset.packaged import CHECKOUT_CACHE
+from tooling.devset.packaged import CHECKOUT_CACHE
 
 SOURCES = ["trailer_bbb.mp4", "world.mp4", "bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4"]
 SHORTEST, LONGEST = 4.0, 20.0
@@ -45,7 +45,7 @@ def _duration(path: Path) -> float:
 
 def make_clips(directory: Path, count: int, seed: int) -> tuple[list[Path], Path]:
     """`count` short clips and the long clip, made once per directory."""
-    from streams.devset.packaged import packaged_media
+    from tooling.devset.packaged import packaged_media
 
     directory.mkdir(parents=True, exist_ok=True)
     media = packaged_media(CHECKOUT_CACHE, SOURCES)

@@ -1,5 +1,5 @@
 """What re-uploads do to a soundtrack, as ffmpeg recipes applied to real audio: the positives of
-the audio tests and of the calibration (streams.audio.calibrate).
+the audio tests and of the calibration (tooling.audio.calibrate).
 
 Each edit knows the time line it should be found on: reference_time = speed * query_time + offset."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from streams.devset.samples import ffmpeg
+from tooling.devset.samples import ffmpeg
 
 # Excerpts are resampled to this rate first, so that asetrate's factor is exact.
 EXCERPT_RATE = 44100

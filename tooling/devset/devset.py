@@ -10,8 +10,8 @@ the half of its source group: calibration (thresholds are chosen on it) or valid
 are reported on it); nothing made from one source group, and no soundtrack, photograph or
 background footage, is in both.
 
-`python -m streams.devset.devset DIR [--small]` builds it and prints the manifest's path;
-`python -m streams.devset.devset --summary MANIFEST` prints what a built set holds."""
+`python -m tooling.devset.devset DIR [--small]` builds it and prints the manifest's path;
+`python -m tooling.devset.devset --summary MANIFEST` prints what a built set holds."""
 
 from __future__ import annotations
 
@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schemas.events import VerdictClass
-from streams.devset import edits
-from streams.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
-from streams.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS,
+from tooling.devset import edits
+from tooling.devset.edits import AUDIO, STEREO, VIDEO, fit, fit_inside, ken_burns
+from tooling.devset.footage import (BACKGROUNDS, BUMPERS, CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS,
                                     ORIGINAL, PHOTOS, REAL_OTHER_WORDS, SAME_CAMERA_OTHER_MOMENT,
                                     SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT, SENTENCES, SHAPES,
                                     SILENT_OWN_GROUPS, VALIDATION, Footage)
-from streams.devset.split import group_halves, tracks
-from streams.devset.packaged import packaged_media
-from streams.devset.samples import ffmpeg
+from tooling.devset.split import group_halves, tracks
+from tooling.devset.packaged import packaged_media
+from tooling.devset.samples import ffmpeg
 
 MANIFEST_NAME = "manifest.json"
 SEED = 11

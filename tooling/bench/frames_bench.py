@@ -2,8 +2,8 @@
 embedding (plain and mirrored frames, as the stage sends them) through Triton and with ONNX
 Runtime in-process, for each frame model, and the stage end to end (`describe_frames`).
 
-    python -m streams.bench.frames_bench                     # starts the installed tritonserver
-    python -m streams.bench.frames_bench --url host:8001 --models sscd --clips trailer_bbb.mp4
+    python -m tooling.bench.frames_bench                     # starts the installed tritonserver
+    python -m tooling.bench.frames_bench --url host:8001 --models sscd --clips trailer_bbb.mp4
 
 The clips are real (packaged media: a 720p trailer, a 270p clip, a 1080p clip). Each figure is
 the best of --repeats runs after one warm-up; nothing else runs in the process meanwhile.
@@ -18,8 +18,8 @@ import platform
 import time
 from typing import Callable
 
-from streams.bench.triton_bench import triton_url
-from streams.devset.packaged import CHECKOUT_CACHE
+from tooling.bench.triton_bench import triton_url
+from tooling.devset.packaged import CHECKOUT_CACHE
 from streams.config import Settings
 
 DEFAULT_CLIPS = ["trailer_bbb.mp4", "world.mp4", "a.mp4"]
@@ -36,7 +36,7 @@ def best_seconds(work: Callable[[], object], repeats: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.bench.frames_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tooling.bench.frames_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=None, help="Triton gRPC host:port (default: start the installed server)")
     parser.add_argument("--models", nargs="+", default=["sscd", "sscd_distilled"])
     parser.add_argument("--clips", nargs="+", default=DEFAULT_CLIPS, help="names of packaged media")
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from schemas.internal import AcceptedVideo
-    from streams.devset.packaged import packaged_media
+    from tooling.devset.packaged import packaged_media
     from streams.embedding.onnx import OnnxEmbedder
     from streams.embedding.triton import TritonEmbedder
     from streams.media.video import drop_blank_frames, sample_frames

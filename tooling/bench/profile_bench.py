@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from streams.bench.burst_bench import make_clips
+from tooling.bench.burst_bench import make_clips
 from streams.config import Settings
-from streams.devset.packaged import CHECKOUT_CACHE
+from tooling.devset.packaged import CHECKOUT_CACHE
 
 
 def cpu_seconds(work, children: bool = False) -> float:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from schemas.internal import AcceptedVideo
     from streams.audio.extract import decode_mono, fingerprint_samples
-    from streams.bench.burst_bench import _duration
+    from tooling.bench.burst_bench import _duration
     from streams.embedding.onnx import OnnxEmbedder
     from streams.media.video import KeptFrames, frame_chunks
     from streams.params import MatchParams

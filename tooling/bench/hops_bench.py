@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from streams.config import Settings
-from streams.devset.packaged import CHECKOUT_CACHE
+from tooling.devset.packaged import CHECKOUT_CACHE
 
 COLUMNS = ("publish_to_verdict", "stage_work", "fixed", "ingest", "frames", "audio", "join", "match")
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from schemas.events import VideoPublished
     from streams.demo import RunningStack, private_stack
-    from streams.devset.samples import build_samples
+    from tooling.devset.samples import build_samples
     from streams.kafka.clients import producer, publish, read_verdicts
     from streams.kafka.topics import internal_topic
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 
-from streams.devset.footage import (CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS, ORIGINAL, REAL_OTHER_WORDS,
+from tooling.devset.footage import (CALIBRATION, FOOTAGE, HALVES, MUSIC, MUSICAL_GROUPS, ORIGINAL, REAL_OTHER_WORDS,
                                     SILENT_OWN_GROUPS, TRACK_HOME, TRACK_LENGTHS, Footage)
 
 # A property held by two or more units but missing from a half costs this much more than any imbalance.

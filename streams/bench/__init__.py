@@ -1,1 +1,0 @@
-"""Benchmarks: short, printable measurements (python -m streams.bench.<name>)."""

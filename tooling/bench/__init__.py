@@ -1,0 +1,1 @@
+"""Benchmarks: short, printable measurements (python -m tooling.bench.<name>)."""
