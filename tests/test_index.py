@@ -223,8 +223,7 @@ def test_index_stats_command_counts_the_points(tmp_path, monkeypatch, capsys):
     assert main(["index", "stats"]) == 0
     lines = capsys.readouterr().out.split("\n")
     assert lines[0] == f"Qdrant Edge in {tmp_path}"
-    model = Settings().frame_model  # an empty index gets a generation for the configured model
-    assert lines[1] == f"t_* -> t_{model}_{frame_model_digest(model)}_* (frame model {model})"
+    assert lines[1] == f"t_* -> t_sscd_{frame_model_digest('sscd')}_* (frame model sscd)"
     assert [line.split() for line in lines[2:5]] == [["t_videos", "1", "points"], ["t_frames", "3", "points"],
                                                      ["t_audio", "0", "points"]]
 
