@@ -196,15 +196,20 @@ class ViewParams:
     """Views of a video's frames searched besides the plain and mirrored ones (streams.stages.frames):
     turned (rotated re-posts) and cut to regions (streams.media.region)."""
 
-    # Turns (degrees clockwise) searched with every frame. A vertical upload is most often a
-    # landscape original turned on its side; the store holds the original's plain frames only.
+    # The likely turns (degrees clockwise) for the upload's shape, each on every likely_step-th
+    # frame in turn. A vertical upload is most often a landscape original turned on its side; the
+    # store holds the original's plain frames only. On every frame: on alternate frames (2, one pass
+    # together) a turned copy's line has half the evidence, and its plain line, through frames
+    # squeezed alike, can outrank it (tests/test_frames_views.py).
     portrait_rotations: tuple[int, ...] = (90, 270)
     landscape_rotations: tuple[int, ...] = ()
-    # Every other turn is searched on a subsample: every sparse_step-th second, but never fewer
-    # than sparse_min_frames frames (a short clip is searched in full).
+    likely_step: int = 1
+    # The other turns share every sparse_step-th frame in turn. A turn keeps at least
+    # sparse_min_frames frames (one more than the shortest line, align.visual_min_aligned_frames):
+    # a short clip's turns take more of its frames.
     sparse_rotations: tuple[int, ...] = (90, 180, 270)
     sparse_step: int = 3
-    sparse_min_frames: int = 4
+    sparse_min_frames: int = 3
     # Whole frames kept while decoding for cutting regions out of them: at most 2 * region_frames,
     # evenly spread, their shorter side region_scale times the working size.
     region_frames: int = 32

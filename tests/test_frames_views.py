@@ -1,6 +1,7 @@
-"""The frame stage's further views: turned frames for rotated re-posts (in full where the upload's
-shape says it is likely, on a subsample elsewhere), whole frames kept while decoding to cut regions
-from, and a real rotated copy found through its turned view in a real index."""
+"""The frame stage's further views: turned frames for rotated re-posts (the likely turns for the
+upload's shape in full, the others on every third frame, more on a short clip), whole
+frames kept while decoding to cut regions from, and a real rotated copy found through its turned
+view in a real index."""
 
 import json
 from datetime import UTC, datetime
@@ -17,17 +18,38 @@ from streams.params import ViewParams
 from streams.stages.frames import rotation_plan, turned
 
 
-def test_a_vertical_upload_is_turned_in_full_by_90_and_270_and_by_180_on_a_subsample():
+def test_a_vertical_upload_is_turned_by_90_and_270_in_full_and_the_other_turns_share_every_third_frame():
     views = ViewParams()
-    assert rotation_plan(True, 30, views) == {90: 1, 180: 3, 270: 1}
-    assert rotation_plan(False, 30, views) == {90: 3, 180: 3, 270: 3}
-    assert rotation_plan(None, 30, views) == {90: 3, 180: 3, 270: 3}
+    assert rotation_plan(True, 30, views) == {90: (1, 0), 270: (1, 0), 180: (3, 0)}
+    assert rotation_plan(False, 30, views) == {90: (3, 0), 180: (3, 1), 270: (3, 2)}  # one pass
+    assert rotation_plan(None, 30, views) == {90: (3, 0), 180: (3, 1), 270: (3, 2)}
+    alternate = ViewParams(likely_step=2)
+    assert rotation_plan(True, 30, alternate) == {90: (2, 0), 270: (2, 1), 180: (3, 0)}
 
 
-def test_a_short_clip_keeps_enough_frames_in_each_subsample():
-    views = ViewParams()
-    assert rotation_plan(False, 10, views) == {90: 2, 180: 2, 270: 2}  # 5 frames each, not 3
-    assert rotation_plan(False, 6, views) == {90: 1, 180: 1, 270: 1}
+def test_a_short_clip_keeps_enough_frames_for_each_turn():
+    views = ViewParams()  # at least 3 frames a turn
+    assert rotation_plan(False, 8, views) == {90: (2, 0), 180: (2, 1), 270: (2, 0)}  # 4 frames each, not 2-3
+    assert rotation_plan(False, 5, views) == {90: (1, 0), 180: (1, 0), 270: (1, 0)}
+    assert rotation_plan(True, 6, views) == {90: (1, 0), 270: (1, 0), 180: (2, 0)}
+    assert rotation_plan(True, 5, ViewParams(likely_step=2)) == {90: (1, 0), 270: (1, 0), 180: (1, 0)}
+
+
+def test_the_turns_of_a_chunk_take_the_frames_their_plan_gives_them():
+    from streams.stages.frames import describe_chunk
+    from streams.values import SampledFrames
+
+    class Counting:
+        def embed(self, frames):
+            return np.zeros((len(frames), 512), np.float32)
+
+    rng = np.random.default_rng(0)
+    chunk = SampledFrames(timestamps=np.arange(12, dtype=np.float32) * 1.001,
+                          pixels=rng.integers(0, 255, (12, 8, 8, 3), np.uint8), duration=12.0)
+    described = describe_chunk(chunk, Counting(), Settings(), rotation_plan(True, 12, ViewParams(likely_step=2)))
+    assert list(described.turned[90][0].round()) == [0, 2, 4, 6, 8, 10]
+    assert list(described.turned[270][0].round()) == [1, 3, 5, 7, 9, 11]
+    assert list(described.turned[180][0].round()) == [0, 3, 6, 9]
 
 
 def test_turning_is_clockwise_and_four_quarter_turns_are_none():
@@ -109,7 +131,9 @@ def test_a_copy_turned_by_90_degrees_matches_its_original_through_the_turned_vie
     # The copy was turned clockwise by 90 degrees: turning it by 270 more brings the original back.
     by_rotation = {rotation: [hit.score for hit in hits if hit.rotation == rotation and hit.ref_time == pytest.approx(
         hit.query_time, abs=1.01)] for rotation in (0, 90, 180, 270)}
-    assert len(by_rotation[270]) >= 0.8 * len(copy.timestamps)
+    turned_270 = next(view for view in copy.views if view.rotation == 270)
+    assert len(turned_270.timestamps) >= len(copy.timestamps) // 2  # a vertical upload: every other frame
+    assert len(by_rotation[270]) >= 0.8 * len(turned_270.timestamps)
     assert np.median(by_rotation[270]) > 0.9
     assert max(by_rotation[0], default=0.0) < np.median(by_rotation[270]) - 0.1
     matches = align(hits, query_duration=copy.duration, params=MatchParams.from_settings(settings).align)

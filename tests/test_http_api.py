@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from streams.api import video_id_for
+from streams.config import Settings
 from tests.conftest import CACHE, free_port, running_stack
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ def test_check_video_duplicate_over_the_stream(tmp_path, samples, frame_model_ur
         assert 'dupstream_stage_seconds_count{stage="frames"}' in metrics
         assert "faust_topic_partition_offset_commited{" in metrics  # with the end offsets: consumer lag
         if frame_model_url != "onnx":
-            assert 'dupstream_triton_request_seconds_count{model="sscd"}' in metrics
+            assert f'dupstream_triton_request_seconds_count{{model="{Settings().frame_model}"}}' in metrics
 
     log = (tmp_path / "worker.log").read_text()
     assert f"video_id={video_id_for(original)} verdict" in log

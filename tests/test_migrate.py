@@ -26,7 +26,8 @@ def test_migrate_re_embeds_every_video_switches_the_index_catches_up_and_drops_t
     from streams.stages.frames import describe_frames
 
     by_name = {sample.video_id: str(sample.path) for sample in samples}
-    env = {"QDRANT_LOCATION": str(tmp_path), "COLLECTION_PREFIX": "t", "TRITON_URL": "onnx",
+    # Workers on sscd (named: the default is now sscd_distilled) migrate to the student.
+    env = {"QDRANT_LOCATION": str(tmp_path), "COLLECTION_PREFIX": "t", "TRITON_URL": "onnx", "FRAME_MODEL": "sscd",
            "MEDIA_ROOTS": f'["{samples[0].path.parent}"]'}
     if engine == "server":  # qdrant-client's local mode stands in for the server (one client per directory)
         from qdrant_client import QdrantClient

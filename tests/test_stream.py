@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from streams.config import Settings
 from streams.params import MatchParams
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,7 @@ def test_duplicate_verdict_explains_itself(verdicts):
     assert verdict.thresholds["align.visual_match_score"] == MatchParams().align.visual_match_score
     assert verdict.params_digest == MatchParams().digest()  # the defaults: nothing overrides them here
     assert {"frames", "audio", "match", "total"} <= set(verdict.timings)
-    assert verdict.models.frame_model == "sscd"
+    assert verdict.models.frame_model == Settings().frame_model
 
 
 @pytest.mark.parametrize("video_id", ["bunny_other_music", "city_over_bunny_sound"])

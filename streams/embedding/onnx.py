@@ -8,11 +8,14 @@ from streams.embedding import EMBEDDING_DIM, model_path
 
 
 class OnnxEmbedder:
-    def __init__(self, model_name: str, threads: int = 0):
+    def __init__(self, model_name: str, threads: int = 0, spinning: bool = False):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # Threads that spin between calls take the cycles the decoding beside them needs
+        # (model_repository/sscd/1/model.py: allow_spinning; `dupstream bench profile` measures both).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self._session = ort.InferenceSession(
             str(model_path(model_name)), options, providers=["CPUExecutionProvider"]
         )

@@ -8,10 +8,13 @@ query has an active region (a picture-in-picture inset), from its frames cropped
 
 The rules, in order:
 
-1. Common frames count less. A query frame whose neighbours span k distinct videos (title cards,
-   logos, a channel's intro) weighs  w = min(1, max(common_frame_videos, k_typical) / k),  where
-   k_typical is the median k over all the query's frames (frames without hits count as k = 0), so
-   that every frame of a popular video, stored many times, is not penalised for it.
+1. Common frames count less. A query frame whose neighbours in one view span k distinct videos
+   (title cards, logos, a channel's intro) weighs, in that view,  w = min(1, max(common_frame_videos,
+   k_typical) / k),  where k_typical is the median k over all the query's frames in the plain view
+   (frames without hits count as k = 0), so that every frame of a popular video, stored many times,
+   is not penalised for it. Each view's k counts its own hits only, and k_typical the plain view's,
+   which is always searched: a line weighs the same whichever other views (turns, regions, on
+   which seconds) were searched besides.
 2. Candidates: one per (video, mirrored, region, rotation): a view's hits never mix with
    another's, so a match says which view found it. Each hit is a point (q, r): query time, reference time.
 3. Voting: for each speed of a log-spaced grid from speed_min to 1 / speed_min (speed_steps values,
@@ -70,16 +73,47 @@ def sampling_interval(duration: float, params: AlignParams) -> float:
     return max(1.0 / params.sample_fps, duration / params.max_frames if duration > 0 else 0.0)
 
 
-def frame_weights(hits: list[FrameHit], n_query_frames: int, common_videos: int) -> dict[float, float]:
-    """Rule 1: the weight of each query frame (by query time) from the distinct videos it hits."""
+View = tuple[bool, bool, int]  # (mirrored, region, rotation): which view of the query a hit comes from
+PLAIN: View = (False, False, 0)
+
+
+def view_of(hit: FrameHit) -> View:
+    return bool(hit.mirrored), bool(hit.region), int(hit.rotation)
+
+
+def _videos_per_frame(hits: list[FrameHit]) -> dict[float, set[str]]:
     videos: dict[float, set[str]] = defaultdict(set)
     for hit in hits:
         videos[hit.query_time].add(hit.video_id)
-    counts = sorted(len(v) for v in videos.values())
+    return videos
+
+
+def typical_videos(hits: list[FrameHit], n_query_frames: int) -> float:
+    """Rule 1's k_typical: the median count of distinct videos hit per query frame, frames
+    without hits counting 0."""
+    counts = sorted(len(v) for v in _videos_per_frame(hits).values())
     padded = [0] * max(0, n_query_frames - len(counts)) + counts
-    typical = float(np.median(padded)) if padded else 0.0
-    free = max(float(common_videos), typical)
+    return float(np.median(padded)) if padded else 0.0
+
+
+def frame_weights(hits: list[FrameHit], n_query_frames: int, common_videos: int,
+                  typical: float | None = None) -> dict[float, float]:
+    """Rule 1: the weight of each query frame (by query time) from the distinct videos it hits, in
+    one view's hits; typical: k_typical (default: from these hits)."""
+    videos = _videos_per_frame(hits)
+    free = max(float(common_videos), typical_videos(hits, n_query_frames) if typical is None else typical)
     return {t: min(1.0, free / len(v)) for t, v in videos.items()}
+
+
+def view_weights(hits: list[FrameHit], n_query_frames: int, common_videos: int) -> dict[View, dict[float, float]]:
+    """Rule 1 per view: view -> query time -> weight, each view's from its own hits and k_typical
+    from the plain view's, so that no view's weights depend on which other views were searched."""
+    by_view: dict[View, list[FrameHit]] = defaultdict(list)
+    for hit in hits:
+        by_view[view_of(hit)].append(hit)
+    typical = typical_videos(by_view.get(PLAIN, []), n_query_frames)
+    return {view: frame_weights(view_hits, n_query_frames, common_videos, typical)
+            for view, view_hits in by_view.items()}
 
 
 def evidence(match: VisualMatch) -> float:
@@ -347,19 +381,19 @@ def align(
     q_step = sampling_interval(query_duration, params)  # frames without hits leave gaps: no guessing
     n_hit_frames = len({hit.query_time for hit in hits})
     n_frames = max(n_hit_frames, int(round(query_duration / q_step)) if query_duration > 0 else 0)
-    weights = frame_weights(hits, n_frames, params.common_frame_videos)
+    weights = view_weights(hits, n_frames, params.common_frame_videos)
 
-    groups: dict[tuple[str, bool, bool, int], list[FrameHit]] = defaultdict(list)
+    groups: dict[tuple[str, View], list[FrameHit]] = defaultdict(list)
     for hit in hits:
-        groups[(hit.video_id, bool(hit.mirrored), bool(hit.region), int(hit.rotation))].append(hit)
+        groups[(hit.video_id, view_of(hit))].append(hit)
     found: list[VisualMatch] = []
-    for (video_id, mirrored, region, rotation), group in groups.items():
+    for (video_id, (mirrored, region, rotation)), group in groups.items():
         if len({hit.query_time for hit in group}) < params.visual_min_aligned_frames:
             continue
         q = np.array([hit.query_time for hit in group], float)
         r = np.array([hit.ref_time for hit in group], float)
         s = np.array([hit.score for hit in group], float)
-        w = np.array([weights[hit.query_time] for hit in group], float)
+        w = np.array([weights[(mirrored, region, rotation)][hit.query_time] for hit in group], float)
         view = VisualMatch(video_id, 0.0, Segment(0.0, 0.0), Segment(0.0, 0.0), 0.0, 1.0, 0,
                            mirrored=mirrored, region=region, rotation=rotation)
         found += _candidate_matches(view, q, r, s, w, q_step=q_step, query_duration=query_duration,

