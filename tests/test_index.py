@@ -185,6 +185,27 @@ def test_a_bulk_loaded_shard_is_searched_merged_and_kept_like_a_built_one(tmp_pa
     reopened.close()
 
 
+def test_a_larger_graph_is_walked_wider_and_every_shard_answers(tmp_path, monkeypatch):
+    """A merged graph keeps its recall with more candidates (frameshards.graph_search_width): each
+    shard is asked with the width its size calls for, and the answers still merge into one list."""
+    from streams.index import HNSW_EF_SEARCH, HNSW_EF_SEARCH_WIDE, frameshards
+
+    monkeypatch.setattr(frameshards, "WIDE_GRAPH_FRAMES", 300)
+    vectors = unit(np.random.default_rng(11).normal(size=(450, 512)))
+    index = EdgeIndex(tmp_path, "t", seal_frames=100)
+    points = frame_points(video("bulk"), np.arange(400.0), vectors[:400])
+    index._frames.add_built({"id": np.array([point_id for point_id, _, _ in points]),
+                             "vector": vectors[:400].astype(np.float16), "video_id": np.array(["bulk"] * 400),
+                             "t": np.arange(400.0), "cluster_id": np.array(["bulk"] * 400)}, tier=2)
+    index.add_video(video("live"), np.arange(50, dtype=np.float32), vectors[400:])
+    widths = []
+    monkeypatch.setattr("streams.index.edge.search_params",
+                        lambda exact, width: widths.append(width) or frameshards.search_params(exact, width))
+    assert found_at(index, vectors[[3, 420]]) == [(0.0, "bulk", 3.0), (1.0, "live", 20.0)]
+    assert sorted(widths) == [HNSW_EF_SEARCH, HNSW_EF_SEARCH_WIDE]  # the live shard's, the large one's
+    index.close()
+
+
 def test_removals_and_cluster_changes_while_a_shard_is_built_reach_it(tmp_path):
     vectors = unit(np.random.default_rng(8).normal(size=(250, 512)))
     index = EdgeIndex(tmp_path, "t", seal_frames=200)

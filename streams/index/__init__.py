@@ -30,6 +30,11 @@ HNSW_M = 16  # graph edges per node
 # lost recall@10 from 0.98 (20k frames) to 0.88 (50k) at hnsw_ef 128; at 200 they keep 0.98.
 HNSW_EF_CONSTRUCT = 200
 HNSW_EF_SEARCH = 128  # candidates kept while searching: recall@10 against exact search is in `dupstream bench index`
+# A graph over more frames than this is walked with HNSW_EF_SEARCH_WIDE candidates: one shard of
+# 1 M synthetic frames kept recall@10 0.92 at 128 and 0.95 at 256 (`dupstream bench index --merged
+# --ef 128 256`, docs/evaluation.md), where ten shards of the same frames keep 0.98 at 128.
+WIDE_GRAPH_FRAMES = 300_000
+HNSW_EF_SEARCH_WIDE = 256
 # Frame vectors are also held as int8 (scalar quantization, in RAM): a graph walk compares those,
 # then the best limit x QUANTIZATION_OVERSAMPLING are rescored on the originals.
 INT8_QUANTILE = 0.99

@@ -175,15 +175,20 @@ class EdgeIndex:
 
     def search_frames(
         self, embeddings: np.ndarray, timestamps: np.ndarray, *, limit: int, score_floor: float, mirrored: bool = False,
-        exact: bool = False, hnsw_ef: int = HNSW_EF_SEARCH,
+        exact: bool = False, hnsw_ef: int | None = None,
     ) -> list[FrameHit]:
         """exact: scan every stored frame instead of walking the graphs (the benchmark's reference);
-        hnsw_ef: another graph search width (the benchmark's sweep)."""
+        hnsw_ef: one graph search width for every shard (the benchmark's sweep) instead of each
+        shard's own (frameshards.graph_search_width)."""
         if len(embeddings) == 0:
             return []
-        requests = _nearest_requests(embeddings, limit, score_floor, search_params(exact, hnsw_ef), ["video_id", "t"])
+
+        def requests_for(width: int) -> list:
+            return _nearest_requests(embeddings, limit, score_floor, search_params(exact, hnsw_ef or width),
+                                     ["video_id", "t"])
+
         with self._engine("search the frames"):
-            results = self._frames.query(requests)
+            results = self._frames.query(requests_for)
         return frame_hits(timestamps, results, mirrored)
 
     def add_video(self, video: StoredVideo, timestamps: np.ndarray, embeddings: np.ndarray) -> None:

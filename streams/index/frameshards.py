@@ -34,12 +34,13 @@ import sys
 import threading
 import time
 from operator import attrgetter
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
 
-from streams.index import (FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_M, INT8_QUANTILE,
-                           QUANTIZATION_OVERSAMPLING)
+from streams.index import (FULL_SCAN_THRESHOLD_KB, HNSW_EF_CONSTRUCT, HNSW_EF_SEARCH, HNSW_EF_SEARCH_WIDE, HNSW_M,
+                           INT8_QUANTILE, QUANTIZATION_OVERSAMPLING, WIDE_GRAPH_FRAMES)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ def search_params(exact: bool = False, hnsw_ef: int = HNSW_EF_SEARCH):
         return SearchParams(exact=True, quantization=QuantizationSearchParams(ignore=True))
     return SearchParams(hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(
         rescore=True, oversampling=QUANTIZATION_OVERSAMPLING))
+
+
+def graph_search_width(frames: int) -> int:
+    """The candidates kept while walking a graph of `frames` frames (hnsw_ef)."""
+    return HNSW_EF_SEARCH_WIDE if frames > WIDE_GRAPH_FRAMES else HNSW_EF_SEARCH
 
 
 def _open(path: Path, config):
@@ -187,17 +193,28 @@ class FrameShards:
     def all(self) -> list:
         return [self._live, *self._shards.values()]
 
-    def query(self, requests: list) -> list[list]:
-        """query_batch on every shard; per request the best `limit` points, each point once."""
+    def query(self, requests_for: Callable[[int], list]) -> list[list]:
+        """query_batch on every shard, with the requests requests_for(hnsw_ef) makes for it (a wider
+        graph search on a larger graph: graph_search_width); per request the best `limit` points,
+        each point once."""
         from qdrant_edge import QueryBatchRequest
 
-        batch = QueryBatchRequest(requests)
-        # An empty shard (the live one after a freeze) still costs ~20 us a request.
-        answers = [shard.query_batch(batch) for shard in self.all() if shard.info().points_count]
-        if len(answers) <= 1:
-            return answers[0] if answers else [[] for _ in requests]
+        made: dict[int, list] = {}
+        answers = []
+        for shard in self.all():
+            points = shard.info().points_count
+            if not points:  # an empty shard (the live one after a freeze) still costs ~20 us a request
+                continue
+            width = graph_search_width(points)
+            if width not in made:
+                made[width] = requests_for(width)
+            answers.append(shard.query_batch(QueryBatchRequest(made[width])))
+        if not answers:
+            return [[] for _ in requests_for(HNSW_EF_SEARCH)]
+        if len(answers) == 1:
+            return answers[0]
         merged = []
-        for request, found in zip(requests, zip(*answers)):
+        for request, found in zip(next(iter(made.values())), zip(*answers)):
             best, seen = [], set()
             for point in sorted((point for points in found for point in points), key=attrgetter("score"), reverse=True):
                 if point.id not in seen:
