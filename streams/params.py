@@ -32,6 +32,13 @@ class SearchParams:
     frame_score_floor: float = 0.4  # pairs below this cosine similarity are ignored
 
 
+def frame_sampling_interval(duration: float, sample_fps: float, max_frames: int) -> float:
+    """Seconds between the frame stage's samples of a video this long: 1 / sample_fps, wider where
+    that would exceed max_frames (streams.media.video samples so; alignment and the turned views'
+    plan read the same steps)."""
+    return max(1.0 / sample_fps, duration / max_frames if duration > 0 else 0.0)
+
+
 @dataclass(frozen=True)
 class AlignParams:
     """The time line through a candidate's frame hits (streams.matching.alignment)."""

@@ -55,7 +55,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from streams.params import AlignParams
+from streams.params import AlignParams, frame_sampling_interval
 from streams.values import FrameHit, Segment, VisualMatch
 
 @lru_cache(maxsize=8)
@@ -69,8 +69,8 @@ def speed_grid(params: AlignParams) -> np.ndarray:
 
 
 def sampling_interval(duration: float, params: AlignParams) -> float:
-    """The frame stage's sampling interval for a video of this duration (see media.video)."""
-    return max(1.0 / params.sample_fps, duration / params.max_frames if duration > 0 else 0.0)
+    """The frame stage's sampling interval for a video of this duration."""
+    return frame_sampling_interval(duration, params.sample_fps, params.max_frames)
 
 
 View = tuple[bool, bool, int]  # (mirrored, region, rotation): which view of the query a hit comes from

@@ -19,7 +19,7 @@ from streams.errors import ErrorCode, MediaError
 from streams.media.bars import picture_box
 from streams.media.decoding import open_container, within_time_limit
 from streams.media.region import Region, luma_grid
-from streams.params import MatchParams
+from streams.params import MatchParams, frame_sampling_interval
 from streams.values import SampledFrames
 
 # Frames handed to the embedder at a time while decoding goes on (one Triton batch holds 64).
@@ -159,7 +159,7 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
         if duration > settings.max_seconds:
             raise MediaError(f"the video lasts {duration:.0f} s, more than the {settings.max_seconds:.0f} s allowed",
                              code=ErrorCode.MEDIA_TOO_LONG)
-        interval = max(1.0 / settings.sample_fps, duration / settings.max_frames if duration else 0.0)
+        interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         picked = 0

@@ -28,7 +28,7 @@ from streams.errors import as_error
 from streams.media.region import active_regions
 from streams.media.uri import opened_media
 from streams.media.video import KeptFrames, drop_blank_frames, frame_chunks
-from streams.params import MatchParams, ViewParams
+from streams.params import MatchParams, ViewParams, frame_sampling_interval
 from streams.values import SampledFrames
 from streams.wire import encode_half
 
@@ -72,7 +72,7 @@ def describe_chunk(chunk: SampledFrames, embedder: FrameEmbedder, settings: Sett
     """The chunk's kept frames described in every view with one call of the model: one batch as
     large as the views together keeps the server's batches full for a short clip too."""
     kept, dropped = drop_blank_frames(chunk, settings.blank_frame_std)
-    interval = max(1.0 / settings.sample_fps, chunk.duration / settings.max_frames)  # as media.video samples
+    interval = frame_sampling_interval(chunk.duration, settings.sample_fps, settings.max_frames)
     number = np.round(kept.timestamps / interval).astype(int)
     picked = {rotation: number % step == phase for rotation, (step, phase) in (plan or {}).items()}
     pixels = [kept.pixels] + ([kept.pixels[:, :, ::-1]] if settings.match_mirrored else [])
