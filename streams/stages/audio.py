@@ -40,20 +40,6 @@ def fingerprint_audio(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
     )
 
 
-def landmarks_of(accepted: AcceptedVideo, settings: Settings) -> bytes:
-    """The spectral-peak landmarks alone (streams.audio.landmarks.peaks), for features computed
-    before they existed (the calibration's cache)."""
-    from streams.audio.extract import decode_mono
-    from streams.audio.landmarks import peaks
-    from streams.params import MatchParams
-
-    with opened_media(accepted.uri, settings) as path:
-        samples = decode_mono(path, settings)
-    if samples is None:
-        return b""
-    return encode_array(peaks(samples, MatchParams.from_settings(settings).audio), "uint32")
-
-
 def audio_half(accepted: AcceptedVideo, settings: Settings) -> AudioHalf:
     """The fingerprint, or state 'failed' with the reason logged: the join waits for this half,
     so it always comes (decoding is time-limited, see streams.media.decoding)."""

@@ -340,31 +340,46 @@ def cached_features(item: DevItem, embedder_of: Callable[[], Any], settings: Set
                     cache: Path):
     """Both halves of one video's features (schemas.internal.JoinedVideo), from the cache or
     computed by the stages' functions and cached. A cached sound half without landmarks (cached
-    before them) gets them from the file (streams.stages.audio.landmarks_of: the decode and the
-    peaks, cheap), each run."""
+    before them: they are not in the key) gets them from the file once, and is cached again."""
     from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 
     accepted = AcceptedVideo(video_id=item.video_id, uri=item.file, raw_event="", accepted_at=datetime.now(UTC))
     path = cache / f"{features_key(Path(item.file), settings, params)}.json"
     if path.exists():
         halves = json.loads(path.read_text())
-        audio = AudioHalf.model_validate(halves["audio"])
-        if audio.state == "ok" and not audio.landmarks:
-            from streams.stages.audio import landmarks_of
+        joined = JoinedVideo(accepted=accepted, frames=FrameHalf.model_validate(halves["frames"]),
+                             audio=AudioHalf.model_validate(halves["audio"]))
+        if joined.audio.state != "ok" or joined.audio.landmarks:
+            return joined
+        audio = joined.audio.model_copy(update={"landmarks": _landmarks_of(accepted, settings)})
+        joined = joined.model_copy(update={"audio": audio})
+    else:
+        from streams.stages.audio import fingerprint_audio
+        from streams.stages.frames import describe_frames
 
-            audio = audio.model_copy(update={"landmarks": landmarks_of(accepted, settings)})
-        return JoinedVideo(accepted=accepted, frames=FrameHalf.model_validate(halves["frames"]), audio=audio)
-    from streams.stages.audio import fingerprint_audio
-    from streams.stages.frames import describe_frames
-
-    joined = JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder_of(), settings),
-                         audio=fingerprint_audio(accepted, settings))
+        joined = JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder_of(), settings),
+                             audio=fingerprint_audio(accepted, settings))
     cache.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     partial.write_text(json.dumps({"frames": joined.frames.model_dump(mode="json"),
                                    "audio": joined.audio.model_dump(mode="json")}))
     partial.replace(path)
     return joined
+
+
+def _landmarks_of(accepted, settings: Settings) -> bytes:
+    """The spectral-peak landmarks alone, as the audio stage computes them (the decode and the
+    peaks: cheap beside Chromaprint's resampled copies)."""
+    from schemas.internal import encode_array
+    from streams.audio.extract import decode_mono
+    from streams.audio.landmarks import peaks
+    from streams.media.uri import opened_media
+
+    with opened_media(accepted.uri, settings) as path:
+        samples = decode_mono(path, settings)
+    if samples is None:
+        return b""
+    return encode_array(peaks(samples, MatchParams.from_settings(settings).audio), "uint32")
 
 
 def record_half(items: list[DevItem], search_params: MatchParams, settings: Settings, cache: Path,
