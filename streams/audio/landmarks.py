@@ -13,7 +13,7 @@ Hann STFT every 256 samples (~43 frames/s, 21.5 Hz bins); a peak is a bin that i
 of its neighbourhood (landmark_peak_bins either side in frequency, landmark_peak_frames in
 time), ranked by its prominence over the mean of the nearby bins of its frame (tonal peaks over
 broadband noise); each second keeps its landmark_peaks_per_second most prominent. A peak is
-packed in one uint32: frame << 9 | bin.
+packed in one uint32: frame << 12 | level << 8 | bin.
 
 Hashes (`hashes`): each peak (anchor) with the next landmark_fanout peaks within
 landmark_max_dt frames after it and landmark_max_df bins of it.
