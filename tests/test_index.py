@@ -165,14 +165,20 @@ def test_the_steady_layout_is_the_tiers_the_builds_leave_at_the_stream_s_pace():
     assert steady_layout(9_100, seal_frames=1000) == ([(2, 4000)] * 2 + [(1, 1000)], 100)
 
 
+def add_bulk_shard(index: EdgeIndex, vectors: np.ndarray, tier: int) -> None:
+    """Video "bulk", one frame a second, loaded straight into a built shard of this tier (as the benchmark loads)."""
+    times = np.arange(float(len(vectors)))
+    points = frame_points(video("bulk"), times, vectors)
+    index._frames.add_built({"id": np.array([point_id for point_id, _, _ in points]),
+                             "vector": vectors.astype(np.float16), "video_id": np.array(["bulk"] * len(vectors)),
+                             "t": times, "cluster_id": np.array(["bulk"] * len(vectors))}, tier=tier)
+
+
 def test_a_bulk_loaded_shard_is_searched_merged_and_kept_like_a_built_one(tmp_path):
     """What the benchmark loads straight into a built shard: found, then merged by the stream's own builds."""
     vectors = unit(np.random.default_rng(10).normal(size=(700, 512)))
     index = EdgeIndex(tmp_path, "t", seal_frames=100)
-    points = frame_points(video("bulk"), np.arange(400.0), vectors[:400])
-    index._frames.add_built({"id": np.array([point_id for point_id, _, _ in points]),
-                             "vector": vectors[:400].astype(np.float16), "video_id": np.array(["bulk"] * 400),
-                             "t": np.arange(400.0), "cluster_id": np.array(["bulk"] * 400)}, tier=1)
+    add_bulk_shard(index, vectors[:400], tier=1)
     assert index._frames.built_frames() == 400 and index._frames.shard_count() == 2
     for number in range(3):  # three more tier-1 shards through the stream's path: four merge into one
         index.add_video(video(f"v{number}"), np.arange(100, dtype=np.float32), vectors[400 + number * 100:500 + number * 100])
@@ -193,10 +199,7 @@ def test_a_larger_graph_is_walked_wider_and_every_shard_answers(tmp_path, monkey
     monkeypatch.setattr(frameshards, "WIDE_GRAPH_FRAMES", 300)
     vectors = unit(np.random.default_rng(11).normal(size=(450, 512)))
     index = EdgeIndex(tmp_path, "t", seal_frames=100)
-    points = frame_points(video("bulk"), np.arange(400.0), vectors[:400])
-    index._frames.add_built({"id": np.array([point_id for point_id, _, _ in points]),
-                             "vector": vectors[:400].astype(np.float16), "video_id": np.array(["bulk"] * 400),
-                             "t": np.arange(400.0), "cluster_id": np.array(["bulk"] * 400)}, tier=2)
+    add_bulk_shard(index, vectors[:400], tier=2)
     index.add_video(video("live"), np.arange(50, dtype=np.float32), vectors[400:])
     widths = []
     monkeypatch.setattr("streams.index.edge.search_params",
