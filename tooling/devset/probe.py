@@ -7,7 +7,8 @@ calibration target, OpenCV's tree and Kivy's city clips as footage of their own,
 Megamind, photographs of OpenCV's sample data that v2 never shows, among them pairs of one place or
 one model seen twice), and moving pictures FFmpeg draws (a game of life, a Mandelbrot zoom, a cellular
 automaton). V2_REUSED names the few v2 sources used otherwise: its street camera at moments no v2
-original shows, the other view of its Leuven photograph, the film of which v2 has 5 s as a copy. Sounds: other
+original shows, the other view of its Leuven photograph, the film of which v2 has 5 s as a copy, a
+photograph v2 shows only as a composite's partner. Sounds: other
 stretches of the music, other real speakers (codec2, pyannote), espeak-ng in other voices and languages.
 Copies use other parameters than edits.py (speeds 0.8/1.25/1.5, 50-60 % crops, zoom and mirror,
 meme caption bands, stickers, gamma, heavy re-encoding, dropped frames, a pitch shift, 16 kbit/s MP3,
@@ -60,7 +61,8 @@ PROBE_MEDIA: dict[str, tuple[str, str]] = {
 # Sources of v2's originals the probe uses, and how: (media, why it is still unseen footage).
 V2_REUSED = {"vtest.avi": "only at 18-24 s and 32-36 s, which no v2 original shows",
              "leuvenA.jpg": "only as the second view of leuvenB.jpg, a same-place hard negative",
-             "bigbuckbunny.mp4": "in v2 only as a copy of the trailer; here an original"}
+             "bigbuckbunny.mp4": "in v2 only as a copy of the trailer; here an original",
+             "graf1.png": "in v2 only behind its calibration half's composites; here the original of a same-wall pair"}
 # Moving pictures FFmpeg draws (lavfi sources), rendered once into the scratch directory.
 GENERATED = {
     "gen_life_a.mp4": "life=s=320x180:mold=10:r=25:ratio=0.12:seed=7:life_color=#30e030:death_color=#c83232",
