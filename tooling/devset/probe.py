@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,13 +40,12 @@ from tooling.devset.devset import (HARD_NEGATIVE_KINDS, MANIFEST_NAME, SAME_AUDI
 from tooling.devset.edits import AUDIO, STEREO, VIDEO, fit, ken_burns
 from tooling.devset.footage import (SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
                                     SENTENCES, VALIDATION, Footage)
-from tooling.devset.packaged import PACKAGED_MEDIA, _download, _extract, packaged_media
+from tooling.devset.packaged import _OPENCV_DATA, PACKAGED_MEDIA, _download, _extract, packaged_media
 from tooling.devset.samples import ffmpeg
 
 SEED = 23
 PROBE = "probe"
 _PSYCHOPY = "psychopy==2026.2.5"
-_OPENCV_DATA = "./usr/share/doc/opencv-doc/examples/data/"
 # Packaged media no item of set v2 is made from (licences as in packaged.py: PsychoPy GPL-3.0,
 # OpenCV's sample data Apache-2.0/BSD-3-Clause, codec2 LGPL-2.1).
 PROBE_MEDIA: dict[str, tuple[str, str]] = {
@@ -407,6 +407,16 @@ def right(item: DevItem, given: dict, accepted: frozenset[str]) -> bool:
         item.expected_verdict != VerdictClass.DUPLICATE or given["duplicate_of"] in accepted)
 
 
+# The probabilities a verdict's reason states (streams.matching.decision words them so).
+VISUAL_FALSE_ALARM = re.compile(r"a line through unrelated changes does as well with probability ([0-9.e+-]+)")
+AUDIO_FALSE_ALARM = re.compile(r"unrelated tracks align as well with probability ([0-9.e+-]+)")
+
+
+def _stated(pattern: re.Pattern, reason: str) -> str:
+    found = pattern.search(reason)
+    return found.group(1) if found else "-"
+
+
 def report(manifest: Path, evaluation: Path) -> str:
     """Right/total per kind, per hard negative type and expected class, per length band, and every
     wrong verdict with its evidence, as Markdown."""
@@ -429,6 +439,17 @@ def report(manifest: Path, evaluation: Path) -> str:
     for name, table in tables.items():
         lines += ["", f"| {name} | right | of |", "| --- | --- | --- |"]
         lines += [f"| {key} | {sum(oks)} | {len(oks)} |" for key, oks in sorted(table.items())]
+    lines += ["", "the margins: every video whose frames matched a stored one (visual false alarm: the chance "
+              "that a line through unrelated changes does as well; audio: that unrelated tracks align as well)", "",
+              "| video | kind | expected | given | visual score | visual false alarm | audio BER | audio false alarm |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for item in sorted(listed, key=lambda item: (item.expected_verdict, item.kind, item.video_id)):
+        verdict = verdicts[item.video_id]
+        if verdict.get("visual_score") is not None:
+            lines.append(f"| {item.video_id} | {item.kind} | {item.expected_verdict} | {verdict['verdict']} | "
+                         f"{verdict['visual_score']:.2f} | {_stated(VISUAL_FALSE_ALARM, verdict['evidence'])} | "
+                         f"{'-' if verdict.get('audio_ber') is None else round(verdict['audio_ber'], 2)} | "
+                         f"{_stated(AUDIO_FALSE_ALARM, verdict['evidence'])} |")
     lines += ["", "wrong verdicts (expected -> given; matched video, visual score, aligned frames, audio BER, "
               "audio state; the stream's reason)", ""]
     for item in wrong:
