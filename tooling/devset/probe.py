@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -300,13 +301,18 @@ class Probe:
                      lambda paths: ["-i", str(paths[source]), "-c:v", "copy", "-an"], seconds, has_audio=False)
         elif kind == "music_under":
             track, start = rng.choice([("1918.mp3", 40), ("funkyrobot.mp3", 60), ("renpyallstars.ogg", 25)])
-            gain = rng.choice([-14, -10, -6])
-            graph = (f"[0:a]{STEREO}[s];[1:a]{STEREO},volume={gain}dB[m];"
-                     f"[s][m]amix=inputs=2:duration=first:normalize=0[a]")
-            self.add(base, kind, source, VerdictClass.DUPLICATE, f"{track} from {start} s added under the sound at "
-                     f"{gain} dB", lambda paths: ["-i", str(paths[source]), "-ss", str(start), "-i", str(paths[track]),
-                                                 "-filter_complex", graph, "-map", "0:v", "-map", "[a]", "-c:v", "copy",
-                                                 *AUDIO], seconds, (track,))
+            below = rng.choice([-14, -10, -6])
+
+            def arguments(paths: dict[str, Path]) -> list[str]:
+                # Under the copy's own sound: its level set from both tracks' measured levels (a
+                # fixed gain would drown a quiet film's sound, and the copy would have other sound).
+                gain = below + mean_volume(paths[source]) - mean_volume(paths[track], start, seconds)
+                graph = (f"[0:a]{STEREO}[s];[1:a]{STEREO},volume={gain:.1f}dB[m];"
+                         f"[s][m]amix=inputs=2:duration=first:normalize=0[a]")
+                return ["-i", str(paths[source]), "-ss", str(start), "-i", str(paths[track]), "-filter_complex", graph,
+                        "-map", "0:v", "-map", "[a]", "-c:v", "copy", *AUDIO]
+            self.add(base, kind, source, VerdictClass.DUPLICATE, f"{track} from {start} s added under the sound, its "
+                     f"mean level {-below} dB below the sound's", arguments, seconds, (track,))
         else:
             raise ValueError(kind)
 
@@ -343,6 +349,14 @@ class Probe:
         for source, pictures in REPICTURED:
             self.repicture(source, pictures)
         return publish_order(self.recipes, self.seed)
+
+
+def mean_volume(path: Path, start: float = 0.0, seconds: float | None = None) -> float:
+    """The mean level of a file's sound (or of a stretch of it), in dB (FFmpeg's volumedetect)."""
+    span = ["-t", f"{seconds:.2f}"] if seconds else []
+    measured = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-ss", str(start), *span, "-i", str(path), "-vn",
+                               "-af", "volumedetect", "-f", "null", "-"], capture_output=True, text=True, check=True)
+    return float(re.search(r"mean_volume: (-?[0-9.]+) dB", measured.stderr).group(1))
 
 
 def probe_media(cache_dir: Path, names: set[str], work: Path) -> dict[str, Path]:
