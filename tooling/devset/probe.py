@@ -8,8 +8,8 @@ Megamind, photographs of OpenCV's sample data that v2 never shows, among them pa
 one model seen twice), and moving pictures FFmpeg draws (a game of life, a Mandelbrot zoom, a cellular
 automaton). V2_REUSED names the few v2 sources used otherwise: its street camera at moments no v2
 original shows, the other view of its Leuven photograph, the film of which v2 has 5 s as a copy, a
-photograph v2 shows only as a composite's partner. Sounds: other
-stretches of the music, other real speakers (codec2, pyannote), espeak-ng in other voices and languages.
+photograph v2 shows only as a composite's partner. Sounds: other stretches of the music and of v2's
+speakers, a codec2 speaker v2 never plays, espeak-ng in other voices and languages.
 Copies use other parameters than edits.py (speeds 0.8/1.25/1.5, 50-60 % crops, zoom and mirror,
 meme caption bands, stickers, gamma, heavy re-encoding, dropped frames, a pitch shift, 16 kbit/s MP3,
 music under the sound, the sound removed, a 9:16 crop, 4-6 s of a 20-30 s original); every hard negative
