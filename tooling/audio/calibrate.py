@@ -507,6 +507,7 @@ class LandmarkTrial(NamedTuple):
     length: float
     result: object  # streams.audio.landmarks.LandmarkMatch
     chromaprint: bool = False  # copies: Chromaprint's compare_on_line found it on the line
+    source: str = ""  # copies: the recording copied
 
 
 def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
@@ -580,7 +581,7 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
                         query, stored, params, truth, LINE_TOLERANCE,
                         lambda match: agrees(match, truth, LINE_TOLERANCE)).same_recording
                     trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
-                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint))
+                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint, name))
     return trials
 
 
@@ -673,6 +674,16 @@ def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> 
           f"{params.landmark_kept_share:g}, per step {params.landmark_kept_per_step:g}): "
           f"{not_contained(passed, params)}/{len(passed)}, per kind: " + ", ".join(
               f"{kind} {not_contained([t.result for t in trials if t.kind == kind], params)}"
+              for kind in dict.fromkeys(t.kind for t in trials)))
+    print("not contained per recording copied: " + ", ".join(
+        f"{source} {not_contained([t.result for t in trials if t.source == source], params)}"
+        for source in dict.fromkeys(t.source for t in trials)))
+    without = [t for t in trials if t.chromaprint or (t.result.false_alarm <= params.landmark_max_false_alarm
+                                                      and t.result.partial > params.landmark_max_partial)]
+    print(f"found by either test without the containment check / with it: {len(without)} / "
+          f"{sum(t.chromaprint or t.result.same_recording for t in trials)} of {len(trials)}; per kind: " + ", ".join(
+              f"{kind} {sum(t.kind == kind for t in without)}/"
+              f"{sum(t.kind == kind and (t.chromaprint or t.result.same_recording) for t in trials)}"
               for kind in dict.fromkeys(t.kind for t in trials)))
 
 
