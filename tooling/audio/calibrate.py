@@ -675,9 +675,13 @@ def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> 
           f"{not_contained(passed, params)}/{len(passed)}, per kind: " + ", ".join(
               f"{kind} {not_contained([t.result for t in trials if t.kind == kind], params)}"
               for kind in dict.fromkeys(t.kind for t in trials)))
-    print("not contained per recording copied: " + ", ".join(
-        f"{source} {not_contained([t.result for t in trials if t.source == source], params)}"
-        for source in dict.fromkeys(t.source for t in trials)))
+    def plain_share(source: str) -> float:  # how many of its loud peaks a plain clip keeps (median)
+        return float(np.median([t.result.reference_kept[0] / max(t.result.reference_kept[1], 1) for t in trials
+                                if t.source == source and t.kind == "plain"]))
+
+    print("not contained per recording copied (and the median share of its loud peaks its plain clips keep): "
+          + ", ".join(f"{source} {not_contained([t.result for t in trials if t.source == source], params)} "
+                      f"({plain_share(source):.2f})" for source in dict.fromkeys(t.source for t in trials)))
     without = [t for t in trials if t.chromaprint or (t.result.false_alarm <= params.landmark_max_false_alarm
                                                       and t.result.partial > params.landmark_max_partial)]
     print(f"found by either test without the containment check / with it: {len(without)} / "
