@@ -27,8 +27,11 @@ is the pair's own number of meetings times the share of the hash-time cross-corr
 distinct query anchors voting within +-1 frame of an offset is Poisson around that expectation;
 the best offset's tail probability, over the offsets and time lines tried (Šidák, with
 landmark_hypotheses_per_trial correlated offsets counted as one trial), is the false alarm, and
-`same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm. The figures that check
-this null on unrelated pairs: `python -m tooling.audio.calibrate --landmarks`."""
+`same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm, and the agreement is
+the whole stored recording, not a shared part or background (compare_landmarks: `partial`, and
+`contained` — a copy contains its original, so the original's loud peaks are in it but for those
+an added sound masks; kept, containment). The figures that check this null on unrelated pairs,
+and fit the containment on copies: `python -m tooling.audio.calibrate --landmarks`."""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ BIN_BITS = 8
 LEVELS = 16
 LEVEL_STEP_DB = 4.0
 _WINDOW_FRAMES = 1  # offsets within this many frames of one another vote together
+_CELL_BINS = 1 << (BIN_BITS + 1)  # a (frame, bin) cell's key: frame * _CELL_BINS + bin (bins re-pitched up to x2)
 
 
 class LandmarkMatch(NamedTuple):
@@ -258,8 +262,8 @@ def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_s
     within = np.flatnonzero((i_frames >= first) & (i_frames <= last))
     if len(within) == 0 or len(o_frames) == 0:
         return 0, len(within), 0.0
-    # outer's level at each (frame, bin) cell, looked up by a sorted key
-    cells = o_frames * 512 + o_bins
+    # outer's level at each (frame, bin) cell, looked up by a sorted key (room for re-pitched bins)
+    cells = o_frames * _CELL_BINS + o_bins
     order = np.argsort(cells, kind="stable")
     cells, levels = cells[order], o_levels[order]
     at = np.rint(speed * i_frames[within] + shift).astype(np.int64)
@@ -267,7 +271,7 @@ def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_s
     level = np.full(len(within), LEVELS, np.int64)
     for df in (-1, 0, 1):
         for db in (-1, 0, 1):
-            key = (at + df) * 512 + bins + db
+            key = (at + df) * _CELL_BINS + bins + db
             index = np.minimum(np.searchsorted(cells, key), len(cells) - 1)
             level = np.where(cells[index] == key, np.minimum(level, levels[index]), level)
     found = level < LEVELS
@@ -301,7 +305,13 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
       voice;
     - the loud ones among them must not crowd into a part of the stretch (the range of m points
       spread evenly over the stored track's loud peaks there): a copy keeps its original's loud
-      peaks wherever they are."""
+      peaks wherever they are.
+    And (`contained`, also above landmark_max_partial) one must contain the other: the stored
+    track's loud peaks over the stretch are in the query as often as in a copy with sound added
+    on top, allowing for how much louder the added sound is (the gain); or the query's in the
+    stored track (the stored video is the one with sound added). Two takes over one loud bed
+    share the bed, which the checks above cannot tell from a copy, but neither holds the other's
+    voice."""
     q_frames, q_bins, _ = unpack(query)
     r_frames, r_bins, r_levels = unpack(stored)
     if len(q_frames) < 2 or len(r_frames) < 2:
