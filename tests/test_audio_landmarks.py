@@ -124,6 +124,8 @@ def test_the_reason_names_the_test_that_found_the_sound_and_why_the_landmarks_di
     assert "audio.max_false_alarm" in _same_phrase(heard._replace(test="chromaprint"), PARAMS)
     bed = heard._replace(same_recording=False, test="chromaprint", landmarks=found._replace(partial=3e-7))
     assert "landmark_max_partial" in _landmarks_differ(bed, PARAMS)
+    loud_bed = heard._replace(same_recording=False, test="chromaprint", landmarks=found._replace(contained=2e-9))
+    assert "2.0e-09 <= audio.landmark_max_partial" in _landmarks_differ(loud_bed, PARAMS)
     assert _landmarks_differ(bed._replace(landmarks=None), PARAMS) == ""
 
 
