@@ -132,6 +132,12 @@ class AudioParams:
     # the shared stretch, as copies are this rarely: a shared music bed under other words, one
     # shared sentence; not the same recording (streams.audio.landmarks.compare_landmarks).
     landmark_max_partial: float = 1e-2
+    # A copy contains its original: of the original's loudest peaks (landmark_loud_share) on the
+    # line, a copy with sound added on top keeps each with at least this probability, times
+    # landmark_kept_per_step per 4 dB level step the added sound stands over the shared one;
+    # fitted by `python -m tooling.audio.calibrate --landmarks` (streams.audio.landmarks.containment).
+    landmark_kept_share: float = 0.4
+    landmark_kept_per_step: float = 0.71
     landmark_loud_share: float = 0.25  # the stored track's loudest peaks (by level), which a copy keeps
     landmark_hypotheses_per_trial: float = 1.0  # correlated neighbouring offsets counted as one trial
     landmark_peaks_per_second: int = 24  # the most prominent local maxima kept per second

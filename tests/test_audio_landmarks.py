@@ -14,7 +14,8 @@ import pytest
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, ITEMS_PER_SECOND, AudioFingerprint
 from tooling.audio.edits import excerpt, pink_noise
 from streams.audio.extract import decode_mono, extract_fingerprint
-from streams.audio.landmarks import (FRAMES_PER_SECOND, compare_landmarks, hashes, peaks, poisson_tail, unpack)
+from streams.audio.landmarks import (FRAMES_PER_SECOND, compare_landmarks, containment, hashes, kept, peaks,
+                                     poisson_tail, unpack)
 from streams.audio.match import AudioMatch, TimeMap, agrees, compare_on_line
 from streams.config import Settings
 from tooling.devset.samples import ffmpeg
@@ -73,6 +74,26 @@ def test_a_shifted_subset_of_the_peaks_is_the_same_recording_and_random_peaks_ar
     assert not compare_landmarks(_random_peaks(rng, 8), stored, PARAMS, offset=10.0).same_recording
 
 
+def test_a_copy_contains_its_original_s_loud_peaks_and_a_shared_bed_does_not():
+    """The containment check: the stored track's loud peaks found in the query on the line, and
+    how much quieter they are there (the gain: a louder sound added on top masks more)."""
+    rng = np.random.default_rng(5)
+    frames = np.sort(rng.integers(0, int(8 * FRAMES_PER_SECOND), 200))
+    bins = rng.integers(PARAMS.landmark_min_bin, PARAMS.landmark_max_bin, 200)
+    levels = rng.integers(0, 8, 200)
+    stored = _packed(frames, bins, levels)
+    # A copy under a voice-over 8 dB over it: every other peak masked, the rest 2 steps quieter.
+    copy = _packed(frames[::2] + 43, bins[::2], levels[::2] + 2)
+    found, of, gain = kept(stored, copy, 1.0, 43.0, 1.0, 0, frames.max(), PARAMS.landmark_loud_share)
+    assert of >= 0.25 * 200 and found == pytest.approx(of / 2, abs=6) and gain == 2.0
+    assert containment(found, of, gain, PARAMS) > PARAMS.landmark_max_partial
+    # Two takes over one bed: the stored voice's loud peaks are missing, the quiet bed's found at their level.
+    bed = levels >= 6
+    other_take = _packed(frames[bed] + 43, bins[bed], levels[bed])
+    found, of, gain = kept(stored, other_take, 1.0, 43.0, 1.0, 0, frames.max(), PARAMS.landmark_loud_share)
+    assert found == 0 and gain == 0.0 and containment(found, of, gain, PARAMS) <= PARAMS.landmark_max_partial
+
+
 def test_a_record_written_before_the_landmarks_reads_back_without_them():
     video = StoredVideo("a", "a", 1, None, 5.0, "ok", "AAAA", 7.8, "{}", "/m/a.mp4", "BBBB")
     assert video_from_payload(video_payload(video), video_data_payload(video)) == video
@@ -103,6 +124,8 @@ def test_the_reason_names_the_test_that_found_the_sound_and_why_the_landmarks_di
     assert "audio.max_false_alarm" in _same_phrase(heard._replace(test="chromaprint"), PARAMS)
     bed = heard._replace(same_recording=False, test="chromaprint", landmarks=found._replace(partial=3e-7))
     assert "landmark_max_partial" in _landmarks_differ(bed, PARAMS)
+    loud_bed = heard._replace(same_recording=False, test="chromaprint", landmarks=found._replace(contained=2e-9))
+    assert "2.0e-09 <= audio.landmark_max_partial" in _landmarks_differ(loud_bed, PARAMS)
     assert _landmarks_differ(bed._replace(landmarks=None), PARAMS) == ""
 
 
@@ -163,7 +186,8 @@ def test_music_under_an_espeak_voice_over_is_the_same_recording(sounds, voice_db
     query = _copy(directory, settings, f"voice_over_{voice_db:+.0f}", music + _at(voice, voice_db, music), 9.0, 8.0)
     result = _on_line(query, stored, 9.0)
     assert result.same_recording and agrees(result, TimeMap(9.0), TOLERANCE), result
-    assert result.test == "chromaprint" or result.landmarks.partial > PARAMS.landmark_max_partial
+    assert result.test == "chromaprint" or min(result.landmarks.partial,
+                                               result.landmarks.contained) > PARAMS.landmark_max_partial
 
 
 @pytest.mark.media
@@ -217,6 +241,26 @@ def test_other_words_over_a_shared_quiet_bed_are_not_the_same_recording(sounds):
     query = _copy(directory, settings, "other_take", other_take, 5.0, 12.0)
     result = _on_line(query, stored, 5.0)
     assert not result.same_recording, result
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("bed_db", [-12.0, -6.0])
+def test_other_words_over_a_shared_loud_bed_are_not_the_same_recording(sounds, bed_db):
+    """The product's hard case: the same room's other words over one loud music bed (6-12 dB under
+    the voice). The bed's peaks agree on the line, and many of them are loud in the stored track,
+    but the stored voice's are not in the query: it does not contain the stored recording."""
+    directory, settings, decoded = sounds
+    size = min(len(decoded["words"]), len(decoded["other words"]), len(decoded["music"]))
+    bed = decoded["music"][:size]
+    take = decoded["words"][:size] + _at(bed, bed_db, decoded["words"][:size])
+    other_take = decoded["other words"][:size] + _at(bed, bed_db, decoded["other words"][:size])
+    stored = _stored(settings, directory, f"take_{bed_db:+.0f}", take)
+    for start in (3.0, 11.0):
+        query = _copy(directory, settings, f"other_take_{bed_db:+.0f}_{start:g}", other_take, start, 8.0)
+        result = _on_line(query, stored, start)
+        assert not result.same_recording, (start, result)
+        assert result.landmarks.contained <= PARAMS.landmark_max_partial or result.landmarks.false_alarm > \
+            PARAMS.landmark_max_false_alarm or result.landmarks.partial <= PARAMS.landmark_max_partial
 
 
 @pytest.mark.media

@@ -27,8 +27,11 @@ is the pair's own number of meetings times the share of the hash-time cross-corr
 distinct query anchors voting within +-1 frame of an offset is Poisson around that expectation;
 the best offset's tail probability, over the offsets and time lines tried (Šidák, with
 landmark_hypotheses_per_trial correlated offsets counted as one trial), is the false alarm, and
-`same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm. The figures that check
-this null on unrelated pairs: `python -m tooling.audio.calibrate --landmarks`."""
+`same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm, and the agreement is
+the whole stored recording, not a shared part or background (compare_landmarks: `partial`, and
+`contained` — a copy contains its original, so the original's loud peaks are in it but for those
+an added sound masks; kept, containment). The figures that check this null on unrelated pairs,
+and fit the containment on copies: `python -m tooling.audio.calibrate --landmarks`."""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ BIN_BITS = 8
 LEVELS = 16
 LEVEL_STEP_DB = 4.0
 _WINDOW_FRAMES = 1  # offsets within this many frames of one another vote together
+_CELL_BINS = 1 << (BIN_BITS + 1)  # a (frame, bin) cell's key: frame * _CELL_BINS + bin (bins re-pitched up to x2)
 
 
 class LandmarkMatch(NamedTuple):
@@ -63,6 +67,15 @@ class LandmarkMatch(NamedTuple):
     # How rarely a copy's agreement would be as quiet or as crowded into a part as this one
     # (small: a shared background under other sound, or a shared piece: not the same recording)
     partial: float = 1.0
+    # How rarely a copy with sound added on top would keep as few of its original's loud peaks
+    # (the larger of the two directions' p-values: the query contains the stored recording, or
+    # the stored one the query); small: neither contains the other (other words over one bed)
+    contained: float = 1.0
+    # Each direction's (found, of, gain): the loud peaks of the stored recording over the stretch
+    # that the query has on the line (and of the query's that the stored one has), with the
+    # level gain between the two on the peaks they share (kept)
+    reference_kept: tuple[int, int, float] = (0, 0, 0.0)
+    query_kept: tuple[int, int, float] = (0, 0, 0.0)
 
 
 NO_LANDMARK_MATCH = LandmarkMatch(False, 1.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0)
@@ -236,6 +249,46 @@ def clustered(times: np.ndarray, within: np.ndarray) -> float:
     return float(min(1.0, m * w ** (m - 1) - (m - 1) * w ** m))
 
 
+def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_scale: float, first: float,
+         last: float, loud_share: float) -> tuple[int, int, float]:
+    """(found, of, gain) of inner's peaks in outer on the line outer_frame = speed * inner_frame +
+    shift, outer_bin = inner_bin * bin_scale (a peak is found when outer has one within +-1 frame
+    and +-1 bin of where the line puts it): of inner's loud peaks (its loud_share loudest, by
+    level) within inner frames [first, last], how many outer has; gain: how many level steps
+    quieter in outer than in inner the found peaks of the stretch are (median) — the sound both
+    share sits that much under outer's loudest when outer added a louder sound on top."""
+    i_frames, i_bins, i_levels = unpack(inner)
+    o_frames, o_bins, o_levels = unpack(outer)
+    within = np.flatnonzero((i_frames >= first) & (i_frames <= last))
+    if len(within) == 0 or len(o_frames) == 0:
+        return 0, len(within), 0.0
+    # outer's level at each (frame, bin) cell, looked up by a sorted key (room for re-pitched bins)
+    cells = o_frames * _CELL_BINS + o_bins
+    order = np.argsort(cells, kind="stable")
+    cells, levels = cells[order], o_levels[order]
+    at = np.rint(speed * i_frames[within] + shift).astype(np.int64)
+    bins = np.rint(i_bins[within] * bin_scale).astype(np.int64)
+    level = np.full(len(within), LEVELS, np.int64)
+    for df in (-1, 0, 1):
+        for db in (-1, 0, 1):
+            key = (at + df) * _CELL_BINS + bins + db
+            index = np.minimum(np.searchsorted(cells, key), len(cells) - 1)
+            level = np.where(cells[index] == key, np.minimum(level, levels[index]), level)
+    found = level < LEVELS
+    loud = i_levels[within] <= np.quantile(i_levels[within], loud_share)
+    gain = float(np.median(level[found] - i_levels[within][found])) if found.any() else 0.0
+    return int((found & loud).sum()), int(loud.sum()), gain
+
+
+def containment(found: int, of: int, gain: float, params: AudioParams) -> float:
+    """P(a copy with sound added on top keeps at most `found` of `of` loud peaks): binomial, each
+    kept with probability landmark_kept_share, times landmark_kept_per_step for each level step
+    the added sound stands over the shared one (gain; a louder voice-over masks more)."""
+    if of == 0:
+        return 1.0
+    return binomial_cdf(found, of, params.landmark_kept_share * params.landmark_kept_per_step ** max(gain, 0.0))
+
+
 def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams, offset: float,
                       speed: float = 1.0, tolerance_s: float = 2.5) -> LandmarkMatch:
     """Whether the two packed peak sets are the same recording on the time map
@@ -252,7 +305,13 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
       voice;
     - the loud ones among them must not crowd into a part of the stretch (the range of m points
       spread evenly over the stored track's loud peaks there): a copy keeps its original's loud
-      peaks wherever they are."""
+      peaks wherever they are.
+    And (`contained`, also above landmark_max_partial) one must contain the other: the stored
+    track's loud peaks over the stretch are in the query as often as in a copy with sound added
+    on top, allowing for how much louder the added sound is (the gain); or the query's in the
+    stored track (the stored video is the one with sound added). Two takes over one loud bed
+    share the bed, which the checks above cannot tell from a copy, but neither holds the other's
+    voice."""
     q_frames, q_bins, _ = unpack(query)
     r_frames, r_bins, r_levels = unpack(stored)
     if len(q_frames) < 2 or len(r_frames) < 2:
@@ -287,10 +346,10 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
             if best is None or tails.min() < best[0]:
                 on = np.abs(offsets - d[at]) <= _WINDOW_FRAMES
                 best = (float(tails.min()), int(votes[at]), float(expected[at]), int(d[at]), line_speed,
-                        q_frames[q_at[on]], np.unique(r_at[on]))
+                        q_frames[q_at[on]], np.unique(r_at[on]), bin_scale)
     if best is None:
         return NO_LANDMARK_MATCH._replace(hypotheses=hypotheses)
-    tail, votes, expected, shift, line_speed, voting, agreeing = best
+    tail, votes, expected, shift, line_speed, voting, agreeing, bin_scale = best
     trials = max(1.0, hypotheses / params.landmark_hypotheses_per_trial)
     chance = 1.0 if tail >= 1.0 else -math.expm1(trials * math.log1p(-tail))
     # The stretch both cover on the line, in each one's frames.
@@ -304,7 +363,13 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
         agreeing_loud = agreeing[r_levels[agreeing] <= loud_level]
         partial = min(binomial_cdf(len(agreeing_loud), len(agreeing), float(loud.sum() / in_stretch.sum())),
                       clustered(r_frames[agreeing_loud], r_frames[loud]))
-    same = chance <= params.landmark_max_false_alarm and partial > params.landmark_max_partial
+    share = params.landmark_loud_share
+    reference_kept = kept(stored, query, 1 / line_speed, -shift / line_speed, 1 / bin_scale, first, last, share)
+    query_kept = kept(query, stored, line_speed, shift, bin_scale, (first - shift) / line_speed,
+                      (last - shift) / line_speed, share)
+    contained = max(containment(*reference_kept, params), containment(*query_kept, params))
+    same = (chance <= params.landmark_max_false_alarm and partial > params.landmark_max_partial
+            and contained > params.landmark_max_partial)
     return LandmarkMatch(same, chance, votes, expected, shift / FRAMES_PER_SECOND, line_speed,
                          float(voting.min()) / FRAMES_PER_SECOND, float(voting.max()) / FRAMES_PER_SECOND,
-                         hypotheses, partial)
+                         hypotheses, partial, contained, reference_kept, query_kept)

@@ -226,7 +226,8 @@ def _landmarks_differ(result: AudioResult, audio: AudioParams) -> str:
                 f"are expected, probability {found.false_alarm:.1e} > audio.landmark_max_false_alarm "
                 f"{audio.landmark_max_false_alarm:g}")
     return (f"; spectral-peak landmarks agree on one offset but not over the whole stored recording, only a shared "
-            f"part or background ({found.partial:.1e} <= audio.landmark_max_partial {audio.landmark_max_partial:g})")
+            f"part or background ({min(found.partial, found.contained):.1e} <= audio.landmark_max_partial "
+            f"{audio.landmark_max_partial:g})")
 
 
 def _same_phrase(result: AudioResult, audio: AudioParams) -> str:

@@ -488,9 +488,11 @@ LANDMARK_LENGTHS = (4, 6, 8, 12, 20)
 # Lines a visual match puts unrelated sound on: mostly speed 1, some re-timed (the re-timed and
 # re-pitched hashes of compare_landmarks).
 LANDMARK_LINE_SPEEDS = (1.0, 1.0, 1.0, 0.8, 0.95, 1.05, 1.25)
-VOICE_OVER_DB = (-6.0, 0.0, 6.0)  # voice RMS over music RMS
-NOISE_SNR_DB = (0.0, 6.0)
-BED_DB = (-20.0, -12.0, -6.0)  # a shared music bed under two takes of other words, bed RMS over voice RMS
+VOICE_OVER_DB = (-6.0, 0.0, 3.0, 6.0, 12.0)  # voice RMS over music RMS
+NOISE_SNR_DB = (0.0, 3.0, 6.0)
+# A shared music bed under two takes of other words, bed RMS over voice RMS: the product's hard
+# case is a loud bed (3-12 dB under the voice).
+BED_DB = (-20.0, -12.0, -9.0, -6.0, -3.0)
 
 
 def _at(samples: np.ndarray, level_db: float, against: np.ndarray) -> np.ndarray:
@@ -505,6 +507,7 @@ class LandmarkTrial(NamedTuple):
     length: float
     result: object  # streams.audio.landmarks.LandmarkMatch
     chromaprint: bool = False  # copies: Chromaprint's compare_on_line found it on the line
+    source: str = ""  # copies: the recording copied
 
 
 def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
@@ -521,7 +524,7 @@ def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of
             trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
                 peaks_of(clip), peaks_of(reference), params, offset, speed, LINE_TOLERANCE)))
         music, voices = list(tracks.music.values()), list(tracks.voices)
-        for _ in range(PAIRS_PER_CLASS // 2):
+        for _ in range(PAIRS_PER_CLASS):
             voice, seed = voices[rng.integers(len(voices))]
             other_seed = rng.choice([s for v, s in voices if v == voice and s != seed])
             take, other_take = tracks.voices[voice, seed], tracks.voices[voice, other_seed]
@@ -578,7 +581,7 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
                         query, stored, params, truth, LINE_TOLERANCE,
                         lambda match: agrees(match, truth, LINE_TOLERANCE)).same_recording
                     trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
-                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint))
+                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint, name))
     return trials
 
 
@@ -609,9 +612,48 @@ def report_landmark_nulls(trials: list[LandmarkTrial], params: AudioParams) -> N
         lowest = min(rows, key=lambda r: r.false_alarm)
         passed = sum(r.false_alarm <= params.landmark_max_false_alarm for r in rows)
         print(f"  {kind:32s} {sum(r.same_recording for r in rows)}/{len(rows)}; false alarm <= "
-              f"{params.landmark_max_false_alarm:g} in {passed}"
+              f"{params.landmark_max_false_alarm:g} in {passed}, of which not contained in {not_contained(rows, params)}"
               f"; lowest {lowest.false_alarm:.2g} ({lowest.matches} votes, {lowest.expected:.2f} expected, "
               f"partial {lowest.partial:.2g})")
+
+
+def not_contained(results, params: AudioParams) -> int:
+    """How many of the landmark results that pass the null and the partial check the containment
+    check rejects (neither side keeps enough of the other's loud peaks)."""
+    return sum(r.false_alarm <= params.landmark_max_false_alarm and r.partial > params.landmark_max_partial
+               and r.contained <= params.landmark_max_partial for r in results)
+
+
+def fit_containment(trials: list[LandmarkTrial], params: AudioParams) -> AudioParams:
+    """landmark_kept_per_step and landmark_kept_share from the copies with sound added that pass
+    the null and the partial check: the per-step factor from how the median share of the
+    original's loud peaks kept falls with the level gain (a log-linear fit over the gain steps),
+    the share the largest (0.05 steps) at which at most landmark_max_partial of them are rejected."""
+    from streams.audio.landmarks import containment
+
+    rows = [t.result for t in trials if t.kind != "plain" and t.result.false_alarm <= params.landmark_max_false_alarm
+            and t.result.partial > params.landmark_max_partial]
+    steps = np.array([max(0.0, round(r.reference_kept[2])) for r in rows])
+    shares = np.array([r.reference_kept[0] / max(r.reference_kept[1], 1) for r in rows])
+    gains = sorted(set(steps.tolist()))
+    medians = [float(np.median(shares[steps == g])) for g in gains]
+    per_step = float(np.exp(np.polyfit(gains, np.log(np.maximum(medians, 1e-3)), 1)[0])) if len(gains) > 1 else 1.0
+    print("copies with sound added (passing the null): median share of the original's loud peaks kept per gain "
+          "step: " + ", ".join(f"{g:.0f}: {m:.2f} ({int(np.sum(steps == g))})" for g, m in zip(gains, medians))
+          + f"; per step {per_step:.2f}")
+
+    def rejected(share: float) -> int:
+        fitted = replace(params, landmark_kept_share=share, landmark_kept_per_step=per_step)
+        return sum(max(containment(*r.reference_kept, fitted), containment(*r.query_kept, fitted))
+                   <= params.landmark_max_partial for r in rows)
+
+    share = max((s for s in np.arange(0.05, 0.96, 0.05) if rejected(s) <= params.landmark_max_partial * len(rows)),
+                default=0.05)
+    print("  rejected by the containment check per landmark_kept_share: " + ", ".join(
+        f"{s:.2f}: {rejected(s)}/{len(rows)}" for s in np.arange(0.2, 0.61, 0.05))
+          + f"; fitted {share:.2f} (the defaults: share {params.landmark_kept_share:g}, per step "
+            f"{params.landmark_kept_per_step:g})")
+    return replace(params, landmark_kept_share=round(float(share), 2), landmark_kept_per_step=round(per_step, 2))
 
 
 def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> None:
@@ -628,7 +670,25 @@ def report_landmark_copies(trials: list[LandmarkTrial], params: AudioParams) -> 
     print(f"copies passing the null whose agreement the shared-background check calls partial (<= "
           f"landmark_max_partial {params.landmark_max_partial:g}): "
           f"{sum(r.partial <= params.landmark_max_partial for r in passed)}/{len(passed)}; lowest partial "
-          f"{min((r.partial for r in passed), default=1.0):.2g}")
+          f"{min((r.partial for r in passed), default=1.0):.2g}; not contained (landmark_kept_share "
+          f"{params.landmark_kept_share:g}, per step {params.landmark_kept_per_step:g}): "
+          f"{not_contained(passed, params)}/{len(passed)}, per kind: " + ", ".join(
+              f"{kind} {not_contained([t.result for t in trials if t.kind == kind], params)}"
+              for kind in dict.fromkeys(t.kind for t in trials)))
+    def plain_share(source: str) -> float:  # how many of its loud peaks a plain clip keeps (median)
+        return float(np.median([t.result.reference_kept[0] / max(t.result.reference_kept[1], 1) for t in trials
+                                if t.source == source and t.kind == "plain"]))
+
+    print("not contained per recording copied (and the median share of its loud peaks its plain clips keep): "
+          + ", ".join(f"{source} {not_contained([t.result for t in trials if t.source == source], params)} "
+                      f"({plain_share(source):.2f})" for source in dict.fromkeys(t.source for t in trials)))
+    without = [t for t in trials if t.chromaprint or (t.result.false_alarm <= params.landmark_max_false_alarm
+                                                      and t.result.partial > params.landmark_max_partial)]
+    print(f"found by either test without the containment check / with it: {len(without)} / "
+          f"{sum(t.chromaprint or t.result.same_recording for t in trials)} of {len(trials)}; per kind: " + ", ".join(
+              f"{kind} {sum(t.kind == kind for t in without)}/"
+              f"{sum(t.kind == kind and (t.chromaprint or t.result.same_recording) for t in trials)}"
+              for kind in dict.fromkeys(t.kind for t in trials)))
 
 
 def report_landmark_cost(tracks: Tracks, params: AudioParams) -> None:
@@ -685,8 +745,10 @@ def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
             report_landmark_nulls(landmark_nulls(pool.name, tracks, params, np.random.default_rng(31 + seed),
                                                  peaks_of), params)
             print(f"\n== {pool.name} pool: copies with sound added, on their line")
-            report_landmark_copies(landmark_copies(pool.name, tracks, params, np.random.default_rng(41 + seed),
-                                                   peaks_of), params)
+            copies = landmark_copies(pool.name, tracks, params, np.random.default_rng(41 + seed), peaks_of)
+            if pool is CALIBRATION:
+                fit_containment(copies, params)
+            report_landmark_copies(copies, params)
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
 

@@ -60,7 +60,9 @@ def main(manifest: Path, kind: str = "speech_over_music") -> None:
               f"per classifier BER min {per_classifier.min():.2f} median {np.median(per_classifier):.2f}")
         found = compare_landmarks(copy.landmarks, original.landmarks, params, line.offset, line.speed, tolerance)
         print(f"  landmarks on the line: same {found.same_recording}, false alarm {found.false_alarm:.2g} "
-              f"({found.matches} votes where {found.expected:.2f} are expected), partial {found.partial:.2g}")
+              f"({found.matches} votes where {found.expected:.2f} are expected), partial {found.partial:.2g}, "
+              f"contained {found.contained:.2g} (the original's loud peaks in the copy, found/of/gain "
+              f"{found.reference_kept}; the copy's in the original {found.query_kept})")
         centre_removed = side(Path(item.file))
         level = 10 * np.log10(np.mean(centre_removed ** 2) + 1e-20)
         fingerprint = AudioFingerprint(chromaprint_items(centre_removed), ITEMS_PER_SECOND,
