@@ -54,9 +54,9 @@ SCROLL_PAGE = 1000
 UNBUILT, LEGACY = 0, -1  # tiers: a frozen live shard (scanned), a pre-layout shard (never merged)
 
 
-def shard_config(dim: int, built: bool, quantization=None):
-    """built: one segment, graph, int8 quantization (or the quantization config given: the
-    benchmark's comparison). Otherwise: an appendable shard never indexed."""
+def shard_config(dim: int, built: bool, quantization: object = "int8"):
+    """built: one segment, graph, int8 quantization (or the quantization config given, None for
+    none: the benchmark's comparison). Otherwise: an appendable shard never indexed."""
     from qdrant_edge import (Distance, EdgeConfig, EdgeOptimizersConfig, EdgeVectorParams, HnswIndexConfig, ScalarQuantizationConfig,
                              ScalarType, VectorStorageDatatype)
 
@@ -66,7 +66,8 @@ def shard_config(dim: int, built: bool, quantization=None):
         return EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine), hnsw_config=hnsw,
                           optimizers=EdgeOptimizersConfig(indexing_threshold=2 ** 40, max_segment_size=2 ** 40))
     # The stream's descriptors are float16 between stages: float16 storage keeps them exactly.
-    quantization = quantization or ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True)
+    if quantization == "int8":
+        quantization = ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True)
     vectors = EdgeVectorParams(size=dim, distance=Distance.Cosine, datatype=VectorStorageDatatype.Float16,
                                quantization_config=quantization)
     # No write-ahead log: the child flushes before it hands the shard over, and every later change

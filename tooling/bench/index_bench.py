@@ -331,7 +331,7 @@ QUANTIZED_SEARCHES = ((64, 2.0, True, True), (128, 2.0, True, True), (128, 8.0, 
                       (128, 2.0, False, True), (128, 2.0, True, False))
 
 
-def quantization_sweep(size: int, directory: Path, seed: int = 0) -> dict:
+def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str] | None = None) -> dict:
     """One built shard of `size` synthetic frames per quantization (built in this process, the
     stream's graph otherwise), and a video's query (the 90 vectors of measure's) timed on it, in
     CPU seconds, with each search's recall@10 against an exact search of the plain frames."""
@@ -350,6 +350,8 @@ def quantization_sweep(size: int, directory: Path, seed: int = 0) -> dict:
                    + [_unit(rng.standard_normal((count, DIM))) for count in TURNED] for i in range(BATCHES)]
     report = {}
     for name, quantization in _quantizations().items():
+        if only and name not in only:
+            continue
         begun = time.perf_counter()
         shard = build_shard(directory / name, points, shard_config(DIM, built=True, quantization=quantization))
         built = time.perf_counter() - begun
@@ -516,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quantization", type=int, metavar="FRAMES",
                         help="instead: one shard of FRAMES frames per quantization qdrant-edge offers, a video's "
                              "query timed on each (CPU) with its recall@10")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="with --quantization: only these quantizations")
     parser.add_argument("--merge-policies", type=int, metavar="FRAMES",
                         help="instead: the shards each merge policy holds while the stream writes FRAMES frames")
     parser.add_argument("--representatives", type=Path, metavar="MANIFEST",
@@ -524,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quantization:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
-            print(json.dumps(quantization_sweep(args.quantization, Path(scratch))))
+            print(json.dumps(quantization_sweep(args.quantization, Path(scratch), only=args.only)))
         return 0
     if args.merge_policies:
         from streams.index.frameshards import SEAL_FRAMES
