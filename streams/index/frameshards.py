@@ -54,13 +54,13 @@ SCROLL_PAGE = 1000
 UNBUILT, LEGACY = 0, -1  # tiers: a frozen live shard (scanned), a pre-layout shard (never merged)
 
 
-def shard_config(dim: int, built: bool, quantization: object = "int8"):
-    """built: one segment, graph, int8 quantization (or the quantization config given, None for
-    none: the benchmark's comparison). Otherwise: an appendable shard never indexed."""
+def shard_config(dim: int, built: bool, quantization: object = "int8", m: int = HNSW_M):
+    """built: one segment, graph (m edges a node), int8 quantization (or the quantization config
+    given, None for none: the benchmark's comparisons). Otherwise: an appendable shard never indexed."""
     from qdrant_edge import (Distance, EdgeConfig, EdgeOptimizersConfig, EdgeVectorParams, HnswIndexConfig, ScalarQuantizationConfig,
                              ScalarType, VectorStorageDatatype)
 
-    hnsw = HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB,
+    hnsw = HnswIndexConfig(m=m, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB,
                            max_indexing_threads=BUILD_THREADS)
     if not built:
         return EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine), hnsw_config=hnsw,

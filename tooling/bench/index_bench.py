@@ -92,6 +92,7 @@ def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
     rest of EdgeIndex.search_frames (building the requests, merging the shards' answers, the hits)."""
     from qdrant_edge import QueryBatchRequest
 
+    from streams.index import HNSW_M
     from streams.index.edge import _nearest_requests
     from streams.index.frameshards import search_params
 
@@ -335,15 +336,18 @@ def _quantizations() -> dict:
 
 # (hnsw_ef, oversampling, payload, rescore) of each search timed on each quantization
 QUANTIZED_SEARCHES = ((64, 2.0, True, True), (128, 2.0, True, True), (128, 8.0, True, True), (256, 2.0, True, True),
-                      (128, 2.0, False, True), (128, 2.0, True, False))
+                      (512, 2.0, True, True), (128, 2.0, False, True), (128, 2.0, True, False))
 
 
-def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str] | None = None) -> dict:
+def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str] | None = None, m: int = 0) -> dict:
     """One built shard of `size` synthetic frames per quantization (built in this process, the
-    stream's graph otherwise), and a video's query (the 90 vectors of measure's) timed on it, in
-    CPU seconds, with each search's recall@10 against an exact search of the plain frames."""
+    stream's graph otherwise, or one of m edges a node), and a video's query (the 90 vectors of
+    measure's) timed on it, in CPU seconds, with each search's recall@10 against an exact search of
+    the plain frames and the share of them whose source (the stored frame each is a copy of) is
+    found: of all, of the copies of random frames and of clustered ones."""
     from qdrant_edge import QuantizationSearchParams, QueryBatchRequest, SearchParams
 
+    from streams.index import HNSW_M
     from streams.index.edge import _nearest_requests
     from streams.index.frameshards import build_shard, search_params, shard_config
 
@@ -351,7 +355,9 @@ def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str
     genres = _unit(rng.standard_normal((GENRES, DIM)))
     videos = range(size // FRAMES_PER_VIDEO)
     points = bulk_points(videos, [video_frames(number, genres, rng).astype(np.float16) for number in videos])
-    picks = points["vector"][rng.integers(len(points["vector"]), size=BATCHES * BATCH_FRAMES)].astype(np.float32)
+    picked = rng.integers(len(points["vector"]), size=BATCHES * BATCH_FRAMES)
+    picks = points["vector"][picked].astype(np.float32)
+    random_source = (picked // FRAMES_PER_VIDEO) % 2 == 0  # video_frames: even videos are random frames
     plain = _unit(picks + 0.02 * rng.standard_normal(picks.shape))
     video_views = [[plain[i * BATCH_FRAMES:(i + 1) * BATCH_FRAMES], _unit(rng.standard_normal((BATCH_FRAMES, DIM)))]
                    + [_unit(rng.standard_normal((count, DIM))) for count in TURNED] for i in range(BATCHES)]
@@ -360,7 +366,8 @@ def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str
         if only and name not in only:
             continue
         begun = time.perf_counter()
-        shard = build_shard(directory / name, points, shard_config(DIM, built=True, quantization=quantization))
+        shard = build_shard(directory / name, points, shard_config(DIM, built=True, quantization=quantization,
+                                                                   m=m or HNSW_M))
         built = time.perf_counter() - begun
 
         def run(params, payload=("video_id", "t")) -> tuple[list[float], list[set]]:
@@ -370,7 +377,7 @@ def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str
                 answers = [shard.query_batch(QueryBatchRequest(_nearest_requests(view, 10, 0.5, params, payload)))
                            for view in views]
                 cpu.append(time.process_time() - begun_cpu)
-                found += [{point.id for point in points} for points in answers[0]]
+                found += [{str(point.id) for point in points} for points in answers[0]]
             return cpu, found
 
         _, exact = run(search_params(exact=True))
@@ -378,13 +385,17 @@ def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str
         for ef, oversampling, payload, rescore in QUANTIZED_SEARCHES:
             params = SearchParams(hnsw_ef=ef, quantization=QuantizationSearchParams(rescore=rescore, oversampling=oversampling))
             cpu, found = run(params, ["video_id", "t"] if payload else False)
+            found_source = np.array([str(points["id"][i]) in hits for i, hits in zip(picked, found)])
             searches[f"ef {ef}, oversampling {oversampling:g}" + ("" if payload else ", no payload")
                      + ("" if rescore else ", no rescoring")] = {
                 "video_cpu": _percentiles(cpu),
+                "source_found": {"all": round(float(found_source.mean()), 4),
+                                 "random_frames": round(float(found_source[random_source].mean()), 4),
+                                 "clustered_frames": round(float(found_source[~random_source].mean()), 4)},
                 "recall_at_10": round(sum(len(f & e) for f, e in zip(found, exact)) / max(1, sum(map(len, exact))), 4)}
         shard.close()
         report[name] = {"build_s": round(built, 1), "searches": searches}
-    return {"frames": len(points["vector"]), "quantizations": report}
+    return {"frames": len(points["vector"]), "m": m or HNSW_M, "quantizations": report}
 
 
 # (merge fan-in, absorb share) of each merge policy simulated: built shards of one tier merge
@@ -526,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead: one shard of FRAMES frames per quantization qdrant-edge offers, a video's "
                              "query timed on each (CPU) with its recall@10")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="with --quantization: only these quantizations")
+    parser.add_argument("--m", type=int, default=0, help="with --quantization: graph edges a node (default: the stream's)")
     parser.add_argument("--merge-policies", type=int, metavar="FRAMES",
                         help="instead: the shards each merge policy holds while the stream writes FRAMES frames")
     parser.add_argument("--representatives", type=Path, metavar="MANIFEST",
@@ -534,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quantization:
         with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
-            print(json.dumps(quantization_sweep(args.quantization, Path(scratch), only=args.only)))
+            print(json.dumps(quantization_sweep(args.quantization, Path(scratch), only=args.only, m=args.m)))
         return 0
     if args.merge_policies:
         from streams.index.frameshards import SEAL_FRAMES
