@@ -54,20 +54,22 @@ SCROLL_PAGE = 1000
 UNBUILT, LEGACY = 0, -1  # tiers: a frozen live shard (scanned), a pre-layout shard (never merged)
 
 
-def shard_config(dim: int, built: bool):
-    """built: one segment, graph, int8 quantization. Otherwise: an appendable shard never indexed."""
+def shard_config(dim: int, built: bool, quantization: object = "int8", m: int = HNSW_M):
+    """built: one segment, graph (m edges a node), int8 quantization (or the quantization config
+    given, None for none: the benchmark's comparisons). Otherwise: an appendable shard never indexed."""
     from qdrant_edge import (Distance, EdgeConfig, EdgeOptimizersConfig, EdgeVectorParams, HnswIndexConfig, ScalarQuantizationConfig,
                              ScalarType, VectorStorageDatatype)
 
-    hnsw = HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB,
+    hnsw = HnswIndexConfig(m=m, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB,
                            max_indexing_threads=BUILD_THREADS)
     if not built:
         return EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine), hnsw_config=hnsw,
                           optimizers=EdgeOptimizersConfig(indexing_threshold=2 ** 40, max_segment_size=2 ** 40))
     # The stream's descriptors are float16 between stages: float16 storage keeps them exactly.
+    if quantization == "int8":
+        quantization = ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True)
     vectors = EdgeVectorParams(size=dim, distance=Distance.Cosine, datatype=VectorStorageDatatype.Float16,
-                               quantization_config=ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE,
-                                                                            always_ram=True))
+                               quantization_config=quantization)
     # No write-ahead log: the child flushes before it hands the shard over, and every later change
     # (apply, the adoption's replay) is flushed at once.
     return EdgeConfig(vectors=vectors, hnsw_config=hnsw, wal_enabled=False,
@@ -435,8 +437,6 @@ def steady_layout(frames: int, seal_frames: int = SEAL_FRAMES) -> tuple[list[tup
 
 def build(spec: dict) -> None:
     """The child: one built shard from the point files, with the journal applied up to its start."""
-    from qdrant_edge import EdgeShard, PayloadSchemaType, Point, UpdateOperation
-
     os.nice(5)  # the stream comes first
     ops = spec["journal"]
     parts = []
@@ -447,9 +447,18 @@ def build(spec: dict) -> None:
     del parts  # the inputs once more, and their vectors in float32 below, were most of a build's memory
     np.savez(spec["points"], **points)  # the shard's points as built: the input of its next merge
     building = Path(spec["out"] + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-    shard = EdgeShard.create(str(building), shard_config(spec["dim"], built=True))
+    build_shard(building, points, shard_config(spec["dim"], built=True)).close()
+    building.rename(spec["out"])
+
+
+def build_shard(path: Path, points: dict[str, np.ndarray], config):
+    """A new shard at path holding these points (the arrays a frozen shard exports), its graph
+    built (holding Python's lock for the whole build): open."""
+    from qdrant_edge import EdgeShard, PayloadSchemaType, Point, UpdateOperation
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    shard = EdgeShard.create(str(path), config)
     for field in ("video_id", "cluster_id"):
         shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
     for start in range(0, len(points["vector"]), SCROLL_PAGE):  # later inputs overwrite earlier copies of a point
@@ -462,8 +471,7 @@ def build(spec: dict) -> None:
                                                                  points["cluster_id"][start:stop])]))
     shard.flush()
     shard.optimize()
-    shard.close()
-    building.rename(spec["out"])
+    return shard
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ mirrored views, and 10 of them turned 90, 180 and 270 degrees, one request per v
 are unrelated vectors: they find nothing, and cost as much). Video queries are also timed during
 the fill, every VIDEO_QUERY_EVERY videos, while the child process builds graphs beside it.
 Recall@10: the share of an exact search's hits (every stored frame scanned, original values)
-that the search also returns, over the one-frame queries. Longest write: the slowest add_video
+that the search also returns, over the one-frame queries. Source found: the share of one-frame queries whose hits
+hold the stored frame the query is a copy of (what the matcher's alignment needs; recall@10 also
+asks for the crowd of look-alikes around it, in their order). Longest write: the slowest add_video
 (the worker's event loop waits for it). Built after: the seconds from the last write until every
 frame is in a graph. `--bulk` fills faster (at 1 M the stream's own write path took 45 minutes to
 reach 813 000 frames): the frames go straight into the shards the stream holds at that size, each
@@ -90,6 +92,7 @@ def where_the_time_goes(index, video_views: list[list[np.ndarray]]) -> dict:
     rest of EdgeIndex.search_frames (building the requests, merging the shards' answers, the hits)."""
     from qdrant_edge import QueryBatchRequest
 
+    from streams.index import HNSW_M
     from streams.index.edge import _nearest_requests
     from streams.index.frameshards import search_params
 
@@ -161,6 +164,7 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     written = index.video_count() if reuse and not bulk else size // FRAMES_PER_VIDEO
     timestamps = np.arange(FRAMES_PER_VIDEO, dtype=np.float32)
     kept: list[np.ndarray] = []
+    kept_from: list[str] = []  # the video each kept frame is from
     writes: list[float] = []
     writes_cpu: list[float] = []  # this process's CPU seconds: its own work, not its wait for a busy CPU
     during: list[float] = []
@@ -191,6 +195,7 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
                 frames = video_frames(number, genres, rng)
                 if keep(number):
                     kept.append(frames)
+                    kept_from += [f"v{number}"] * FRAMES_PER_VIDEO
                 drawn.append(frames.astype(np.float16))  # as stored: half the bench's own memory
             if not reuse:
                 bulk_seconds += index._frames.add_built(bulk_points(videos, drawn), tier)
@@ -202,6 +207,7 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
         frames = video_frames(number, genres, rng)
         if keep(number):
             kept.append(frames)
+            kept_from += [f"v{number}"] * FRAMES_PER_VIDEO
         if not reuse:
             video = StoredVideo(f"v{number}", f"v{number}", number + 1, None, float(FRAMES_PER_VIDEO), AudioState.NO_AUDIO, "",
                                 0.0, "{}")
@@ -228,7 +234,10 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     loaded = _memory_mib()
 
     sources = np.concatenate(kept)
-    picks = sources[rng.integers(len(sources), size=QUERIES + BATCHES * BATCH_FRAMES)]
+    picked = rng.integers(len(sources), size=QUERIES + BATCHES * BATCH_FRAMES)
+    picks = sources[picked]
+    # The stored frame each query is a copy of, as a hit names it (video, time).
+    copied = [(kept_from[i], float(i % FRAMES_PER_VIDEO)) for i in picked[:QUERIES]]
     queries = _unit(picks + 0.02 * rng.standard_normal(picks.shape))
 
     search(queries[:5])  # warm up
@@ -253,12 +262,25 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     def recall(found: list[tuple[float, set]]) -> float:
         return round(sum(len(h & e) for (_, h), (_, e) in zip(found, exact)) / max(1, sum(len(e) for _, e in exact)), 4)
 
+    def source_found(found: list[tuple[float, set]]) -> dict[str, float]:
+        """The share of one-frame queries whose hits hold the stored frame the query is a copy of
+        (the hit the matcher's alignment needs, however crowded its neighbourhood): of all, and of
+        the copies of random frames (isolated: their source is their only hit) and clustered ones."""
+        kinds = {"all": lambda number: True, "random_frames": lambda number: number % 2 == 0,
+                 "clustered_frames": lambda number: number % 2 == 1}
+        shares = {}
+        for kind, chosen in kinds.items():
+            pairs = [(source, hits) for source, (_, hits) in zip(copied, found) if chosen(int(source[0][1:]))]
+            shares[kind] = round(sum(source in hits for source, hits in pairs) / max(1, len(pairs)), 4)
+        return shares
+
     sweep = {}
     for ef in efs:
         ef_single = [search(queries[i:i + 1], ef=ef) for i in range(QUERIES)]
         wall, cpu = video_queries(ef)
         sweep[str(ef)] = {"video": _percentiles(wall), "video_cpu": _percentiles(cpu),
-                          "one_frame": _percentiles([s for s, _ in ef_single]), "recall_at_10": recall(ef_single)}
+                          "one_frame": _percentiles([s for s, _ in ef_single]), "recall_at_10": recall(ef_single),
+                          "source_found": source_found(ef_single)}
     breakdown = where_the_time_goes(index, video_views)
     shards = index._frames.shard_count()
     frames_stored = index.stats()["frames"]
@@ -280,6 +302,8 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
         "video_during_fill": _percentiles(during) if during else None,
         "hits_per_query": round(sum(len(h) for _, h in single) / QUERIES, 2),
         "recall_at_10": recall(single),
+        "source_found": source_found(single),
+        "source_found_by_exact_search": source_found(exact),
         "hnsw_ef": HNSW_EF_SEARCH,
         "other_hnsw_ef": sweep,
         "where_a_video_query_goes": breakdown,
@@ -295,46 +319,202 @@ def measure(size: int, directory: Path, seed: int = 0, reuse: bool = False, sett
     }
 
 
-NEAR_IDENTICAL = (0.90, 0.95, 0.97, 0.99)
+def _quantizations() -> dict:
+    """The quantizations qdrant-edge offers for a built shard's graph walk (rescored on the float16
+    originals): int8 (the stream's), binary 1 bit with the query in 8 bits, TurboQuant 4 bits, none."""
+    from qdrant_edge import (BinaryQuantizationConfig, BinaryQuantizationQueryEncoding, ScalarQuantizationConfig, ScalarType,
+                             TurboQuantBitSize, TurboQuantQuantizationConfig)
+
+    from streams.index import INT8_QUANTILE
+
+    return {"int8": ScalarQuantizationConfig(type=ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True),
+            "binary_1bit_query_8bit": BinaryQuantizationConfig(
+                always_ram=True, query_encoding=BinaryQuantizationQueryEncoding.Scalar8Bits),
+            "turboquant_4bit": TurboQuantQuantizationConfig(always_ram=True, bits=TurboQuantBitSize.Bits4),
+            "none": None}
 
 
-def near_identical_share(manifest: Path, cache: Path = Path(".cache/features")) -> dict:
-    """How many of real videos' query vectors a search would save by searching a run of
-    near-identical frames once: over the set's videos whose features `dupstream calibrate`/`eval`
-    cached, per view kind, the share of vectors left when a frame whose cosine with the last frame
-    searched in its view reaches each threshold is not searched itself."""
+# (hnsw_ef, oversampling, payload, rescore) of each search timed on each quantization
+QUANTIZED_SEARCHES = ((64, 2.0, True, True), (128, 2.0, True, True), (128, 8.0, True, True), (256, 2.0, True, True),
+                      (512, 2.0, True, True), (128, 2.0, False, True), (128, 2.0, True, False))
+
+
+def quantization_sweep(size: int, directory: Path, seed: int = 0, only: list[str] | None = None, m: int = 0) -> dict:
+    """One built shard of `size` synthetic frames per quantization (built in this process, the
+    stream's graph otherwise, or one of m edges a node), and a video's query (the 90 vectors of
+    measure's) timed on it, in CPU seconds, with each search's recall@10 against an exact search of
+    the plain frames and the share of them whose source (the stored frame each is a copy of) is
+    found: of all, of the copies of random frames and of clustered ones."""
+    from qdrant_edge import QuantizationSearchParams, QueryBatchRequest, SearchParams
+
+    from streams.index import HNSW_M
+    from streams.index.edge import _nearest_requests
+    from streams.index.frameshards import build_shard, search_params, shard_config
+
+    rng = np.random.default_rng(seed)
+    genres = _unit(rng.standard_normal((GENRES, DIM)))
+    videos = range(size // FRAMES_PER_VIDEO)
+    points = bulk_points(videos, [video_frames(number, genres, rng).astype(np.float16) for number in videos])
+    picked = rng.integers(len(points["vector"]), size=BATCHES * BATCH_FRAMES)
+    picks = points["vector"][picked].astype(np.float32)
+    random_source = (picked // FRAMES_PER_VIDEO) % 2 == 0  # video_frames: even videos are random frames
+    plain = _unit(picks + 0.02 * rng.standard_normal(picks.shape))
+    video_views = [[plain[i * BATCH_FRAMES:(i + 1) * BATCH_FRAMES], _unit(rng.standard_normal((BATCH_FRAMES, DIM)))]
+                   + [_unit(rng.standard_normal((count, DIM))) for count in TURNED] for i in range(BATCHES)]
+    report = {}
+    for name, quantization in _quantizations().items():
+        if only and name not in only:
+            continue
+        begun = time.perf_counter()
+        shard = build_shard(directory / name, points, shard_config(DIM, built=True, quantization=quantization,
+                                                                   m=m or HNSW_M))
+        built = time.perf_counter() - begun
+
+        def run(params, payload=("video_id", "t")) -> tuple[list[float], list[set]]:
+            cpu, found = [], []
+            for views in video_views:
+                begun_cpu = time.process_time()
+                answers = [shard.query_batch(QueryBatchRequest(_nearest_requests(view, 10, 0.5, params, payload)))
+                           for view in views]
+                cpu.append(time.process_time() - begun_cpu)
+                found += [{str(point.id) for point in points} for points in answers[0]]
+            return cpu, found
+
+        _, exact = run(search_params(exact=True))
+        searches = {}
+        for ef, oversampling, payload, rescore in QUANTIZED_SEARCHES:
+            params = SearchParams(hnsw_ef=ef, quantization=QuantizationSearchParams(rescore=rescore, oversampling=oversampling))
+            cpu, found = run(params, ["video_id", "t"] if payload else False)
+            found_source = np.array([str(points["id"][i]) in hits for i, hits in zip(picked, found)])
+            searches[f"ef {ef}, oversampling {oversampling:g}" + ("" if payload else ", no payload")
+                     + ("" if rescore else ", no rescoring")] = {
+                "video_cpu": _percentiles(cpu),
+                "source_found": {"all": round(float(found_source.mean()), 4),
+                                 "random_frames": round(float(found_source[random_source].mean()), 4),
+                                 "clustered_frames": round(float(found_source[~random_source].mean()), 4)},
+                "recall_at_10": round(sum(len(f & e) for f, e in zip(found, exact)) / max(1, sum(map(len, exact))), 4)}
+        shard.close()
+        report[name] = {"build_s": round(built, 1), "searches": searches}
+    return {"frames": len(points["vector"]), "m": m or HNSW_M, "quantizations": report}
+
+
+# (merge fan-in, absorb share) of each merge policy simulated: built shards of one tier merge
+# `fan-in` at a time into one of the next; with an absorb share, once the built shards beside the
+# largest hold that share of its frames, all of them are merged into it (None: never).
+MERGE_POLICIES = ((4, None), (2, None), (4, 0.25), (2, 0.25), (2, 0.0))
+
+
+def merge_policy_layouts(frames: int, seal_frames: int) -> list[dict]:
+    """The shards each merge policy holds while the stream writes `frames` frames, when every build
+    finishes before the next freeze (the stream's pace; a build of the largest shard at 1 M took 6-26
+    min here, ~2.5 min of writes at 27 frames/s): the built shards searched at the end and at most,
+    the frames built per frame stored (the child's work), and the largest single build (its memory)."""
+    report = []
+    for fanin, absorb in MERGE_POLICIES:
+        shards: list[tuple[float, int]] = []  # (tier, frames), oldest first; the absorbing shard's tier is inf
+        built = largest_build = 0
+        counts = []
+        for _ in range(frames // seal_frames):
+            shards.append((1, seal_frames))
+            built += seal_frames
+            while True:
+                total, top = sum(size for _, size in shards), max(size for _, size in shards)
+                if absorb is not None and len(shards) > 1 and total - top >= absorb * top:
+                    merged = [(float("inf"), total)]
+                else:
+                    tiers = sorted({tier for tier, _ in shards if tier != float("inf")})
+                    full = next((tier for tier in tiers if sum(t == tier for t, _ in shards) >= fanin), None)
+                    if full is None:
+                        break
+                    oldest = [number for number, (tier, _) in enumerate(shards) if tier == full][:fanin]
+                    total = sum(shards[number][1] for number in oldest)
+                    merged = [shard for number, shard in enumerate(shards) if number not in oldest] + [(full + 1, total)]
+                shards = merged
+                built += total
+                largest_build = max(largest_build, total)
+            counts.append(len(shards))
+        report.append({"fanin": fanin, "absorb_share": absorb, "shards_at_end": counts[-1], "shards_max": max(counts),
+                       "shards_mean_last_quarter": round(float(np.mean(counts[-len(counts) // 4:])), 1),
+                       "frames_built_per_frame": round(built / (len(counts) * seal_frames), 1),
+                       "largest_build_frames": largest_build})
+    return report
+
+
+REPRESENTATIVE_COSINES = (0.95, 0.97, 0.98, 0.99)
+
+
+def representatives(vectors: np.ndarray, cosine: float) -> np.ndarray:
+    """Greedy clustering of one search call's query vectors: for each vector, the position of the
+    vector whose search it would take. The earliest vector not yet taken becomes a representative
+    and takes every later untaken vector at least `cosine` similar to it (unit vectors)."""
+    vectors = np.asarray(vectors, np.float32)
+    similarity = vectors @ vectors.T
+    leader = np.full(len(vectors), -1)
+    for position in range(len(vectors)):
+        if leader[position] < 0:
+            leader[position] = position
+            leader[(leader < 0) & (similarity[position] >= cosine)] = position
+    return leader
+
+
+def _devset_views(manifest: Path, cache: Path) -> list[tuple[str, str, list]]:
+    """(video id, split, query views) of the set's videos whose features `dupstream calibrate`/`eval`
+    cached (the others are not worth an embedding run here)."""
     from streams.config import Settings
-    from tooling.devset.devset import read_manifest
-    from tooling.evaluation.calibrate import cached_features, features_key
     from streams.matching.visual import query_views
     from streams.params import MatchParams
+    from tooling.devset.devset import read_manifest
+    from tooling.evaluation.calibrate import cached_features, features_key
 
     items = read_manifest(manifest)
     settings = Settings(triton_url="onnx", media_roots=sorted({str(Path(item.file).parent) for item in items}))
     params = MatchParams.from_settings(settings)
-    vectors: dict[str, int] = {}
-    searched: dict[str, list[int]] = {}
-    videos = 0
-    for item in items:
-        if not (cache / f"{features_key(Path(item.file), settings, params)}.json").exists():
-            continue  # never computed here: not worth an embedding run
-        videos += 1
-        for view in query_views(cached_features(item, lambda: None, settings, params, cache).frames):
-            kind = "region" if view.region else f"turned {view.rotation}" if view.rotation else (
-                "mirrored" if view.mirrored else "plain")
-            vectors[kind] = vectors.get(kind, 0) + len(view.embeddings)
-            counts = searched.setdefault(kind, [0] * len(NEAR_IDENTICAL))
-            for number, threshold in enumerate(NEAR_IDENTICAL):
-                last = None
-                for vector in view.embeddings:
-                    if last is None or float(last @ vector) < threshold:
-                        last, counts[number] = vector, counts[number] + 1
-    total = sum(vectors.values())
-    return {"videos": videos, "vectors": total, "thresholds": list(NEAR_IDENTICAL),
-            "searched_share": [round(sum(counts[n] for counts in searched.values()) / max(1, total), 3)
-                               for n in range(len(NEAR_IDENTICAL))],
-            "by_view": {kind: {"vectors": vectors[kind], "searched_share": [round(c / vectors[kind], 3) for c in counts]}
-                        for kind, counts in searched.items()}}
+    return [(item.video_id, item.split, query_views(cached_features(item, lambda: None, settings, params, cache).frames))
+            for item in items if (cache / f"{features_key(Path(item.file), settings, params)}.json").exists()]
+
+
+def representatives_study(manifest: Path, cache: Path = Path(".cache/features")) -> dict:
+    """What searching only representatives of near-identical query vectors (each member given its
+    representative's hits) would save and cost the matcher, on real clips: per half of the set and per cosine, the share of query vectors searched (one search call
+    per view, as the index is asked; and, for comparison, one for the whole video), and each query
+    frame's recall@10 against its own exact search, where the stored frames are every other video's
+    plain frames (nearest 10 at the 0.5 score floor, exact: only the sharing is measured), with the
+    error of the scores a member takes from its representative."""
+    videos = _devset_views(manifest, cache)
+    stored = np.concatenate([views[0].embeddings for _, _, views in videos])
+    owner = np.concatenate([[number] * len(views[0].embeddings) for number, (_, _, views) in enumerate(videos)])
+    report = {}
+    for half in ("calibration", "validation"):
+        chosen = [(number, views) for number, (_, split, views) in enumerate(videos) if split == half]
+        per_view = {cosine: [0, 0.0, 0, []] for cosine in REPRESENTATIVE_COSINES}  # searched, recall sum, truth, score errors
+        whole_video = dict.fromkeys(REPRESENTATIVE_COSINES, 0)
+        vectors = 0
+        for number, views in chosen:
+            for view in views:
+                scores = view.embeddings @ stored.T
+                scores[:, owner == number] = -1.0
+                top = np.argsort(-scores, axis=1)[:, :10]
+                truth = [set(row[scores[i, row] >= 0.5]) for i, row in enumerate(top)]
+                vectors += len(truth)
+                for cosine, tally in per_view.items():
+                    leader = representatives(view.embeddings, cosine)
+                    tally[0] += int(np.sum(leader == np.arange(len(leader))))
+                    for i, j in enumerate(leader):
+                        tally[1] += len(truth[i] & truth[j])
+                        tally[2] += len(truth[i])
+                        tally[3] += [abs(scores[j, hit] - scores[i, hit]) for hit in truth[i] & truth[j] if i != j]
+            every = np.concatenate([view.embeddings for view in views])
+            for cosine in REPRESENTATIVE_COSINES:
+                leader = representatives(every, cosine)
+                whole_video[cosine] += int(np.sum(leader == np.arange(len(leader))))
+        report[half] = {"videos": len(chosen), "vectors": vectors, "by_cosine": {
+            str(cosine): {"searched_share": round(searched / max(1, vectors), 3),
+                          "searched_share_whole_video": round(whole_video[cosine] / max(1, vectors), 3),
+                          "recall_at_10": round(found / max(1, truth), 4),
+                          "member_score_error_p99_max": [round(float(np.percentile(errors, 99)), 3) if errors else 0.0,
+                                                         round(float(max(errors, default=0.0)), 3)]}
+            for cosine, (searched, found, truth, errors) in per_view.items()}}
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,12 +533,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ef", type=int, nargs="*", default=[], help="other graph search widths to time, with their recall")
     parser.add_argument("--keep", type=Path, help="with --one SIZE: fill this directory and leave the index there, "
                                                   "for --reuse")
-    parser.add_argument("--near-identical", type=Path, metavar="MANIFEST",
-                        help="instead: the share of real videos' query vectors left if runs of near-identical frames "
-                             "were searched once (the set's cached features)")
+    parser.add_argument("--quantization", type=int, metavar="FRAMES",
+                        help="instead: one shard of FRAMES frames per quantization qdrant-edge offers, a video's "
+                             "query timed on each (CPU) with its recall@10")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="with --quantization: only these quantizations")
+    parser.add_argument("--m", type=int, default=0, help="with --quantization: graph edges a node (default: the stream's)")
+    parser.add_argument("--merge-policies", type=int, metavar="FRAMES",
+                        help="instead: the shards each merge policy holds while the stream writes FRAMES frames")
+    parser.add_argument("--representatives", type=Path, metavar="MANIFEST",
+                        help="instead: on the set's cached features, the share of real clips' query vectors searched "
+                             "and each frame's recall@10 when near-identical vectors share one search")
     args = parser.parse_args(argv)
-    if args.near_identical:
-        print(json.dumps(near_identical_share(args.near_identical)))
+    if args.quantization:
+        with tempfile.TemporaryDirectory(prefix="dupstream-index-bench-") as scratch:
+            print(json.dumps(quantization_sweep(args.quantization, Path(scratch), only=args.only, m=args.m)))
+        return 0
+    if args.merge_policies:
+        from streams.index.frameshards import SEAL_FRAMES
+
+        print(json.dumps(merge_policy_layouts(args.merge_policies, SEAL_FRAMES)))
+        return 0
+    if args.representatives:
+        print(json.dumps(representatives_study(args.representatives)))
         return 0
     options = dict(bulk=args.bulk, efs=tuple(args.ef), merged=args.merged)
     if args.one and args.reuse:
@@ -389,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                     **r["other_hnsw_ef"][str(ef)]["video"]) + f"{r['other_hnsw_ef'][str(ef)]['recall_at_10']:.4f}")
                 for ef in args.ef]
     columns += [("video outside the engine p50", lambda r: f"{r['where_a_video_query_goes']['outside_the_engine']['p50_ms']:.1f} ms"),
-                ("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"),
+                ("hits", lambda r: f"{r['hits_per_query']:.1f}"), ("recall@10", lambda r: f"{r['recall_at_10']:.4f}"), ("source found", lambda r: f"{r['source_found']['all']:.4f}"),
                 ("RSS added", lambda r: f"{r['rss_added_mib']:.0f} MiB"), ("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB"),
                 ("build peak RSS", lambda r: f"{r['build_peak_rss_mib']:.0f} MiB"), ("disk", lambda r: f"{r['disk_mib']:.0f} MiB")]
     print(" | ".join(name for name, _ in columns), flush=True)
