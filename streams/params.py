@@ -151,7 +151,7 @@ class RegionParams:
     """Regions searched on their own: picture-in-picture insets, split-screen halves, the sharp
     centre of a blurred fill (streams.media.region)."""
 
-    grid: int = 112  # cells per side of the luma thumbnail the cues are read from
+    grid: int = 112  # cells per side of the luma and chroma thumbnails the cues are read from
     min_frames: int = 4  # fewer samples than this say too little about what stays in place
     max_frames: int = 64  # the cues are read from at most this many samples, evenly spread
     min_area: float = 0.05  # the region's share of the frame: an inset at 30 % size is 0.09
@@ -162,6 +162,7 @@ class RegionParams:
     edge_near: tuple[int, ...] = (2, 3, 4, 5)
     edge_contrast: float = 3.0
     edge_min_level: float = 1.0
+    chroma_min_level: float = 1.0  # the same floor for the step in colour (the U, V plane distance)
     edge_cover: float = 0.6  # share of each inner side that must be edge (and of its ends on the frame's border)
     side_end: float = 0.15  # the share of a side's length that makes one of its ends
     min_side: float = 0.2  # lines with less edge than this share of the frame make no side
