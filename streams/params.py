@@ -162,7 +162,12 @@ class RegionParams:
     edge_near: tuple[int, ...] = (2, 3, 4, 5)
     edge_contrast: float = 3.0
     edge_min_level: float = 1.0
-    chroma_min_level: float = 1.0  # the same floor for the step in colour (the U, V plane distance)
+    # The same for the step in colour (the distance in the U, V plane), counted only where a side
+    # of the line changes by at least colour_change luma steps between most samples: the cells are
+    # rounded to whole levels, so a still cell's median change is 0 or 1.
+    chroma_min_level: float = 1.0
+    chroma_contrast: float = 3.0
+    colour_change: float = 2.0
     edge_cover: float = 0.6  # share of each inner side that must be edge (and of its ends on the frame's border)
     side_end: float = 0.15  # the share of a side's length that makes one of its ends
     min_side: float = 0.2  # lines with less edge than this share of the frame make no side

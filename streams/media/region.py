@@ -93,27 +93,34 @@ class Cues(NamedTuple):
     sharpness: np.ndarray  # float [G, G]: mean absolute luma difference to the next cell right and below
 
 
-def _edges(strength: np.ndarray, min_level: float, params: RegionParams) -> np.ndarray:
+def _edges(strength: np.ndarray, min_level: float, contrast: float, params: RegionParams) -> np.ndarray:
     """bool [along, lines + 2]: where the median step across an inner line (strength [along, lines])
-    stands out from the parallel lines nearby (counted at least min_level); the frame's border
-    lines (first and last) are False."""
+    is contrast times that of the parallel lines nearby (counted at least min_level); the frame's
+    border lines (first and last) are False."""
     along, lines = strength.shape
     padded = np.pad(strength, ((0, 0), (max(params.edge_near), max(params.edge_near))), mode="edge")
     start = max(params.edge_near)
     near = [padded[:, start + sign * offset:start + sign * offset + lines]
             for offset in params.edge_near for sign in (-1, 1)]
     level = np.maximum(np.median(np.stack(near), axis=0), min_level)
-    edge = strength >= params.edge_contrast * level
+    edge = strength >= contrast * level
     return np.pad(edge, ((0, 0), (1, 1)))
 
 
-def _step_edges(planes: np.ndarray, min_level: float, params: RegionParams) -> tuple[np.ndarray, np.ndarray]:
+def _step_edges(planes: np.ndarray, min_level: float, contrast: float,
+                params: RegionParams) -> tuple[np.ndarray, np.ndarray]:
     """The vertical and horizontal edges (Cues) of planes (float [N, C, G, G]): the step across a
     line is the length of the C channels' differences."""
     across_columns = np.sqrt((np.diff(planes, axis=3) ** 2).sum(axis=1))  # [N, G, G - 1]
     across_rows = np.sqrt((np.diff(planes, axis=2) ** 2).sum(axis=1))  # [N, G - 1, G]
-    return (_edges(np.median(across_columns, axis=0), min_level, params),
-            _edges(np.median(across_rows, axis=0).T, min_level, params))
+    return (_edges(np.median(across_columns, axis=0), min_level, contrast, params),
+            _edges(np.median(across_rows, axis=0).T, min_level, contrast, params))
+
+
+def _beside(changing: np.ndarray) -> np.ndarray:
+    """bool [G, G + 1]: whether a cell next to each line between columns (changing: bool [G, G])
+    is changing; False for the frame's border lines."""
+    return np.pad(changing[:, 1:] | changing[:, :-1], ((0, 0), (1, 1)))
 
 
 def cues(grids: np.ndarray, params: RegionParams) -> Cues:
@@ -125,10 +132,15 @@ def cues(grids: np.ndarray, params: RegionParams) -> Cues:
         grids = grids[np.linspace(0, len(grids) - 1, params.max_frames).round().astype(int)]
     planes = grids.astype(np.float32).reshape(len(grids), -1, *grids.shape[-2:])
     values = planes[:, 0]
-    vertical, horizontal = _step_edges(planes[:, :1], params.edge_min_level, params)
+    vertical, horizontal = _step_edges(planes[:, :1], params.edge_min_level, params.edge_contrast, params)
     if planes.shape[1] > 1:
-        colour_vertical, colour_horizontal = _step_edges(planes[:, 1:], params.chroma_min_level, params)
-        vertical, horizontal = vertical | colour_vertical, horizontal | colour_horizontal
+        colour_vertical, colour_horizontal = _step_edges(planes[:, 1:], params.chroma_min_level, params.chroma_contrast, params)
+        # Colour is flat within an object, so the still contours of a still shot (a bookcase
+        # behind a speaker) stand out in it: a step in colour counts only where the picture on
+        # one side of it changes between most samples, as at two pictures' border.
+        changing = np.median(np.abs(np.diff(values, axis=0)), axis=0) >= params.colour_change  # [G, G]
+        vertical |= colour_vertical & _beside(changing)
+        horizontal |= colour_horizontal & _beside(changing.T)
     across_columns = np.abs(np.diff(values, axis=2))  # [N, G, G - 1]
     across_rows = np.abs(np.diff(values, axis=1))  # [N, G - 1, G]
     sharpness = (np.pad(across_columns, ((0, 0), (0, 0), (0, 1)))
