@@ -344,8 +344,10 @@ def scan(manifest: Path, split: str | None = None) -> None:
     settings = Settings(media_roots=[str(manifest.parent)])
     kinds: dict[str, list[int]] = {}
     timing = [0.0, 0.0]
+    frames = 0
     for item in sorted(items, key=lambda item: item["kind"]):
         thumbnails = sample_frames(manifest.parent / item["file"], settings, params).luma
+        frames += len(thumbnails)
         found = []
         for number, grids in enumerate((thumbnails[:, 0], thumbnails)):
             started = time.process_time()
@@ -367,7 +369,24 @@ def scan(manifest: Path, split: str | None = None) -> None:
     for kind, (count, luma, colour) in sorted(kinds.items()):
         print(f"  {kind:32} {count:5d} {luma:5d} {colour:7d}")
     print(f"detection CPU per item: luma {1000 * timing[0] / len(items):.1f} ms, luma+colour "
-          f"{1000 * timing[1] / len(items):.1f} ms")
+          f"{1000 * timing[1] / len(items):.1f} ms; the chroma thumbnail's conversion "
+          f"{1000 * _chroma_cost(manifest.parent / items[0]['file'], params.region.grid):.3f} ms a frame, "
+          f"{frames / len(items):.1f} frames sampled per item")
+
+
+def _chroma_cost(video: Path, grid: int, repeats: int = 200) -> float:
+    """CPU seconds of one frame's chroma thumbnail (streams.media.video._picture's extra
+    conversion), timed on the video's first frame."""
+    import av
+
+    from streams.media.region import chroma_grid
+
+    with av.open(str(video)) as container:
+        frame = next(container.decode(video=0))
+    started = time.process_time()
+    for _ in range(repeats):
+        chroma_grid(frame.to_ndarray(width=2 * grid, height=2 * grid, format="yuv420p"))
+    return (time.process_time() - started) / repeats
 
 
 # Development-set kinds made of two pictures, or of one picture and a fill: where a region is right.
