@@ -36,7 +36,8 @@ def test_an_inset_differing_only_in_colour_is_found_by_its_colour_edges():
     the inset (reddish) from its surroundings (bluish)."""
     luma = _scenes(12, SIZE, SIZE, seed=3)
     u, v = _tint(12, 160, 1), _tint(12, 110, 2)
-    u[:, INSET[0], INSET[1]], v[:, INSET[0], INSET[1]] = _tint(12, 100, 3)[:, :120, :140], _tint(12, 170, 4)[:, :120, :140]
+    u[:, INSET[0], INSET[1]] = _tint(12, 100, 3)[:, :120, :140]
+    v[:, INSET[0], INSET[1]] = _tint(12, 170, 4)[:, :120, :140]
     assert active_regions(_grids(luma), PARAMS) == []  # luma alone sees one picture
     found = active_regions(_thumbnails(luma, u, v), PARAMS)
     assert len(found) == 1

@@ -1,9 +1,12 @@
-"""A class of rotated, picture-in-picture, split-screen and blurred-fill copies made with ffmpeg
-from packaged real footage, with their true regions, and the negatives that must not get one; and
-the report of what streams.media.region and the rotated views find on them.
+"""A class of rotated, picture-in-picture (framed, unframed, and weak in luma), split-screen and
+blurred-fill copies made with ffmpeg from packaged real footage, with their true regions, and the
+negatives that must not get one; and the report of what streams.media.region and the rotated
+views find on them.
 
     python -m tooling.region_study build DIR     # makes the videos and DIR/manifest.json
     python -m tooling.region_study report DIR/manifest.json [--split validation]
+    python -m tooling.region_study scan DEVSET/manifest.json [--split validation]  # regions on a development set
+    python -m tooling.region_study sweep DEVSET/manifest.json [--split calibration]  # the colour edges' constants
 
 The cases are split by footage: the calibration half's foregrounds and backgrounds never appear in
 the validation half, so constants chosen on one can be checked on the other. Per case the report
@@ -281,7 +284,8 @@ def report(manifest: Path, split: str | None = None) -> None:
             rows.append((item, len(regions), iou, whole, best, best_view, extra, stage - baseline, len(luma_regions),
                          luma_iou))
             print(f"{item['video_id']:30} {item['kind']:28} {len(regions):7d} "
-                  f"{'' if iou is None else f'{iou:.2f}':>5} {'' if luma_iou is None else f'{luma_iou:.2f}':>6} {whole:6.2f} {best:6.2f} {best_view:14} "
+                  f"{'' if iou is None else f'{iou:.2f}':>5} {'' if luma_iou is None else f'{luma_iou:.2f}':>6} "
+                  f"{whole:6.2f} {best:6.2f} {best_view:14} "
                   f"{detect * 1000:5.0f}ms {stage:5.2f}s {stage - baseline:+5.2f}s {extra:5.2f}x", flush=True)
     finally:
         embedder.close()
@@ -299,7 +303,8 @@ def report(manifest: Path, split: str | None = None) -> None:
                              or (row[iou] is None and row[count] > 0)) for count, iou in ((1, 2), (8, 9)))
         similarities = [row[4] for row in found if row[4] == row[4]]
         median = f"{statistics.median(similarities):.2f}" if similarities else "-"
-        print(f"  {kind:28} {len(found):3d}  {hit:3d} {luma_hit:3d}  {statistics.mean(row[1] for row in found):4.1f}  {median:>5}  "
+        print(f"  {kind:28} {len(found):3d}  {hit:3d} {luma_hit:3d}  {statistics.mean(row[1] for row in found):4.1f}  "
+              f"{median:>5}  "
               f"{statistics.mean(row[6] for row in found):4.2f}x  {statistics.mean(row[7] for row in found):+5.2f}s")
 
 
@@ -432,10 +437,12 @@ def main(argv: list[str] | None = None) -> None:
     sides_parser = commands.add_parser("sides", help="each side of a known rectangle as the region cues see it")
     sides_parser.add_argument("video", type=Path)
     sides_parser.add_argument("region", type=float, nargs=4, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
-    scan_parser = commands.add_parser("scan", help="regions proposed on a development set's items, luma alone and with colour")
+    scan_parser = commands.add_parser(
+        "scan", help="regions proposed on a development set's items, luma alone and with colour")
     scan_parser.add_argument("manifest", type=Path)
     scan_parser.add_argument("--split", default=None)
-    sweep_parser = commands.add_parser("sweep", help="the colour edges' constants tried on one half of a development set")
+    sweep_parser = commands.add_parser(
+        "sweep", help="the colour edges' constants tried on one half of a development set")
     sweep_parser.add_argument("manifest", type=Path)
     sweep_parser.add_argument("--split", default="calibration")
     sweep_parser.add_argument("--contrast", type=float, nargs="+", default=[3.0, 4.0, 5.0, 6.0])

@@ -134,7 +134,8 @@ def cues(grids: np.ndarray, params: RegionParams) -> Cues:
     values = planes[:, 0]
     vertical, horizontal = _step_edges(planes[:, :1], params.edge_min_level, params.edge_contrast, params)
     if planes.shape[1] > 1:
-        colour_vertical, colour_horizontal = _step_edges(planes[:, 1:], params.chroma_min_level, params.chroma_contrast, params)
+        colour_vertical, colour_horizontal = _step_edges(planes[:, 1:], params.chroma_min_level,
+                                                         params.chroma_contrast, params)
         # Colour is flat within an object, so the still contours of a still shot (a bookcase
         # behind a speaker) stand out in it: a step in colour counts only where the picture on
         # one side of it changes between most samples, as at two pictures' border.
