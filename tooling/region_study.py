@@ -7,6 +7,7 @@ views find on them.
     python -m tooling.region_study report DIR/manifest.json [--split validation]
     python -m tooling.region_study scan DEVSET/manifest.json [--split validation]  # regions on a development set
     python -m tooling.region_study sweep DEVSET/manifest.json [--split calibration]  # the colour edges' constants
+    python -m tooling.region_study moved BEFORE.json AFTER.json  # verdicts two `dupstream eval --json` disagree on
 
 The cases are split by footage: the calibration half's foregrounds and backgrounds never appear in
 the validation half, so constants chosen on one can be checked on the other. Per case the report
@@ -427,6 +428,21 @@ def sweep(manifest: Path, split: str, contrasts: list[float], changes: list[floa
         print(f"{contrast:8g} {change:6g} {len(gained):6d} {len(false):5d}  {' '.join(false)}")
 
 
+def moved(before: Path, after: Path) -> None:
+    """The videos whose verdict (or the video it duplicates) differs between two `dupstream eval
+    --json` reports of the same items: what a change to the regions did to the verdicts."""
+    def verdicts(path: Path) -> dict[str, tuple[str, str | None]]:
+        return {row["video_id"]: (row["dupstream"]["verdict"], row["dupstream"]["duplicate_of"])
+                for row in json.loads(path.read_text())["verdicts"]}
+
+    old, new = verdicts(before), verdicts(after)
+    common = sorted(set(old) & set(new))
+    changed = [name for name in common if old[name] != new[name]]
+    print(f"{len(common)} videos in both, {len(changed)} moved")
+    for name in changed:
+        print(f"  {name}: {old[name][0]} ({old[name][1]}) -> {new[name][0]} ({new[name][1]})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tooling.region_study")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -447,11 +463,16 @@ def main(argv: list[str] | None = None) -> None:
     sweep_parser.add_argument("--split", default="calibration")
     sweep_parser.add_argument("--contrast", type=float, nargs="+", default=[3.0, 4.0, 5.0, 6.0])
     sweep_parser.add_argument("--change", type=float, nargs="+", default=[1.0, 2.0, 4.0])
+    moved_parser = commands.add_parser("moved", help="the verdicts that differ between two eval --json reports")
+    moved_parser.add_argument("before", type=Path)
+    moved_parser.add_argument("after", type=Path)
     args = parser.parse_args(argv)
     if args.command == "build":
         print(build(args.directory))
     elif args.command == "sweep":
         sweep(args.manifest, args.split, args.contrast, args.change)
+    elif args.command == "moved":
+        moved(args.before, args.after)
     elif args.command == "scan":
         scan(args.manifest, args.split)
     elif args.command == "sides":
