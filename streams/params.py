@@ -157,7 +157,7 @@ class RegionParams:
     """Regions searched on their own: picture-in-picture insets, split-screen halves, the sharp
     centre of a blurred fill (streams.media.region)."""
 
-    grid: int = 112  # cells per side of the luma thumbnail the cues are read from
+    grid: int = 112  # cells per side of the luma and chroma thumbnails the cues are read from
     min_frames: int = 4  # fewer samples than this say too little about what stays in place
     max_frames: int = 64  # the cues are read from at most this many samples, evenly spread
     min_area: float = 0.05  # the region's share of the frame: an inset at 30 % size is 0.09
@@ -168,6 +168,12 @@ class RegionParams:
     edge_near: tuple[int, ...] = (2, 3, 4, 5)
     edge_contrast: float = 3.0
     edge_min_level: float = 1.0
+    # The same for the step in colour (the distance in the U, V plane), counted only where a side
+    # of the line changes by at least colour_change luma steps between most samples: the cells are
+    # rounded to whole levels, so a still cell's median change is 0 or 1.
+    chroma_min_level: float = 1.0
+    chroma_contrast: float = 3.0
+    colour_change: float = 2.0
     edge_cover: float = 0.6  # share of each inner side that must be edge (and of its ends on the frame's border)
     side_end: float = 0.15  # the share of a side's length that makes one of its ends
     min_side: float = 0.2  # lines with less edge than this share of the frame make no side

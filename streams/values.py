@@ -13,7 +13,8 @@ class SampledFrames(NamedTuple):
     timestamps: np.ndarray  # float32 [N], seconds from the start of the video
     pixels: np.ndarray  # uint8 [N, S, S, 3], RGB
     duration: float  # seconds, of the whole video
-    luma: np.ndarray | None = None  # uint8 [N, G, G]: the whole frames' luma on streams.media.region's grid
+    # uint8 [N, 3, G, G]: the whole frames' luma and chroma (Y, U, V) on streams.media.region's grid
+    luma: np.ndarray | None = None
 
 
 class FrameHit(NamedTuple):

@@ -1,9 +1,13 @@
-"""A class of rotated, picture-in-picture, split-screen and blurred-fill copies made with ffmpeg
-from packaged real footage, with their true regions, and the negatives that must not get one; and
-the report of what streams.media.region and the rotated views find on them.
+"""A class of rotated, picture-in-picture (framed, unframed, and weak in luma), split-screen and
+blurred-fill copies made with ffmpeg from packaged real footage, with their true regions, and the
+negatives that must not get one; and the report of what streams.media.region and the rotated
+views find on them.
 
     python -m tooling.region_study build DIR     # makes the videos and DIR/manifest.json
     python -m tooling.region_study report DIR/manifest.json [--split validation]
+    python -m tooling.region_study scan DEVSET/manifest.json [--split validation]  # regions on a development set
+    python -m tooling.region_study sweep DEVSET/manifest.json [--split calibration]  # the colour edges' constants
+    python -m tooling.region_study moved BEFORE.json AFTER.json  # verdicts two `dupstream eval --json` disagree on
 
 The cases are split by footage: the calibration half's foregrounds and backgrounds never appear in
 the validation half, so constants chosen on one can be checked on the other. Per case the report
@@ -14,6 +18,7 @@ region's cues, the detection itself, and the extra descriptor passes."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -79,6 +84,46 @@ def _pip(fg: Footage, bg: Footage, paths, layout) -> tuple[list[str], list[float
     return [*_input(bg, paths), *_input(fg, paths), "-filter_complex", graph, "-map", "[v]"], region
 
 
+# Insets without a border whose sides are weak in luma: over a busy picture (a circuit board, a
+# facade of windows: steps between neighbouring cells as large as across the inset's sides) panned
+# behind them and brought to the inset's mean brightness and spread of luma, in grey where the
+# inset has colour. (linear size, x, y as shares of the free room), one busy picture per half.
+WEAK_LAYOUTS = [(0.30, 0.9, 0.1), (0.45, 0.05, 0.9), (0.55, 0.5, 0.5), (0.70, 0.9, 0.9), (0.40, 0.2, 0.3)]
+BUSY = {"calibration": "board.jpg", "validation": "building.jpg"}
+PAN = "scale=1600:900,setsar=1,crop=1280:720:x='mod(t*32,320)':y='mod(t*18,180)',format=gray"
+
+
+def _luma_level(arguments: list[str], video_filter: str) -> tuple[float, float]:
+    """The mean and standard deviation of the luma of an input (ffmpeg arguments) after
+    video_filter, over the case's SECONDS (two frames a second, 64 x 36 pixels)."""
+    import subprocess
+
+    import numpy as np
+
+    pixels = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", *arguments, "-t", str(SECONDS), "-vf",
+                             f"{video_filter},fps=2,scale=64:36,format=gray", "-f", "rawvideo", "-"],
+                            capture_output=True, check=True).stdout
+    values = np.frombuffer(pixels, np.uint8).astype(np.float32)
+    return float(values.mean()), float(values.std())
+
+
+def _weak_pip(fg: Footage, busy: Path, paths, layout) -> tuple[list[str], list[float]]:
+    size, x, y = layout
+    still = ["-loop", "1", "-framerate", "25", "-t", str(SECONDS), "-i", str(busy)]
+    fg_mean, fg_std = _luma_level(_input(fg, paths), "scale=1280:720,setsar=1")
+    bg_mean, bg_std = _luma_level(still, PAN)
+    # eq maps a level v to contrast * (v - 128) + 128 + 256 * brightness.
+    contrast = fg_std / max(bg_std, 1.0)
+    brightness = (fg_mean - 128 - contrast * (bg_mean - 128)) / 256
+    width, height = round(1280 * size / 2) * 2, round(720 * size / 2) * 2
+    left, top = round((1280 - width) * x), round((720 - height) * y)
+    graph = (f"[0:v]{PAN},eq=contrast={contrast:.3f}:brightness={brightness:.3f},format=yuv420p[bg];"
+             f"[1:v]scale={width}:{height},setsar=1[small];"
+             f"[bg][small]overlay=x={left}:y={top}:shortest=1,format=yuv420p[v]")
+    region = [top / 720, (top + height) / 720, left / 1280, (left + width) / 1280]
+    return [*still, *_input(fg, paths), "-filter_complex", graph, "-map", "[v]"], region
+
+
 def cases(paths: dict[str, Path]) -> list[Case]:
     found: list[Case] = []
     for split, half in HALVES.items():
@@ -106,6 +151,10 @@ def cases(paths: dict[str, Path]) -> list[Case]:
             recipe, region = _pip(fg[number % 2], bg[(number // 2) % 2], paths, layout)
             add(f"{fg[number % 2].name}_pip{round(layout[0] * 100)}", "picture_in_picture", fg[number % 2].name,
                 region, 0, recipe)
+        for number, layout in enumerate(WEAK_LAYOUTS):
+            recipe, region = _weak_pip(fg[number % 2], paths[BUSY[split]], paths, layout)
+            add(f"{fg[number % 2].name}_weakpip{round(layout[0] * 100)}", "picture_in_picture_weak_luma",
+                fg[number % 2].name, region, 0, recipe)
         # A duet: the original and another video side by side, each cropped to a 9:16 half.
         for number, footage in enumerate(fg):
             other = bg[number]
@@ -149,7 +198,7 @@ def cases(paths: dict[str, Path]) -> list[Case]:
 def build(directory: Path, cache: Path = CHECKOUT_CACHE, only: list[str] | None = None) -> Path:
     """Makes the cases (those named in only, or all) in directory; returns the manifest's path."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = packaged_media(cache, ["trailer_bbb.mp4", "world.mp4", "bikes.mp4"])
+    paths = packaged_media(cache, ["trailer_bbb.mp4", "world.mp4", "bikes.mp4", *BUSY.values()])
     manifest = []
     for case in cases(paths):
         if only is not None and case.video_id not in only:
@@ -199,7 +248,7 @@ def report(manifest: Path, split: str | None = None) -> None:
     plain = params.updated("views", portrait_rotations=(), landscape_rotations=(), sparse_rotations=())
     embedder = OnnxEmbedder(settings.frame_model)
     halves, rows = {}, []
-    print(f"{'case':30} {'kind':24} {'regions':>7} {'IoU':>5} {'whole':>6} {'view':>6} {'best view':14} "
+    print(f"{'case':30} {'kind':28} {'regions':>7} {'IoU':>5} {'luma':>6} {'whole':>6} {'view':>6} {'best view':14} "
           f"{'detect':>7} {'cpu':>6} {'extra':>6} {'views':>6}")
     try:
         for item in sorted(items, key=lambda item: item["kind"] != "original"):
@@ -216,6 +265,7 @@ def report(manifest: Path, split: str | None = None) -> None:
             started = time.perf_counter()
             regions = active_regions(luma, params.region)
             detect = time.perf_counter() - started
+            luma_regions = active_regions(luma[:, 0], params.region)
             halves[item["video_id"]] = half
             views = [(f"rot{view.rotation}" if view.rotation else "region", _embedded(view.embeddings, half.dim))
                      for view in half.views]
@@ -224,6 +274,7 @@ def report(manifest: Path, split: str | None = None) -> None:
             extra = sum(len(found) for _, found in views) / max(1, len(half.timestamps))
             truth = Region(*item["region"]) if item["region"] else None
             iou = max((truth.iou(region) for region in regions), default=0.0) if truth else None
+            luma_iou = max((truth.iou(region) for region in luma_regions), default=0.0) if truth else None
             whole = best = float("nan")
             best_view = ""
             if item["original"] in halves:
@@ -231,24 +282,30 @@ def report(manifest: Path, split: str | None = None) -> None:
                 whole = _similarity(_embedded(half.embeddings, half.dim), reference)
                 scored = [(_similarity(found, reference), name) for name, found in views]
                 best, best_view = max(scored, default=(float("nan"), ""))
-            rows.append((item, len(regions), iou, whole, best, best_view, extra, stage - baseline))
-            print(f"{item['video_id']:30} {item['kind']:24} {len(regions):7d} "
-                  f"{'' if iou is None else f'{iou:.2f}':>5} {whole:6.2f} {best:6.2f} {best_view:14} "
+            rows.append((item, len(regions), iou, whole, best, best_view, extra, stage - baseline, len(luma_regions),
+                         luma_iou))
+            print(f"{item['video_id']:30} {item['kind']:28} {len(regions):7d} "
+                  f"{'' if iou is None else f'{iou:.2f}':>5} {'' if luma_iou is None else f'{luma_iou:.2f}':>6} "
+                  f"{whole:6.2f} {best:6.2f} {best_view:14} "
                   f"{detect * 1000:5.0f}ms {stage:5.2f}s {stage - baseline:+5.2f}s {extra:5.2f}x", flush=True)
     finally:
         embedder.close()
-    print("\ncolumns: regions proposed; best IoU with the true region; SSCD similarity to the original "
+    print("\ncolumns: regions proposed; best IoU with the true region, of those of luma and colour edges and of "
+          "luma edges alone; SSCD similarity to the original "
           "(median over frames of the best match) of the whole frames and of the best further view; region "
           "detection time; CPU seconds of the whole frame stage, and its excess over the stage without further "
           "views (plain and mirrored frames only); frames described in further views (regions, turns) per plain frame")
-    print("\nper kind: cases, with a region (IoU >= 0.5 with the truth for copies), proposals per case, "
-          "median best-view similarity, further-view passes per case, their extra CPU seconds per case")
+    print("\nper kind: cases, with a region (IoU >= 0.5 with the truth for copies) from luma and colour edges and "
+          "from luma edges alone, proposals per case, median best-view similarity, further-view passes per case, "
+          "their extra CPU seconds per case")
     for kind in sorted({item["kind"] for item, *_ in rows}):
         found = [row for row in rows if row[0]["kind"] == kind]
-        hit = sum(1 for row in found if (row[2] is not None and row[2] >= 0.5) or (row[2] is None and row[1] > 0))
+        hit, luma_hit = (sum(1 for row in found if (row[iou] is not None and row[iou] >= 0.5)
+                             or (row[iou] is None and row[count] > 0)) for count, iou in ((1, 2), (8, 9)))
         similarities = [row[4] for row in found if row[4] == row[4]]
         median = f"{statistics.median(similarities):.2f}" if similarities else "-"
-        print(f"  {kind:26} {len(found):3d}  {hit:3d}  {statistics.mean(row[1] for row in found):4.1f}  {median:>5}  "
+        print(f"  {kind:28} {len(found):3d}  {hit:3d} {luma_hit:3d}  {statistics.mean(row[1] for row in found):4.1f}  "
+              f"{median:>5}  "
               f"{statistics.mean(row[6] for row in found):4.2f}x  {statistics.mean(row[7] for row in found):+5.2f}s")
 
 
@@ -277,6 +334,115 @@ def sides(video: Path, region: Region) -> str:
             + f"{active_regions(luma, params.region) or 'none'}")
 
 
+def scan(manifest: Path, split: str | None = None) -> None:
+    """Per kind of item of a development-set manifest (tooling.devset), how many get a region from
+    luma edges alone and how many from luma and colour edges (streams.media.region), with the
+    detection's time each way; then every item where either proposes one, with its best IoU with
+    the inset when the manifest says where it is ("at 35% of the width at (x, y)")."""
+    import re
+
+    from streams.config import Settings
+    from streams.media.video import sample_frames
+    from streams.params import MatchParams
+
+    items = [item for item in json.loads(manifest.read_text())["items"] if split in (None, item["split"])]
+    params = MatchParams()
+    settings = Settings(media_roots=[str(manifest.parent)])
+    kinds: dict[str, list[int]] = {}
+    timing = [0.0, 0.0]
+    frames = 0
+    for item in sorted(items, key=lambda item: item["kind"]):
+        thumbnails = sample_frames(manifest.parent / item["file"], settings, params).luma
+        frames += len(thumbnails)
+        found = []
+        for number, grids in enumerate((thumbnails[:, 0], thumbnails)):
+            started = time.process_time()
+            found.append(active_regions(grids, params.region))
+            timing[number] += time.process_time() - started
+        counts = kinds.setdefault(item["kind"], [0, 0, 0])
+        counts[0] += 1
+        counts[1] += bool(found[0])
+        counts[2] += bool(found[1])
+        if found[0] or found[1]:
+            place = re.search(r"at (\d+)% of the width.* at \(([\d.]+), ([\d.]+)\)", item["what"])
+            iou = ""
+            if place and item["kind"] == "picture_in_picture":
+                size, x, y = int(place[1]) / 100, float(place[2]), float(place[3])
+                truth = Region((1 - size) * y, (1 - size) * y + size, (1 - size) * x, (1 - size) * x + size)
+                iou = " ".join(f"{max((truth.iou(r) for r in regions), default=0.0):.2f}" for regions in found)
+            print(f"  {item['video_id']:46} {item['kind']:30} luma {len(found[0])}  luma+colour {len(found[1])}  {iou}")
+    print(f"\n{'kind':34} {'items':>5} {'luma':>5} {'+colour':>7}   (items with a region proposed)")
+    for kind, (count, luma, colour) in sorted(kinds.items()):
+        print(f"  {kind:32} {count:5d} {luma:5d} {colour:7d}")
+    print(f"detection CPU per item: luma {1000 * timing[0] / len(items):.1f} ms, luma+colour "
+          f"{1000 * timing[1] / len(items):.1f} ms; the chroma thumbnail's conversion "
+          f"{1000 * _chroma_cost(manifest.parent / items[0]['file'], params.region.grid):.3f} ms a frame, "
+          f"{frames / len(items):.1f} frames sampled per item")
+
+
+def _chroma_cost(video: Path, grid: int, repeats: int = 200) -> float:
+    """CPU seconds of one frame's chroma thumbnail (streams.media.video._picture's extra
+    conversion), timed on the video's first frame."""
+    import av
+
+    from streams.media.region import chroma_grid
+
+    with av.open(str(video)) as container:
+        frame = next(container.decode(video=0))
+    started = time.process_time()
+    for _ in range(repeats):
+        chroma_grid(frame.to_ndarray(width=2 * grid, height=2 * grid, format="yuv420p"))
+    return (time.process_time() - started) / repeats
+
+
+# Development-set kinds made of two pictures, or of one picture and a fill: where a region is right.
+SEVERAL_PICTURES = {"picture_in_picture", "split_screen", "vertical_blur_fill"}
+
+
+def sweep(manifest: Path, split: str, contrasts: list[float], changes: list[float]) -> None:
+    """The colour edges' two constants (RegionParams.chroma_contrast, colour_change) tried on one
+    half of a development-set manifest: per pair, how many items made of several pictures get a
+    region that luma edges alone do not give them, and how many other items get one (a false
+    alarm: a crop of one picture that may match another video of the same set)."""
+    from streams.config import Settings
+    from streams.media.video import sample_frames
+    from streams.params import MatchParams
+
+    items = [item for item in json.loads(manifest.read_text())["items"] if item["split"] == split]
+    params = MatchParams()
+    settings = Settings(media_roots=[str(manifest.parent)])
+    thumbnails = {item["video_id"]: sample_frames(manifest.parent / item["file"], settings, params).luma
+                  for item in items}
+    luma = {name: bool(active_regions(grids[:, 0], params.region)) for name, grids in thumbnails.items()}
+    several = {item["video_id"] for item in items if item["kind"] in SEVERAL_PICTURES}
+    print(f"{split}: {len(several)} items of several pictures, {sum(luma[name] for name in several)} with a region "
+          f"from luma; {len(items) - len(several)} others, {sum(luma[name] for name in luma if name not in several)} "
+          "with one")
+    print(f"{'contrast':>8} {'change':>6} {'gained':>6} {'false':>5}  false alarms")
+    for contrast, change in itertools.product(contrasts, changes):
+        region = params.updated("region", chroma_contrast=contrast, colour_change=change).region
+        added = sorted(name for name, grids in thumbnails.items()
+                       if not luma[name] and active_regions(grids, region))
+        gained = [name for name in added if name in several]
+        false = [name for name in added if name not in several]
+        print(f"{contrast:8g} {change:6g} {len(gained):6d} {len(false):5d}  {' '.join(false)}")
+
+
+def moved(before: Path, after: Path) -> None:
+    """The videos whose verdict (or the video it duplicates) differs between two `dupstream eval
+    --json` reports of the same items: what a change to the regions did to the verdicts."""
+    def verdicts(path: Path) -> dict[str, tuple[str, str | None]]:
+        return {row["video_id"]: (row["dupstream"]["verdict"], row["dupstream"]["duplicate_of"])
+                for row in json.loads(path.read_text())["verdicts"]}
+
+    old, new = verdicts(before), verdicts(after)
+    common = sorted(set(old) & set(new))
+    changed = [name for name in common if old[name] != new[name]]
+    print(f"{len(common)} videos in both, {len(changed)} moved")
+    for name in changed:
+        print(f"  {name}: {old[name][0]} ({old[name][1]}) -> {new[name][0]} ({new[name][1]})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tooling.region_study")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -287,9 +453,28 @@ def main(argv: list[str] | None = None) -> None:
     sides_parser = commands.add_parser("sides", help="each side of a known rectangle as the region cues see it")
     sides_parser.add_argument("video", type=Path)
     sides_parser.add_argument("region", type=float, nargs=4, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
+    scan_parser = commands.add_parser(
+        "scan", help="regions proposed on a development set's items, luma alone and with colour")
+    scan_parser.add_argument("manifest", type=Path)
+    scan_parser.add_argument("--split", default=None)
+    sweep_parser = commands.add_parser(
+        "sweep", help="the colour edges' constants tried on one half of a development set")
+    sweep_parser.add_argument("manifest", type=Path)
+    sweep_parser.add_argument("--split", default="calibration")
+    sweep_parser.add_argument("--contrast", type=float, nargs="+", default=[3.0, 4.0, 5.0, 6.0])
+    sweep_parser.add_argument("--change", type=float, nargs="+", default=[1.0, 2.0, 4.0])
+    moved_parser = commands.add_parser("moved", help="the verdicts that differ between two eval --json reports")
+    moved_parser.add_argument("before", type=Path)
+    moved_parser.add_argument("after", type=Path)
     args = parser.parse_args(argv)
     if args.command == "build":
         print(build(args.directory))
+    elif args.command == "sweep":
+        sweep(args.manifest, args.split, args.contrast, args.change)
+    elif args.command == "moved":
+        moved(args.before, args.after)
+    elif args.command == "scan":
+        scan(args.manifest, args.split)
     elif args.command == "sides":
         print(sides(args.video, Region(*args.region)))
     else:

@@ -3,12 +3,14 @@ of a split screen or side-by-side duet, the sharp centre of a vertical re-post f
 blurred copy of itself. A descriptor of the whole frame sees mostly the other picture; the frames
 cropped to the region look like the original again. Pure numpy.
 
-Found from the sampled frames' luma thumbnails (luma_grid) by what makes two pictures laid side by
-side differ from one picture: their common border is a straight edge that stays in place in most
-frames while the pictures on both sides change (two unrelated pictures meet in a luma step almost
+Found from the sampled frames' thumbnails (luma_grid, chroma_grid) by what makes two pictures laid
+side by side differ from one picture: their common border is a straight edge that stays in place in
+most frames while the pictures on both sides change (two unrelated pictures meet in a step almost
 everywhere along it; one picture has such a step only where an object is, and a moving camera moves
-it). An edge's strength at a line of the thumbnail is the median over frames of the absolute luma
-difference across it, and it is an edge where it stands well above the parallel lines nearby.
+it). An edge's strength at a line of the thumbnail is the median over frames of the difference
+across it, and it is an edge where it stands well above the parallel lines nearby. Luma and colour
+are tested apart, and either makes an edge: an inset over a background of like brightness, or over
+busy texture whose luma steps drown its border's, still differs from it in hue almost everywhere.
 
 Candidate rectangles are built from the lines along which much is edge (and the frame's own
 borders), and kept when each side inside the frame is an edge along most of its length. Edges
@@ -69,9 +71,16 @@ def luma_grid(luma: np.ndarray, grid: int) -> np.ndarray:
     return blocks.mean(axis=(1, 3), dtype=np.float32).round().astype(np.uint8)
 
 
+def chroma_grid(yuv: np.ndarray) -> np.ndarray:
+    """One frame converted to planar yuv420p at 2G x 2G pixels (uint8 [3G, 2G]) as uint8 [2, G, G]:
+    its two chroma planes (U, V), each G x G."""
+    grid = yuv.shape[1] // 2
+    return yuv[2 * grid:].reshape(2, grid, grid)
+
+
 def activity(grids: np.ndarray) -> np.ndarray:
     """[G, G]: each cell's mean absolute luma change between consecutive frames' grids
-    (uint8 [N, G, G], N >= 2)."""
+    (luma [N, G, G], N >= 2)."""
     return np.abs(np.diff(grids.astype(np.float32), axis=0)).mean(axis=0)
 
 
@@ -84,32 +93,60 @@ class Cues(NamedTuple):
     sharpness: np.ndarray  # float [G, G]: mean absolute luma difference to the next cell right and below
 
 
-def _edges(strength: np.ndarray, params: RegionParams) -> np.ndarray:
+def _edges(strength: np.ndarray, min_level: float, contrast: float, params: RegionParams) -> np.ndarray:
     """bool [along, lines + 2]: where the median step across an inner line (strength [along, lines])
-    stands out from the parallel lines nearby; the frame's border lines (first and last) are False."""
+    is contrast times that of the parallel lines nearby (counted at least min_level); the frame's
+    border lines (first and last) are False."""
     along, lines = strength.shape
     padded = np.pad(strength, ((0, 0), (max(params.edge_near), max(params.edge_near))), mode="edge")
     start = max(params.edge_near)
     near = [padded[:, start + sign * offset:start + sign * offset + lines]
             for offset in params.edge_near for sign in (-1, 1)]
-    level = np.maximum(np.median(np.stack(near), axis=0), params.edge_min_level)
-    edge = strength >= params.edge_contrast * level
+    level = np.maximum(np.median(np.stack(near), axis=0), min_level)
+    edge = strength >= contrast * level
     return np.pad(edge, ((0, 0), (1, 1)))
 
 
+def _step_edges(planes: np.ndarray, min_level: float, contrast: float,
+                params: RegionParams) -> tuple[np.ndarray, np.ndarray]:
+    """The vertical and horizontal edges (Cues) of planes (float [N, C, G, G]): the step across a
+    line is the length of the C channels' differences."""
+    across_columns = np.sqrt((np.diff(planes, axis=3) ** 2).sum(axis=1))  # [N, G, G - 1]
+    across_rows = np.sqrt((np.diff(planes, axis=2) ** 2).sum(axis=1))  # [N, G - 1, G]
+    return (_edges(np.median(across_columns, axis=0), min_level, contrast, params),
+            _edges(np.median(across_rows, axis=0).T, min_level, contrast, params))
+
+
+def _beside(changing: np.ndarray) -> np.ndarray:
+    """bool [G, G + 1]: whether a cell next to each line between columns (changing: bool [G, G])
+    is changing; False for the frame's border lines."""
+    return np.pad(changing[:, 1:] | changing[:, :-1], ((0, 0), (1, 1)))
+
+
 def cues(grids: np.ndarray, params: RegionParams) -> Cues:
-    """The cues of a video's luma grids (uint8 [N, G, G], N >= 2), from at most params.max_frames
-    of them, evenly spread."""
+    """The cues of a video's thumbnails, from at most params.max_frames of them, evenly spread:
+    uint8 [N, G, G] of luma (luma_grid), or [N, 3, G, G] of luma and chroma (chroma_grid), N >= 2.
+    A line is an edge where it stands out in luma or in colour (two pictures of equal brightness
+    still differ in hue); how much cells change and how sharp they are is read from luma."""
     if len(grids) > params.max_frames:
         grids = grids[np.linspace(0, len(grids) - 1, params.max_frames).round().astype(int)]
-    values = grids.astype(np.float32)
+    planes = grids.astype(np.float32).reshape(len(grids), -1, *grids.shape[-2:])
+    values = planes[:, 0]
+    vertical, horizontal = _step_edges(planes[:, :1], params.edge_min_level, params.edge_contrast, params)
+    if planes.shape[1] > 1:
+        colour_vertical, colour_horizontal = _step_edges(planes[:, 1:], params.chroma_min_level,
+                                                         params.chroma_contrast, params)
+        # Colour is flat within an object, so the still contours of a still shot (a bookcase
+        # behind a speaker) stand out in it: a step in colour counts only where the picture on
+        # one side of it changes between most samples, as at two pictures' border.
+        changing = np.median(np.abs(np.diff(values, axis=0)), axis=0) >= params.colour_change  # [G, G]
+        vertical |= colour_vertical & _beside(changing)
+        horizontal |= colour_horizontal & _beside(changing.T)
     across_columns = np.abs(np.diff(values, axis=2))  # [N, G, G - 1]
     across_rows = np.abs(np.diff(values, axis=1))  # [N, G - 1, G]
-    vertical = _edges(np.median(across_columns, axis=0), params)
-    horizontal = _edges(np.median(across_rows, axis=0).T, params)
     sharpness = (np.pad(across_columns, ((0, 0), (0, 0), (0, 1)))
                  + np.pad(across_rows, ((0, 0), (0, 1), (0, 0)))).mean(axis=0)
-    return Cues(vertical, horizontal, activity(grids), sharpness)
+    return Cues(vertical, horizontal, activity(values), sharpness)
 
 
 def _candidate_lines(edges: np.ndarray, params: RegionParams) -> np.ndarray:
@@ -211,10 +248,11 @@ def proposals(found: Cues, params: RegionParams) -> list[tuple[float, tuple[int,
 def active_regions(grids: np.ndarray, params: RegionParams) -> list[Region]:
     """The regions worth searching on their own (see the module's docstring), best first, at most
     params.max_regions, none overlapping another by more than params.max_overlap (IoU), from the
-    whole frames' luma grids (uint8 [N, G, G], luma_grid); [] for too few frames."""
+    whole frames' thumbnails (cues: luma [N, G, G], or luma and chroma [N, 3, G, G]); [] for too
+    few frames."""
     if len(grids) < params.min_frames:
         return []
-    size = grids.shape[1]
+    size = grids.shape[-1]
     chosen: list[Region] = []
     for _, (top, bottom, left, right) in proposals(cues(grids, params), params):
         region = Region(top / size, bottom / size, left / size, right / size)

@@ -18,7 +18,7 @@ from streams.config import Settings
 from streams.errors import ErrorCode, MediaError
 from streams.media.bars import picture_box
 from streams.media.decoding import open_container, within_time_limit
-from streams.media.region import Region, luma_grid
+from streams.media.region import Region, chroma_grid, luma_grid
 from streams.params import MatchParams, frame_sampling_interval
 from streams.values import SampledFrames
 
@@ -82,12 +82,13 @@ def _duration(container, stream) -> float:
 
 def _picture(frame, size: int, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
     """The frame as uint8 RGB size x size, cropped to the picture inside letterbox or pillarbox
-    bars (streams.media.bars), and the whole frame's luma thumbnail (streams.media.region). Bars
-    are looked for at twice the working size, in luma only, so that a frame without bars costs one
-    extra small conversion."""
-    probe = 2 * size
+    bars (streams.media.bars), and the whole frame's luma and chroma thumbnails (streams.media.region).
+    Bars are looked for at twice the working size, in luma only, so that a frame without bars costs
+    one extra small conversion (and one tiny one for the chroma thumbnail)."""
+    probe, grid = 2 * size, params.region.grid
     luma = frame.to_ndarray(width=probe, height=probe, format="gray")
-    cells = luma_grid(luma, params.region.grid)
+    colour = frame.to_ndarray(width=2 * grid, height=2 * grid, format="yuv420p")
+    cells = np.concatenate([luma_grid(luma, grid)[None], chroma_grid(colour)])
     top, bottom, left, right = picture_box(luma, params.bars)
     if (top, bottom, left, right) == (0, probe, 0, probe):
         return frame.to_ndarray(width=size, height=size, format="rgb24"), cells
@@ -221,7 +222,7 @@ def joined(chunks: list[SampledFrames]) -> SampledFrames:
 def sample_frames(path: Path, settings: Settings, params: MatchParams | None = None,
                   kept: KeptFrames | None = None) -> SampledFrames:
     """Frames at settings.sample_fps (fewer for long videos: at most settings.max_frames), as
-    uint8 RGB frame_size x frame_size, with their luma thumbnails (streams.media.region)."""
+    uint8 RGB frame_size x frame_size, with their luma and chroma thumbnails (streams.media.region)."""
     return joined(list(frame_chunks(path, settings, params, kept)))
 
 
