@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -90,6 +91,7 @@ def make_clips(directory: Path, count: int, seed: int) -> tuple[list[Path], Path
 class Spent(NamedTuple):
     wall: float  # seconds
     cpu: float  # CPU seconds, user + system, of every thread of the processes that did the work
+    by_process: dict[str, float] = {}  # the stack's CPU seconds by process name
 
 
 def decode_floor(paths: list[Path]) -> Spent:
@@ -102,22 +104,34 @@ def decode_floor(paths: list[Path]) -> Spent:
                  after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds so far of a process and all its descendants (their threads included), from /proc:
-    the stack's own cost, which the neighbours on a shared machine do not inflate as they do wall time."""
-    parents = {}
+def tree_cpu(pid: int) -> Counter:
+    """CPU seconds so far of a process and all its descendants (their threads included) by process
+    name, from /proc: the stack's own cost, which the neighbours on a shared machine do not inflate
+    as they do wall time."""
+    processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:  # ended meanwhile
             continue
-        parents[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        processes[int(stat.parent.name)] = (name, int(fields[1]), int(fields[11]) + int(fields[12]))
     tree, grown = {pid}, True
     while grown:
-        descendants = {child for child, (parent, _) in parents.items() if parent in tree}
+        descendants = {child for child, (_, parent, _) in processes.items() if parent in tree}
         grown = not descendants <= tree
         tree |= descendants
-    return sum(parents[member][1] for member in tree if member in parents) / os.sysconf("SC_CLK_TCK")
+    spent = Counter()
+    for member in tree & processes.keys():
+        name, _, ticks = processes[member]
+        spent[name] += ticks / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
+def _spent(started: float, cpu_before: Counter, pid: int) -> Spent:
+    by_process = tree_cpu(pid)
+    by_process.subtract(cpu_before)
+    return Spent(time.monotonic() - started, sum(by_process.values()), dict(by_process))
 
 
 class Runs(NamedTuple):
@@ -152,12 +166,12 @@ def through_stack(settings, env, burst: list[Path], long_clip: Path) -> Runs:
                 timings.append(verdict.timings)
                 if not waiting:
                     break
-        burst_spent = Spent(time.monotonic() - started, tree_cpu(stack.process.pid) - cpu)
+        burst_spent = _spent(started, cpu, stack.process.pid)
         started, cpu = time.monotonic(), tree_cpu(stack.process.pid)
         publish(settings, [VideoPublished(video_id="long", uri=str(long_clip))], client=upload_service)
         long_verdict = next(v for v in verdicts if v.video_id == "long")
         failed += long_verdict.status != "ok"
-        long_spent = Spent(time.monotonic() - started, tree_cpu(stack.process.pid) - cpu)
+        long_spent = _spent(started, cpu, stack.process.pid)
         verdicts.close()
         del upload_service
     return Runs(burst_spent, long_spent, failed, timings, long_verdict.timings)
@@ -213,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     stages = {stage: statistics.median(timing.get(stage, 0.0) for timing in runs.timings) for stage in STAGES}
     print(f"burst, per clip (median s): {_stages(stages)} (queueing included)")
     print(f"long clip (s): {_stages(runs.long_timings)}")
+    for name, spent, minutes in (("burst", runs.burst, burst_minutes), ("long clip", runs.long, long_minutes)):
+        print(f"{name}, CPU s per video-minute by process: " + ", ".join(
+            f"{process} {seconds / minutes:.2f}" for process, seconds in
+            sorted(spent.by_process.items(), key=lambda item: -item[1]) if seconds > 0))
     return 1 if runs.failed else 0
 
 
