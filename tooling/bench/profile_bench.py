@@ -11,9 +11,9 @@ regions; one video at a time, and two at a time as a burst runs them), the frame
 around the model (rotations, blank frames, regions: run with a stand-in model), one SSCD pass per
 embedded frame (ONNX Runtime in this process, calls paused as the stage's are, its threads sleeping
 between calls as they do in Triton's backend, and spinning for comparison; Triton runs the same
-graph) times the frames each view embeds (in passes: frames over the plain view's), and the sound (decode, Chromaprint and its resampled
-copies). The passes do not depend on the machine's load; the CPU seconds do somewhat (shared
-caches, hyperthreads).
+graph) times the frames each view embeds (in passes: frames over the plain view's), and the sound
+(decode, Chromaprint and its resampled copies). The passes do not depend on the machine's load;
+the CPU seconds do somewhat (shared caches, hyperthreads).
 """
 
 from __future__ import annotations
