@@ -66,12 +66,14 @@ class _Frame:
     def __init__(self, time: float, width: int = 64, height: int = 36):
         self.time, self.width, self.height = time, width, height
 
-    def to_ndarray(self, width: int, height: int, format: str) -> np.ndarray:
-        return np.full((height, width, 3), int(self.time) % 256, np.uint8)
+
+def _scaled(frame: _Frame, width: int, height: int, format: str) -> np.ndarray:
+    """A stand-in for streams.media.video.Scaler: the frame's time as every pixel's value."""
+    return np.full((height, width, 3), int(frame.time) % 256, np.uint8)
 
 
 def test_kept_frames_stay_few_and_evenly_spread_over_a_long_video():
-    kept = KeptFrames(cap=4, short_side=18)
+    kept = KeptFrames(cap=4, short_side=18, scaled=_scaled)
     for second in range(100):
         kept.offer(_Frame(float(second)))
     assert 4 <= len(kept.times) < 8
@@ -83,7 +85,7 @@ def test_kept_frames_stay_few_and_evenly_spread_over_a_long_video():
 
 
 def test_no_frame_is_kept_when_no_region_is_wanted():
-    kept = KeptFrames(cap=0, short_side=18)
+    kept = KeptFrames(cap=0, short_side=18, scaled=_scaled)
     kept.offer(_Frame(0.0, width=36, height=64))
     assert kept.times == [] and kept.portrait is True
 

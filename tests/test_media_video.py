@@ -53,3 +53,30 @@ def test_blank_frames_are_dropped(media):
     frames.pixels[2] = 128
     kept, dropped = drop_blank_frames(frames, 10.0)
     assert dropped == 2 and len(kept.timestamps) == 2
+
+
+def test_the_scaler_gives_the_pixels_of_a_conversion_per_frame(media):
+    import av
+
+    from streams.media.video import Scaler
+
+    scaled = Scaler()
+    with av.open(str(media["trailer_bbb.mp4"])) as container:
+        frames = [frame for _, frame in zip(range(3), container.decode(video=0))]
+    for frame in frames:  # one context per target, reused from frame to frame
+        for width, height, format in ((448, 448, "gray"), (224, 224, "rgb24"), (398, 224, "rgb24")):
+            np.testing.assert_array_equal(scaled(frame, width, height, format),
+                                          frame.to_ndarray(width=width, height=height, format=format))
+
+
+def test_a_video_decoded_beside_another_gives_the_frames_it_gives_alone(media):
+    from streams.media.video import frame_chunks
+
+    settings = Settings()
+    alone = sample_frames(media["world.mp4"], settings)
+    beside = frame_chunks(media["trailer_bbb.mp4"], settings)
+    next(beside)  # under way: world.mp4 is decoded on one thread now
+    together = sample_frames(media["world.mp4"], settings)
+    beside.close()
+    np.testing.assert_array_equal(together.timestamps, alone.timestamps)
+    np.testing.assert_array_equal(together.pixels, alone.pixels)

@@ -9,18 +9,20 @@ import numpy as np
 from streams.params import BarParams
 
 
-def _flat_run(lines: np.ndarray, params: BarParams) -> int:
-    """How many leading rows of `lines` (luma, [n, L]) are flat and of the first row's level."""
-    level = lines[0].mean()
-    bar = (lines.std(axis=1) <= params.max_std) & (np.abs(lines.mean(axis=1) - level) <= params.max_luma_distance)
+def _flat_run(means: np.ndarray, spreads: np.ndarray, params: BarParams) -> int:
+    """How many leading lines are flat and of the first line's level, from each line's luma mean
+    and standard deviation along it."""
+    bar = (spreads <= params.max_std) & (np.abs(means - means[0]) <= params.max_luma_distance)
     return len(bar) if bar.all() else int(np.argmin(bar))
 
 
-def _bar_depth(lines: np.ndarray, params: BarParams) -> int:
-    """How many leading rows of `lines` are bar. Compression smears a bar's inner edge, and the
-    edge of a bar nested inside it, over a few lines: a run may start after up to params.seam of them."""
+def _bar_depth(means: np.ndarray, spreads: np.ndarray, params: BarParams) -> int:
+    """How many leading lines are bar, from each line's luma mean and standard deviation. Compression
+    smears a bar's inner edge, and the edge of a bar nested inside it, over a few lines: a run may
+    start after up to params.seam of them."""
     seam = params.seam
-    runs = (start + run for start in range(min(seam, len(lines))) if (run := _flat_run(lines[start:], params)) > seam)
+    runs = (start + run for start in range(min(seam, len(means)))
+            if (run := _flat_run(means[start:], spreads[start:], params)) > seam)
     return max(runs, default=0)
 
 
@@ -44,8 +46,13 @@ def picture_box(luma: np.ndarray, params: BarParams) -> tuple[int, int, int, int
     while True:
         inside = pixels[top:bottom, left:right]
         height, width = inside.shape
-        cut_top, cut_bottom = _trimmed(_bar_depth(inside, params), _bar_depth(inside[::-1], params), height, params)
-        cut_left, cut_right = _trimmed(_bar_depth(inside.T, params), _bar_depth(inside.T[::-1], params), width, params)
+        # Each row's and column's statistics once, read from both ends (not once per side and seam).
+        rows, row_spreads = inside.mean(axis=1), inside.std(axis=1)
+        columns, column_spreads = inside.mean(axis=0), inside.std(axis=0)
+        cut_top, cut_bottom = _trimmed(_bar_depth(rows, row_spreads, params),
+                                       _bar_depth(rows[::-1], row_spreads[::-1], params), height, params)
+        cut_left, cut_right = _trimmed(_bar_depth(columns, column_spreads, params),
+                                       _bar_depth(columns[::-1], column_spreads[::-1], params), width, params)
         if (cut_top, cut_bottom, cut_left, cut_right) == (0, height, 0, width):
             return top, bottom, left, right
         top, bottom, left, right = top + cut_top, top + cut_bottom, left + cut_left, left + cut_right

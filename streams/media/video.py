@@ -8,7 +8,9 @@ skipped, not fatal: some real files have one."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,21 +82,38 @@ def _duration(container, stream) -> float:
     return 0.0
 
 
-def _picture(frame, size: int, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+class Scaler:
+    """Decoded frames scaled and converted by libswscale, one scaling context per target kept for
+    the whole video. frame.to_ndarray(width=..., ...) builds a new context for every frame (its
+    filters, and a pool of threads by default): at 1 fps from a 720p or 1080p stream that set-up
+    costs more than the scaling. One thread per context: the frames stages run two videos at a
+    time on two cores, and the pixels are the same."""
+
+    def __init__(self):
+        self._reformatters: dict[tuple[int, int, str], Any] = {}
+
+    def __call__(self, frame, width: int, height: int, format: str) -> np.ndarray:
+        from av.video.reformatter import VideoReformatter
+
+        reformatter = self._reformatters.setdefault((width, height, format), VideoReformatter())
+        return reformatter.reformat(frame, width=width, height=height, format=format, threads=1).to_ndarray()
+
+
+def _picture(frame, size: int, params: MatchParams, scaled: Scaler) -> tuple[np.ndarray, np.ndarray]:
     """The frame as uint8 RGB size x size, cropped to the picture inside letterbox or pillarbox
     bars (streams.media.bars), and the whole frame's luma and chroma thumbnails (streams.media.region).
     Bars are looked for at twice the working size, in luma only, so that a frame without bars costs
     one extra small conversion (and one tiny one for the chroma thumbnail)."""
     probe, grid = 2 * size, params.region.grid
-    luma = frame.to_ndarray(width=probe, height=probe, format="gray")
-    colour = frame.to_ndarray(width=2 * grid, height=2 * grid, format="yuv420p")
+    luma = scaled(frame, probe, probe, "gray")
+    colour = scaled(frame, 2 * grid, 2 * grid, "yuv420p")
     cells = np.concatenate([luma_grid(luma, grid)[None], chroma_grid(colour)])
     top, bottom, left, right = picture_box(luma, params.bars)
     if (top, bottom, left, right) == (0, probe, 0, probe):
-        return frame.to_ndarray(width=size, height=size, format="rgb24"), cells
+        return scaled(frame, size, size, "rgb24"), cells
     import cv2
 
-    inside = frame.to_ndarray(width=probe, height=probe, format="rgb24")[top:bottom, left:right]
+    inside = scaled(frame, probe, probe, "rgb24")[top:bottom, left:right]
     return cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA), cells
 
 
@@ -104,10 +123,11 @@ class KeptFrames:
     last frame is seen are cut without decoding the video again. At most 2 * cap frames are held:
     when that many are, every other one is let go, and from then on only every other offered frame
     is kept, so that the kept ones stay evenly spread over the video. With cap 0 none is kept:
-    only the frames' size is noted."""
+    only the frames' size is noted. scaled: a Scaler, or a stand-in with its call."""
 
-    def __init__(self, cap: int, short_side: int):
+    def __init__(self, cap: int, short_side: int, scaled: Callable[..., np.ndarray] | None = None):
         self.cap, self.short_side = cap, short_side
+        self._scaled = scaled or Scaler()
         self.times: list[float] = []
         self.pictures: list[np.ndarray] = []
         self.width = self.height = 0  # of the decoded frames
@@ -119,7 +139,7 @@ class KeptFrames:
             scale = min(1.0, self.short_side / max(1, min(frame.width, frame.height)))
             width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
             self.times.append(frame.time)
-            self.pictures.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+            self.pictures.append(self._scaled(frame, width, height, "rgb24"))
         self._offered += 1
         if self.cap and len(self.times) >= 2 * self.cap:
             self.times, self.pictures, self._stride = self.times[::2], self.pictures[::2], 2 * self._stride
@@ -148,6 +168,31 @@ class KeptFrames:
                              duration=duration)
 
 
+_decoding = 0  # videos being decoded in this process now
+_decoding_lock = threading.Lock()
+
+
+@contextmanager
+def _decoder_threads(stream):
+    """FFmpeg's own threads for a video decoded alone (a long video's picture comes sooner), one
+    thread when another video is being decoded beside it: in a burst the frames stages keep both
+    cores busy with two videos, and frame threads only add their own cost (about a tenth of the
+    decode's CPU, `dupstream bench profile`)."""
+    global _decoding
+    with _decoding_lock:
+        alone = _decoding == 0
+        _decoding += 1
+    if alone:
+        stream.thread_type = "AUTO"
+    else:
+        stream.thread_count = 1
+    try:
+        yield
+    finally:
+        with _decoding_lock:
+            _decoding -= 1
+
+
 def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple[float, Any, float]]:
     """(time, picture(frame), the video's duration as known so far) of each picked frame: frames at
     settings.sample_fps (fewer for long videos: at most settings.max_frames), as they are decoded.
@@ -155,13 +200,12 @@ def _picked(path: Path, settings: Settings, picture: Callable) -> Iterator[tuple
     import av
 
     container, stream = _open_video_stream(path, settings)
-    with container:
+    with container, _decoder_threads(stream):
         duration = _duration(container, stream)
         if duration > settings.max_seconds:
             raise MediaError(f"the video lasts {duration:.0f} s, more than the {settings.max_seconds:.0f} s allowed",
                              code=ErrorCode.MEDIA_TOO_LONG)
         interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
-        stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         picked = 0
         next_time = 0.0
@@ -200,11 +244,12 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
     stream is mostly serial, so the embedder can describe one chunk on the other core meanwhile.
     kept, when given, is offered every sampled frame (KeptFrames)."""
     params = params or MatchParams.from_settings(settings)
+    scaled = Scaler()
 
     def picture(frame):
         if kept is not None:
             kept.offer(frame)
-        return _picture(frame, settings.frame_size, params)
+        return _picture(frame, settings.frame_size, params, scaled)
 
     for chunk in itertools.batched(_picked(path, settings, picture), chunk_frames):
         times, pictures, durations = zip(*chunk)

@@ -7,13 +7,13 @@ part against the 1-fps decode floor measured the same way.
 CPU seconds, not wall seconds: on a machine others share, wall times measure the neighbours too,
 while the CPU a part burns is its own cost (what two cores can run in a burst is their sum / 2).
 The parts: decoding the sampled frames (as the frame stage does, with the whole frames kept for
-regions), the frame stage's own work around the model (rotations, blank frames, regions: run
-with a stand-in model), one SSCD pass per embedded frame (ONNX Runtime in this process, calls
-paused as the stage's are, its threads sleeping between calls as they do in Triton's backend, and
-spinning for comparison; Triton runs the same graph) times the frames each view embeds (in
-passes: frames over the plain view's), and the sound (decode, Chromaprint and its resampled
-copies). The passes do not depend on the machine's load; the CPU seconds do somewhat (shared
-caches, hyperthreads).
+regions; one video at a time, and two at a time as a burst runs them), the frame stage's own work
+around the model (rotations, blank frames, regions: run with a stand-in model), one SSCD pass per
+embedded frame (ONNX Runtime in this process, calls paused as the stage's are, its threads sleeping
+between calls as they do in Triton's backend, and spinning for comparison; Triton runs the same
+graph) times the frames each view embeds (in passes: frames over the plain view's), and the sound
+(decode, Chromaprint and its resampled copies). The passes do not depend on the machine's load;
+the CPU seconds do somewhat (shared caches, hyperthreads).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import resource
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,12 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     batch = np.random.default_rng(0).integers(0, 255, (32, settings.frame_size, settings.frame_size, 3), np.uint8)
     per_frame = {spinning: model_cpu_per_frame(OnnxEmbedder(args.model, spinning=spinning), batch)
                  for spinning in (True, False)}
+    def sampled(path: Path) -> list:
+        whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
+                           round(params.views.region_scale * settings.frame_size))
+        return list(frame_chunks(path, settings, params, whole))
+
+    def two_at_a_time() -> None:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(sampled, clips))
+
     started = time.perf_counter()
     for path in clips:
         add("1-fps decode floor (ffmpeg)", cpu_seconds(lambda: ffmpeg_floor(path), children=True))
-        whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
-                           round(params.views.region_scale * settings.frame_size))
-        add("frames: decode + sample (PyAV)", cpu_seconds(lambda: list(frame_chunks(path, settings, params, whole))))
+        add("frames: decode + sample (PyAV)", cpu_seconds(lambda: sampled(path)))
         accepted = AcceptedVideo(video_id=path.stem, uri=str(path), raw_event="", accepted_at=datetime.now(UTC))
         stand_in = StandIn()
         found = {}
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         if samples["s"] is not None:
             add("audio: Chromaprint + resampled copies",
                 cpu_seconds(lambda: fingerprint_samples(samples["s"], params.audio)))
+    # As the frames stages of a burst run them (streams.stages.frames: concurrency 2).
+    add("frames: decode + sample, two videos at a time", cpu_seconds(two_at_a_time))
     for view, count in frames.items():
         cpu[f"{args.model}: {view} view, {count / frames['plain']:.2f} passes"] = count * per_frame[False]
     floor = cpu["1-fps decode floor (ffmpeg)"]
