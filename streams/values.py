@@ -14,7 +14,7 @@ class SampledFrames(NamedTuple):
     pixels: np.ndarray  # uint8 [N, S, S, 3], RGB
     duration: float  # seconds, of the whole video
     # uint8 [N, 3, G, G]: the whole frames' luma and chroma (Y, U, V) on streams.media.region's grid
-    luma: np.ndarray | None = None
+    thumbnails: np.ndarray | None = None
 
 
 class FrameHit(NamedTuple):

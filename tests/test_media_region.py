@@ -157,7 +157,7 @@ def _found(item: dict) -> tuple[list[Region], KeptFrames]:
     params = MatchParams.from_settings(settings)
     kept = KeptFrames(params.views.region_frames, round(params.views.region_scale * settings.frame_size))
     frames = sample_frames(item["path"], settings, params, kept)
-    return active_regions(frames.luma, params.region), kept
+    return active_regions(frames.thumbnails, params.region), kept
 
 
 @pytest.mark.media

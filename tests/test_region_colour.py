@@ -80,7 +80,7 @@ def weak(tmp_path_factory) -> dict:
 def test_a_real_inset_weak_in_luma_is_found_by_colour(weak, name):
     settings = Settings()
     params = MatchParams.from_settings(settings)
-    thumbnails = sample_frames(weak[name]["path"], settings, params).luma
+    thumbnails = sample_frames(weak[name]["path"], settings, params).thumbnails
     truth = Region(*weak[name]["region"])
     assert not any(region.iou(truth) > 0.5 for region in active_regions(thumbnails[:, 0], params.region))
     found = active_regions(thumbnails, params.region)

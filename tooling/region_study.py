@@ -261,11 +261,11 @@ def report(manifest: Path, split: str | None = None) -> None:
             started = time.process_time()
             describe_frames(accepted, embedder, plain_settings, plain)
             baseline = time.process_time() - started
-            luma = sample_frames(path, settings, params).luma
+            thumbnails = sample_frames(path, settings, params).thumbnails
             started = time.perf_counter()
-            regions = active_regions(luma, params.region)
+            regions = active_regions(thumbnails, params.region)
             detect = time.perf_counter() - started
-            luma_regions = active_regions(luma[:, 0], params.region)
+            luma_regions = active_regions(thumbnails[:, 0], params.region)
             halves[item["video_id"]] = half
             views = [(f"rot{view.rotation}" if view.rotation else "region", _embedded(view.embeddings, half.dim))
                      for view in half.views]
@@ -320,15 +320,15 @@ def sides(video: Path, region: Region) -> str:
 
     params = MatchParams()
     settings = Settings(triton_url="onnx", media_roots=[str(Path(video).parent)])
-    luma = sample_frames(Path(video), settings, params).luma
-    found = cues(luma, params.region)
+    thumbnails = sample_frames(Path(video), settings, params).thumbnails
+    found = cues(thumbnails, params.region)
     size = params.region.grid
     top, bottom, left, right = (round(share * size) for share in region)
     covers = {"left": found.vertical[top:bottom, left].mean(), "right": found.vertical[top:bottom, right].mean(),
               "top": found.horizontal[left:right, top].mean(), "bottom": found.horizontal[left:right, bottom].mean()}
     inside = found.activity[top:bottom, left:right].mean()
     outside = (found.activity.sum() - found.activity[top:bottom, left:right].sum()) / (size ** 2 - (bottom - top) * (right - left))
-    return (f"{video.name}: {len(luma)} sampled frames; each side's share of edge (needs {params.region.edge_cover:g}): "
+    return (f"{video.name}: {len(thumbnails)} sampled frames; each side's share of edge (needs {params.region.edge_cover:g}): "
             + ", ".join(f"{name} {cover:.2f}" for name, cover in covers.items())
             + f"; activity inside {inside:.1f}, outside {outside:.1f}; regions proposed: "
             + f"{active_regions(luma, params.region) or 'none'}")
@@ -352,7 +352,7 @@ def scan(manifest: Path, split: str | None = None) -> None:
     timing = [0.0, 0.0]
     frames = 0
     for item in sorted(items, key=lambda item: item["kind"]):
-        thumbnails = sample_frames(manifest.parent / item["file"], settings, params).luma
+        thumbnails = sample_frames(manifest.parent / item["file"], settings, params).thumbnails
         frames += len(thumbnails)
         found = []
         for number, grids in enumerate((thumbnails[:, 0], thumbnails)):
@@ -411,7 +411,7 @@ def sweep(manifest: Path, split: str, contrasts: list[float], changes: list[floa
     items = [item for item in json.loads(manifest.read_text())["items"] if item["split"] == split]
     params = MatchParams()
     settings = Settings(media_roots=[str(manifest.parent)])
-    thumbnails = {item["video_id"]: sample_frames(manifest.parent / item["file"], settings, params).luma
+    thumbnails = {item["video_id"]: sample_frames(manifest.parent / item["file"], settings, params).thumbnails
                   for item in items}
     luma = {name: bool(active_regions(grids[:, 0], params.region)) for name, grids in thumbnails.items()}
     several = {item["video_id"] for item in items if item["kind"] in SEVERAL_PICTURES}

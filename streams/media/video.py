@@ -254,14 +254,14 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
     for chunk in itertools.batched(_picked(path, settings, picture), chunk_frames):
         times, pictures, durations = zip(*chunk)
         yield SampledFrames(timestamps=np.asarray(times, np.float32), pixels=np.stack([rgb for rgb, _ in pictures]),
-                            duration=durations[-1], luma=np.stack([cells for _, cells in pictures]))
+                            duration=durations[-1], thumbnails=np.stack([cells for _, cells in pictures]))
 
 
 def joined(chunks: list[SampledFrames]) -> SampledFrames:
     """Consecutive chunks of one video as one."""
     return SampledFrames(timestamps=np.concatenate([c.timestamps for c in chunks]),
                          pixels=np.concatenate([c.pixels for c in chunks]), duration=chunks[-1].duration,
-                         luma=np.concatenate([c.luma for c in chunks]))
+                         thumbnails=np.concatenate([c.thumbnails for c in chunks]))
 
 
 def sample_frames(path: Path, settings: Settings, params: MatchParams | None = None,
@@ -277,5 +277,5 @@ def drop_blank_frames(frames: SampledFrames, min_std: float) -> tuple[SampledFra
     spread = frames.pixels.reshape(len(frames.pixels), -1).std(axis=1)
     keep = spread >= min_std
     kept = frames._replace(timestamps=frames.timestamps[keep], pixels=frames.pixels[keep],
-                           luma=frames.luma[keep] if frames.luma is not None else None)
+                           thumbnails=frames.thumbnails[keep] if frames.thumbnails is not None else None)
     return kept, int((~keep).sum())

@@ -100,19 +100,19 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
         # while the next is decoded.
         inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
         try:
-            pending, luma, duration = [], [], 0.0
+            pending, thumbnails, duration = [], [], 0.0
             for chunk in frame_chunks(path, settings, params, whole):
                 if any(future.done() and future.exception() for future in pending):
                     break  # the embedder failed: result() below raises its error
                 plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
                 pending.append(inference.submit(describe_chunk, chunk, embedder, settings, plan))
-                luma.append(chunk.luma)
+                thumbnails.append(chunk.thumbnails)
                 duration = chunk.duration
             described = [future.result() for future in pending]
         finally:
             # After a failure the chunks still queued would only retry an embedder that is down.
             inference.shutdown(cancel_futures=True)
-    regions = active_regions(np.concatenate(luma), params.region) if settings.match_region else []
+    regions = active_regions(np.concatenate(thumbnails), params.region) if settings.match_region else []
     # A region's own blank frames (its fades) are dropped alone: the rest of the frame keeps the
     # whole frame from looking blank.
     cut = [drop_blank_frames(whole.cropped(region, settings.frame_size), settings.blank_frame_std)[0]
