@@ -331,7 +331,7 @@ def sides(video: Path, region: Region) -> str:
     return (f"{video.name}: {len(thumbnails)} sampled frames; each side's share of edge (needs {params.region.edge_cover:g}): "
             + ", ".join(f"{name} {cover:.2f}" for name, cover in covers.items())
             + f"; activity inside {inside:.1f}, outside {outside:.1f}; regions proposed: "
-            + f"{active_regions(luma, params.region) or 'none'}")
+            + f"{active_regions(thumbnails, params.region) or 'none'}")
 
 
 def scan(manifest: Path, split: str | None = None) -> None:
