@@ -66,9 +66,7 @@ def test_different_music_is_not_the_same_recording(music, media, tmp_path):
     for name, start in (("1918.mp3", 40), ("trailer_bbb.mp4", 0), ("sax.wav", 0)):
         query = extract_fingerprint(excerpt(media[name], tmp_path / f"{name}.wav", start, 30), SETTINGS)
         result = compare(query, reference, PARAMS)
-        # Positive evidence that they differ (the best alignment among all hypotheses, pitch-restored
-        # lines included, is one unrelated tracks reach often), not only no proof of the same.
-        assert not result.same_recording and result.decisive and result.ber > 0.3, (name, result)
+        assert not result.same_recording and result.ber > 0.35, (name, result)
 
 
 def test_different_voices_are_not_the_same_recording(media, tmp_path):
