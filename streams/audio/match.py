@@ -283,7 +283,7 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     # search keeps to the copies within the grid's tempo range. On the pictures' line each copy is
     # also re-timed to that line's speed, which models a pitch shifted at a kept tempo (the whole
     # semitones beyond the grid are there for it). Not in the free search: there these lines would
-    # widen every audio-only search by a third and lower unrelated pairs' best BER (1918.mp3 against
+    # widen every audio-only search by half and lower unrelated pairs' best BER (1918.mp3 against
     # funkyrobot.mp3: 0.34), for copies that the frames find anyway.
     lowest, highest = min(params.speed_grid) - 1e-9, max(params.speed_grid) + 1e-9
     copies = [copy for copy in query.resampled if near is not None or lowest <= copy.speed <= highest]
