@@ -122,7 +122,7 @@ class AudioParams:
     # The query re-played at these speeds (streams.audio.extract): every 2 % to +-10 % (a resampled
     # speed-up or slow-down; re-timing undoes about 1 % more), and the whole semitones beyond, 2 and
     # 3 either way (2 ** (k / 12): a pitch shift at a kept tempo, a common re-upload trick, which
-    # streams.audio.match tries on the pictures' line only, re-timing the copies to its speed).
+    # streams.audio.match tries on a pictures' line at speed 1 only, re-timing each copy by 1 / r).
     resampled_speeds: tuple[float, ...] = (0.8409, 0.8909, 0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08,
                                            1.10, 1.1225, 1.1892)
     # Comparison under a given time map (match.compare(near=...)): speeds this close to it.

@@ -106,8 +106,8 @@ def _items(length: int, seed: int) -> np.ndarray:
 
 
 def test_every_pitch_hypothesis_is_counted():
-    """On the pictures' line a resampled copy adds its line re-timed to that speed to the
-    hypotheses (Šidák counts it); the free search tries no copy beyond the tempo grid."""
+    """On a pictures' line at speed 1 a resampled copy adds its tempo-restored line to the
+    hypotheses (Šidák counts it); a sped-up line and the free search try no copy beyond the grid."""
     items = _items(60, 1)
     plain = AudioFingerprint(items, ITEMS_PER_SECOND, 30.0, 30.0, AudioState.OK)
     beyond = plain._replace(resampled=(ResampledItems(1.1225, _items(67, 2)),))
@@ -115,6 +115,9 @@ def test_every_pitch_hypothesis_is_counted():
     on_line = [compare(query, stored, PARAMS, near=LINE, tolerance_s=TOLERANCE).hypotheses for query in (plain, beyond)]
     assert on_line[1] > on_line[0]
     assert compare(beyond, stored, PARAMS).hypotheses == compare(plain, stored, PARAMS).hypotheses
+    sped_up = TimeMap(0.0, 0.8)
+    assert (compare(beyond, stored, PARAMS, near=sped_up, tolerance_s=TOLERANCE).hypotheses
+            == compare(plain, stored, PARAMS, near=sped_up, tolerance_s=TOLERANCE).hypotheses)
 
 
 @hypothesis_settings(max_examples=40, deadline=None)

@@ -3,9 +3,9 @@ that alignment is for two unrelated tracks, and the stretch where they agree. Pu
 
 Hypotheses. The query is re-timed on a speed grid (tempo changes) and, for resampled re-uploads
 whose pitch moved with the tempo, its resampled copies (streams.audio.extract) are re-timed by a
-few residual speeds; on the pictures' line, for a pitch shifted at a kept tempo, each resampled
-copy is also re-timed to that line's speed: each distinct re-timed item sequence is a time line,
-and every one is counted among the hypotheses. On each, every item
+few residual speeds; on a pictures' line that keeps the tempo, for a pitch shifted at a kept
+tempo, each resampled copy at r is also re-timed by 1 / r: each distinct re-timed item sequence is
+a time line, and every one is counted among the hypotheses. On each, every item
 offset is scored at once: the 32 bit planes, as ±1 sequences, are cross-correlated through the FFT,
 giving per offset the informative item pairs n it overlaps and their bit error rate (BER).
 
@@ -280,17 +280,19 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     speeds = sorted({1.0, *params.speed_grid, *on_the_line}, key=lambda speed: abs(speed - 1))
     plain = [_Line(retimed(items, speed), speed) for speed in speeds]
     # A resampled copy at r re-timed by a residual models a pitch that moved with the tempo: the free
-    # search keeps to the copies within the grid's tempo range. On the pictures' line each copy is
-    # also re-timed to that line's speed, which models a pitch shifted at a kept tempo (the whole
-    # semitones beyond the grid are there for it). Not in the free search: there these lines would
-    # widen every audio-only search by half and lower unrelated pairs' best BER (1918.mp3 against
-    # funkyrobot.mp3: 0.34), for copies that the frames find anyway.
+    # search keeps to the copies within the grid's tempo range. When the pictures' line keeps the
+    # tempo (speed 1 within near_speed_tolerance), each copy is also re-timed by 1 / r, back to that
+    # tempo: a pitch shifted at a kept tempo (the whole semitones beyond the grid are there for it).
+    # Nowhere else: on a sped-up line these 14 lines would raise the false alarm of every tempo
+    # copy's sound for a double edit, and in the free search they would widen every audio-only
+    # search by half and lower unrelated pairs' best BER (1918.mp3 against funkyrobot.mp3: 0.34).
     lowest, highest = min(params.speed_grid) - 1e-9, max(params.speed_grid) + 1e-9
     copies = [copy for copy in query.resampled if near is not None or lowest <= copy.speed <= highest]
     resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
                  for copy in copies for residual in params.residual_speeds]
-    pitched = [_Line(retimed(np.asarray(copy.items, np.uint32), speed / copy.speed), speed)
-               for copy in query.resampled for speed in on_the_line]
+    kept_tempo = near is not None and abs(near.speed - 1.0) <= params.near_speed_tolerance + 1e-9
+    pitched = [_Line(retimed(np.asarray(copy.items, np.uint32), 1.0 / copy.speed), 1.0)
+               for copy in (query.resampled if kept_tempo else ())]
     seen: set[bytes] = set()
 
     def kept(lines: list[_Line]) -> Iterator[_Line]:
