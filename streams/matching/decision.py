@@ -73,7 +73,7 @@ class AudioResult(Protocol):
     @property
     def false_alarm(self) -> float: ...  # probability that unrelated tracks align as well
     @property
-    def decisive(self) -> bool: ...  # whether the same recording could have been found at all
+    def decisive(self) -> bool: ...  # the recordings differ, on positive evidence (neither: inconclusive)
     @property
     def overlap_seconds(self) -> float: ...  # sound the best hypothesis compared
     @property
