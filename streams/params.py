@@ -112,9 +112,19 @@ class AudioParams:
     # alignment's BER over its overlap is at least this share of the chance BER, which copies stay
     # under (fitted on the calibration pool's copies by `python -m tooling.audio.calibrate`).
     copy_max_ber_share: float = 0.73
+    # "Not the same recording" is said only on positive evidence: unrelated tracks agree as well at
+    # least this often (the best hypothesis' false alarm). Between max_false_alarm and this level the
+    # sound is inconclusive (a copy's sound too quiet or too edited to confirm it) and the frames
+    # decide; unrelated sound falls there this rarely, the test having the power to tell.
+    differ_min_false_alarm: float = 0.01
     speed_grid: tuple[float, ...] = tuple(round(0.90 + 0.01 * step, 2) for step in range(21))
     residual_speeds: tuple[float, ...] = (0.99, 1.0, 1.01)
-    resampled_speeds: tuple[float, ...] = (0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.10)
+    # The query re-played at these speeds (streams.audio.extract): every 2 % to +-10 % (a resampled
+    # speed-up or slow-down; re-timing undoes about 1 % more), and the whole semitones beyond, 2 and
+    # 3 either way (2 ** (k / 12): a pitch shift at a kept tempo, a common re-upload trick, which
+    # streams.audio.match tries on a pictures' line at speed 1 only, re-timing each copy by 1 / r).
+    resampled_speeds: tuple[float, ...] = (0.8409, 0.8909, 0.90, 0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08,
+                                           1.10, 1.1225, 1.1892)
     # Comparison under a given time map (match.compare(near=...)): speeds this close to it.
     near_speed_tolerance: float = 0.02
     window_max_ber: float = 0.3  # a window hit in the index

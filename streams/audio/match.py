@@ -3,7 +3,9 @@ that alignment is for two unrelated tracks, and the stretch where they agree. Pu
 
 Hypotheses. The query is re-timed on a speed grid (tempo changes) and, for resampled re-uploads
 whose pitch moved with the tempo, its resampled copies (streams.audio.extract) are re-timed by a
-few residual speeds: each distinct re-timed item sequence is a time line. On each, every item
+few residual speeds; on a pictures' line that keeps the tempo, for a pitch shifted at a kept
+tempo, each resampled copy at r is also re-timed by 1 / r: each distinct re-timed item sequence is
+a time line, and every one is counted among the hypotheses. On each, every item
 offset is scored at once: the 32 bit planes, as ±1 sequences, are cross-correlated through the FFT,
 giving per offset the informative item pairs n it overlaps and their bit error rate (BER).
 
@@ -25,7 +27,10 @@ pictures' line) such a comparison still tells "not the same recording" when even
 hypothesis there agrees less than copies do: a BER over the overlap of at least
 copy_max_ber_share of the chance BER, a share that copies of a recording (re-encoded, quieter,
 noisier, clipped, re-timed, resampled) stay under on their line, fitted on copies by
-`python -m tooling.audio.calibrate` with the rate of copies it would miss (`decisive`).
+`python -m tooling.audio.calibrate` with the rate of copies it would miss. Either way "differs"
+(`decisive`) is positive evidence: the agreement must also be one unrelated tracks reach at least
+differ_min_false_alarm of the time. An agreement between that and max_false_alarm (a 0.8x copy of
+quiet film sound, a pitch shift beyond the hypotheses) is inconclusive, as a too short overlap is.
 
 Sound added on top. A voice-over mixed on the music at its level, or noise at 0 dB SNR, leaves
 Chromaprint at chance; on the pictures' line the spectral-peak landmarks (streams.audio.landmarks)
@@ -71,11 +76,13 @@ class AudioMatch(NamedTuple):
     overlap_seconds: float = 0.0  # sound covered by the best hypothesis' overlapping informative items
     hypotheses: int = 0  # offsets x time lines tried
     chance_ber: float = 0.5  # the BER two unrelated tracks with these bit frequencies would have
-    # Whether this comparison can tell: a perfect agreement over the best hypothesis' overlap would
-    # have passed the test, or, on a given time map (near=), even the best hypothesis agrees less
+    # Whether the recordings differ, on positive evidence: the best hypothesis agrees no better than
+    # unrelated tracks do at least differ_min_false_alarm of the time, and either a perfect agreement
+    # over its overlap would have passed the test or, on a given time map (near=), it agrees less
     # than a copy does there (its BER over the overlap at least copy_max_ber_share of the chance
-    # BER). When neither, "not the same" says nothing (too little shared sound to tell), and the
-    # decision treats the sound as unusable.
+    # BER); or the landmarks found a shared part that is not the whole recording (landmarks_on_line).
+    # When not, and not the same recording, the sound is inconclusive (too little shared sound, or
+    # an agreement between a copy's and chance) and the decision goes by the frames.
     decisive: bool = False
     overlap_ber: float = 0.5  # the best hypothesis' BER over its whole overlap
     could_find: bool = False  # identical sound over that overlap would have passed the test
@@ -246,12 +253,16 @@ def _judged(best: _Best, reference: np.ndarray, rate: float, hypotheses: int, pa
     speed = best.line.speed
     chance_of_it = false_alarm(best.evidence, hypotheses, params)
     perfect = false_alarm(best.chance / float(null_sd(best.chance, best.overlap, params)), hypotheses, params)
+    could_find = perfect <= params.max_false_alarm
     unlike_a_copy = on_a_line and overall >= params.copy_max_ber_share * best.chance
+    # "Differs" needs the agreement to be one unrelated tracks reach this often (not merely short
+    # of max_false_alarm), on an overlap where a copy would have shown, or agree less than copies do.
+    differs = chance_of_it > params.differ_min_false_alarm and (could_find or unlike_a_copy)
     return AudioMatch(chance_of_it <= params.max_false_alarm, ber, best.shift / rate, speed,
                       Segment(q_start / rate / speed, (q_last / rate + ITEM_SPAN_SECONDS) / speed),
                       Segment(r_start / rate, r_last / rate + ITEM_SPAN_SECONDS), best.evidence, chance_of_it,
                       (best.overlap - 1) / rate + ITEM_SPAN_SECONDS, hypotheses, best.chance,
-                      perfect <= params.max_false_alarm or unlike_a_copy, overall, perfect <= params.max_false_alarm)
+                      differs, overall, could_find)
 
 
 _NO_MATCH = AudioMatch(False, 0.5, 0.0, 1.0, Segment(0.0, 0.0), Segment(0.0, 0.0))
@@ -268,8 +279,20 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     on_the_line = () if near is None else (round(near.speed, 2),)
     speeds = sorted({1.0, *params.speed_grid, *on_the_line}, key=lambda speed: abs(speed - 1))
     plain = [_Line(retimed(items, speed), speed) for speed in speeds]
+    # A resampled copy at r re-timed by a residual models a pitch that moved with the tempo: the free
+    # search keeps to the copies within the grid's tempo range. When the pictures' line keeps the
+    # tempo (speed 1 within near_speed_tolerance), each copy is also re-timed by 1 / r, back to that
+    # tempo: a pitch shifted at a kept tempo (the whole semitones beyond the grid are there for it).
+    # Nowhere else: on a sped-up line these 14 lines would raise the false alarm of every tempo
+    # copy's sound for a double edit, and in the free search they would widen every audio-only
+    # search by half and lower unrelated pairs' best BER (1918.mp3 against funkyrobot.mp3: 0.34).
+    lowest, highest = min(params.speed_grid) - 1e-9, max(params.speed_grid) + 1e-9
+    copies = [copy for copy in query.resampled if near is not None or lowest <= copy.speed <= highest]
     resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
-                 for copy in query.resampled for residual in params.residual_speeds]
+                 for copy in copies for residual in params.residual_speeds]
+    kept_tempo = near is not None and abs(near.speed - 1.0) <= params.near_speed_tolerance + 1e-9
+    pitched = [_Line(retimed(np.asarray(copy.items, np.uint32), 1.0 / copy.speed), 1.0)
+               for copy in (query.resampled if kept_tempo else ())]
     seen: set[bytes] = set()
 
     def kept(lines: list[_Line]) -> Iterator[_Line]:
@@ -281,7 +304,7 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
                 seen.add(key)
                 yield line
 
-    return list(kept(plain)), list(kept(resampled))
+    return list(kept(plain)), list(kept(resampled + pitched))
 
 
 def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams, near: TimeMap | None = None,
@@ -341,18 +364,19 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
     finds the same recording on the line; else the comparison restricted to the line (near=line,
     a few hypotheses, so a short or clipped track asks less of the test) when that does; else the
     spectral-peak landmarks on the line when they find it (sound added on top: a voice-over, noise;
-    landmarks_on_line); else whichever Chromaprint comparison can tell, the free one first: its
-    best alignment anywhere agrees less than a copy's would, or the one on the line does (a clip
-    too short for the full search is judged where the pictures put it). on_line: whether a match
-    lies on the line."""
+    landmarks_on_line); else the free comparison when it found the same recording elsewhere (a
+    finding on another time line), and otherwise the one on the line, whose `decisive` says whether
+    the sound there differs (a copy whose agreement falls short of max_false_alarm on the line is
+    not "different" for agreeing still less anywhere else). on_line: whether a match lies on the
+    line."""
     free = compare(query, stored, params)
     if free.same_recording and on_line(free):
         return free
     near = compare(query, stored, params, near=line, tolerance_s=tolerance_s)
     if near.same_recording and on_line(near):
         return near
-    return landmarks_on_line(free if free.decisive or not near.decisive else near, query, stored, params, line,
-                             tolerance_s, on_line)
+    return landmarks_on_line(free if free.same_recording else near, query, stored, params, line, tolerance_s,
+                             on_line)
 
 
 def landmarks_on_line(chromaprint: AudioMatch, query: AudioFingerprint, stored: AudioFingerprint,
@@ -361,12 +385,16 @@ def landmarks_on_line(chromaprint: AudioMatch, query: AudioFingerprint, stored: 
     """The second test, where Chromaprint did not find the same recording on the line: the
     landmarks' comparison on it (streams.audio.landmarks.compare_landmarks) as an AudioMatch with
     test="landmarks" when it passes and lies on the line; otherwise Chromaprint's result, with the
-    landmarks' attached. A side without landmarks (indexed before them) leaves Chromaprint alone."""
+    landmarks' attached, and decisive when they agree on one offset beyond chance but the test
+    refused the agreement as a part of the recording only (a shared bed under other words: another
+    recording, whatever Chromaprint's middling agreement says). A side without landmarks (indexed
+    before them) leaves Chromaprint alone."""
     if len(query.landmarks) == 0 or len(stored.landmarks) == 0:
         return chromaprint
     found = compare_landmarks(query.landmarks, stored.landmarks, params, line.offset, line.speed, tolerance_s)
     if not found.same_recording:
-        return chromaprint._replace(landmarks=found)
+        shared_part = found.false_alarm <= params.landmark_max_false_alarm
+        return chromaprint._replace(landmarks=found, decisive=chromaprint.decisive or shared_part)
     # The anchors' stretch, and the pairs' reach after the last one.
     query_segment = Segment(found.query_start, found.query_end + params.landmark_max_dt / FRAMES_PER_SECOND)
     match = chromaprint._replace(

@@ -6,10 +6,11 @@ Policy, per candidate video (a stored video whose frames align, see alignment.al
 - frames match, the sound is the same recording but on another time line  -> visual_match_different_audio
   (two separate findings, both reported: not one copy)
 - frames match, both sides have usable audio, the recordings differ     -> visual_match_different_audio
-                                                                           (same person and set, another talk)
+  (AudioResult.decisive: positive evidence, streams.audio.match)          (same person and set, another talk)
 - frames match, either side has no usable audio, the audio was not      -> duplicate, on frames alone
-  compared, or the shared sound is too short for the test to tell          (the reason says which side and why)
-  (AudioResult.decisive false: identical sound would not have passed)
+  compared, or the sound is inconclusive: too short for the test to        (the reason says which side and why)
+  tell, or agreeing better than unrelated tracks mostly do but short of
+  the same-recording test (neither same_recording nor decisive)
 - the soundtrack is the same recording but no frames match             -> audio_match_different_visuals
                                                                            (people dancing to one track)
 - nothing                                                              -> unique
@@ -72,7 +73,7 @@ class AudioResult(Protocol):
     @property
     def false_alarm(self) -> float: ...  # probability that unrelated tracks align as well
     @property
-    def decisive(self) -> bool: ...  # whether the same recording could have been found at all
+    def decisive(self) -> bool: ...  # the recordings differ, on positive evidence (neither: inconclusive)
     @property
     def overlap_seconds(self) -> float: ...  # sound the best hypothesis compared
     @property
@@ -117,8 +118,8 @@ DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
     "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
               "common_frame_videos"),
-    "audio": ("max_false_alarm", "landmark_max_false_alarm", "landmark_max_partial", "landmark_kept_share",
-              "landmark_kept_per_step", "min_audio_seconds"),
+    "audio": ("max_false_alarm", "differ_min_false_alarm", "landmark_max_false_alarm", "landmark_max_partial",
+              "landmark_kept_share", "landmark_kept_per_step", "min_audio_seconds"),
 }
 
 
@@ -345,12 +346,20 @@ def decide(
                       f"{params.decision.co_located_speed_share:g}): two separate findings, not one copy.")
             return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason, False)
         if result is not None and result.decisive:
+            differ_level = params.audio.differ_min_false_alarm
+            beyond = (f", > audio.differ_min_false_alarm {differ_level:g}" if result.false_alarm > differ_level
+                      else "")  # else the landmarks' finding is the evidence
             reason = (f"Not a duplicate: {frames}, but the soundtracks differ (unrelated tracks align as well with "
-                      f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}; bit error "
-                      f"rate {result.ber:.2f}{_landmarks_differ(result, params.audio)}): same scene, different "
-                      f"recording.")
+                      f"probability {result.false_alarm:.1e} > audio.max_false_alarm {max_false_alarm:g}{beyond}; "
+                      f"bit error rate {result.ber:.2f}{_landmarks_differ(result, params.audio)}): same scene, "
+                      f"different recording.")
             return made(VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, video_id, chosen, result, reason)
-        if result is not None:  # compared, but over too little shared sound to tell either way
+        if result is not None and getattr(result, "could_find", False):  # compared: between a copy and chance
+            why = (f"the soundtracks agree better than unrelated tracks mostly do, yet not enough to be the same "
+                   f"recording (probability {result.false_alarm:.1e}, between audio.max_false_alarm "
+                   f"{max_false_alarm:g} and audio.differ_min_false_alarm {params.audio.differ_min_false_alarm:g}; "
+                   f"bit error rate {result.ber:.2f}): inconclusive, so the sound could not confirm it")
+        elif result is not None:  # compared, but over too little shared sound to tell either way
             why = (f"the soundtracks share too little sound to tell ({result.overlap_seconds:.1f} s: even identical "
                    f"sound would not reach audio.max_false_alarm {max_false_alarm:g}), so the sound could not "
                    f"confirm it")
