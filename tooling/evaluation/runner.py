@@ -182,6 +182,11 @@ def evaluate(manifest: Path, data_dir: Path | None = None, progress=print, split
     }
 
 
+def _side_by_side(ours: dict[str, Any], theirs: dict[str, Any], table: str):
+    """(row, ours, theirs) for each row of one of the scores' tables (kinds, length bands...)."""
+    return ((row, mine, theirs[table][row]) for row, mine in ours[table].items())
+
+
 def _quality_tables(ours: dict[str, Any], theirs: dict[str, Any], expected_of: dict[str, set[str]]) -> list[str]:
     """Scores side by side, hard negatives by type, recall per kind and per length band, confusion
     and the worst misses of one set of videos."""
@@ -192,20 +197,17 @@ def _quality_tables(ours: dict[str, Any], theirs: dict[str, Any], expected_of: d
              f"| false positives on hard negatives | {cell(ours['hard_negative_false_positive_rate'])} | | | "
              f"{cell(theirs['hard_negative_false_positive_rate'])} | | |"]
     lines += ["", "| hard negatives called duplicate | n | dupstream | baseline |", "| --- | --- | --- | --- |"]
-    for kind, mine in ours["hard_negatives_called_duplicate"].items():
-        other = theirs["hard_negatives_called_duplicate"][kind]
+    for kind, mine, other in _side_by_side(ours, theirs, "hard_negatives_called_duplicate"):
         lines.append(f"| {kind} | {mine['count']} | {mine['called_duplicate']} ({mine['rate']:.0%}) | "
                      f"{other['called_duplicate']} ({other['rate']:.0%}) |")
     lines += ["", "| kind | n | expected | dupstream right | recall | baseline right | recall |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
-    for kind, mine in ours["per_kind"].items():
-        other = theirs["per_kind"][kind]
+    for kind, mine, other in _side_by_side(ours, theirs, "per_kind"):
         lines.append(f"| {kind} | {mine['count']} | {', '.join(sorted(expected_of[kind]))} | {mine['correct']} | "
                      f"{cell(mine['recall'])} | {other['correct']} | {cell(other['recall'])} |")
     lines += ["", "| length | n | dupstream P | R | F1 | negatives called duplicate | baseline P | R | F1 |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for band, mine in ours["per_length_band"].items():
-        other = theirs["per_length_band"][band]
+    for band, mine, other in _side_by_side(ours, theirs, "per_length_band"):
         negatives = mine["hard_negatives_called_duplicate"].values()
         called = f"{sum(n['called_duplicate'] for n in negatives)} of {sum(n['count'] for n in negatives)}"
         lines.append(f"| {band} | {mine['count']} | {cell(mine['precision'])} | {cell(mine['recall'])} | "
