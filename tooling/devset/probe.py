@@ -302,13 +302,13 @@ class Probe:
             played = re.search(r"setpts=PTS/([0-9.]+)", edit[0])
             speed = float(played.group(1)) if played else 1.0
             self.add(base, kind, source, VerdictClass.DUPLICATE, edit[3],
-                     lambda paths: edits.filtered(paths[source], edit, sound), seconds / speed)
+                     lambda paths: edits.filtered(paths[source], edit, sound), seconds / speed, has_audio=sound)
         elif kind == "trimmed_short":
             length = rng.uniform(4, 6)
             start = rng.uniform(0, seconds - length)
             self.add(base, kind, source, VerdictClass.DUPLICATE, f"{start:.1f}-{start + length:.1f} s of {seconds:.0f} s",
                      lambda paths: ["-ss", f"{start:.2f}", "-i", str(paths[source]), "-t", f"{length:.2f}", *VIDEO,
-                                    *(AUDIO if sound else ["-an"])], length)
+                                    *(AUDIO if sound else ["-an"])], length, has_audio=sound)
         elif kind == "mp3_16k":
             self.add(base, kind, source, VerdictClass.DUPLICATE, "sound as 16 kbit/s 16 kHz mono MP3, pictures copied",
                      lambda paths: ["-i", str(paths[source]), "-c:v", "copy", "-ac", "1", "-ar", "16000",
@@ -468,6 +468,25 @@ def _stated(pattern: re.Pattern, reason: str) -> str:
     return found.group(1) if found else "-"
 
 
+def _scores(evaluated: dict) -> list[str]:
+    """Strict P/R/F1 (a copy must name its own cluster), overall and per length band, and the hard
+    negatives called duplicate, as the evaluation counted them."""
+    half = evaluated["halves"]["validation"]["dupstream"]
+    rows = [("all", half["overall"], half["hard_negatives_called_duplicate"]),
+            *((name, figures, figures["hard_negatives_called_duplicate"])
+              for name, figures in half["per_length_band"].items())]
+    lines = ["| videos | n | P | R | F1 | hard negatives called duplicate |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, figures, negatives in rows:
+        called = sum(kind["called_duplicate"] for kind in negatives.values())
+        lines.append(f"| {name} | {figures['count']} | {_figure(figures['precision'])} | {_figure(figures['recall'])} | "
+                     f"{_figure(figures['f1'])} | {called} of {sum(kind['count'] for kind in negatives.values())} |")
+    return lines
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def report(manifest: Path, evaluation: Path) -> str:
     """Right/total per kind, per hard negative type and expected class, per length band, and every
     wrong verdict with its evidence, as Markdown."""
@@ -475,8 +494,8 @@ def report(manifest: Path, evaluation: Path) -> str:
 
     listed = read_manifest(manifest)
     accepted = clusters(listed)
-    verdicts = {verdict["video_id"]: verdict["dupstream"]
-                for verdict in json.loads(Path(evaluation).read_text())["verdicts"]}
+    evaluated = json.loads(Path(evaluation).read_text())
+    verdicts = {verdict["video_id"]: verdict["dupstream"] for verdict in evaluated["verdicts"]}
     wrong = [item for item in listed if not right(item, verdicts[item.video_id], accepted.get(item.video_id, frozenset()))]
     tables: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for item in listed:
@@ -486,7 +505,9 @@ def report(manifest: Path, evaluation: Path) -> str:
         tables["kind"][f"{item.kind} ({role})"].append(ok)
         tables["role"][role].append(ok)
         tables["length band"][f"{band(item.duration)} {role}"].append(ok)
-    lines = []
+        if item.negative_type:
+            tables["hard negative type"][item.negative_type].append(ok)
+    lines = _scores(evaluated)
     for name, table in tables.items():
         lines += ["", f"| {name} | right | of |", "| --- | --- | --- |"]
         lines += [f"| {key} | {sum(oks)} | {len(oks)} |" for key, oks in sorted(table.items())]

@@ -61,6 +61,7 @@ PROBE2_MEDIA: dict[str, tuple[str, str]] = {
     **{f"tq_{name.replace(' ', '_')}": ("debian:renpy-thequestion", f"{_QUESTION}images/{name}") for name in (
         "bg club.jpg", "bg lecturehall.jpg", "bg meadow.jpg", "bg uni.jpg", "sylvie green smile.png",
         "sylvie blue surprised.png", "sylvie green normal.png")},
+    "tq_main_menu.png": ("debian:renpy-thequestion", f"{_QUESTION}gui/main_menu.png"),
     "illurock.opus": ("debian:renpy-thequestion", _QUESTION + "illurock.opus"),
     "house_lo.ogg": (_PYGAME, "pygame/examples/data/house_lo.ogg"),
     **{f"codec2_{name}.wav": ("debian:codec2-examples", f"./usr/share/codec2/wav/{name}.wav")
@@ -68,6 +69,8 @@ PROBE2_MEDIA: dict[str, tuple[str, str]] = {
 }
 SLIDES = ("text.png", "clock_motion.png", "cell.png", "horse.png")
 SONG = "illurock.opus"  # 28 s: the "trending track"
+VISUALISED = {"gen_viz_a.mp4": (0, 10), "gen_viz_b.mp4": (15, 8)}  # the stretches of the song drawn
+FILLER_TUNE, FILLER_STRETCH = "sox_tune_e.wav", 14.0  # excerpt n's fillers play [14 n, 14 n + 12) s of it
 SIZE = (854, 480)
 
 
@@ -143,6 +146,7 @@ GENERATED2: dict = {
     "gen_vn_uni_smile.mp4": _scene("tq_bg_uni.jpg", "tq_sylvie_green_smile.png", 8, "uni_smile"),
     "gen_vn_uni_surprised.mp4": _scene("tq_bg_uni.jpg", "tq_sylvie_blue_surprised.png", 6, "uni_surprised"),
     "gen_vn_meadow.mp4": _scene("tq_bg_meadow.jpg", "tq_sylvie_green_normal.png", 10, "meadow"),
+    "gen_vn_menu.mp4": _scene("tq_main_menu.png", "tq_sylvie_green_normal.png", 6, "menu"),
     "gen_slides_a.mp4": _slideshow(SLIDES, (3.2, 3.0, 3.4, 3.0),
                                    "fade"),
     # The same photographs in the same order, held for other times, with another transition.
@@ -150,8 +154,7 @@ GENERATED2: dict = {
                                    "slideleft"),
     "gen_quote_a.mp4": _card("0x1e3a5f", ("BE THE ENERGY", "YOU WANT", "TO ATTRACT"), 6),
     "gen_quote_b.mp4": _card("0x1e3a5f", ("SMALL STEPS", "EVERY DAY", "STILL COUNT"), 6),
-    "gen_viz_a.mp4": _visualiser(0, 10),
-    "gen_viz_b.mp4": _visualiser(15, 8),
+    **{name: _visualiser(start, seconds) for name, (start, seconds) in VISUALISED.items()},
     **{f"sox_tune_{name}.wav": _tune(seed) for name, seed in (("a", 5), ("b", 12), ("c", 21), ("d", 33), ("e", 40))},
     "pink_noise.wav": Render(_pink_noise),
 }
@@ -185,6 +188,8 @@ FOOTAGE2: list[Footage] = [
             "the same background, Sylvie surprised in another dress, a tune", SAME_SET_OTHER_MOMENT, "vn_uni"),
     Footage("vn_meadow", "vn_meadow", "gen_vn_meadow.mp4", 0, 10, "native", ("voice", "fi", ROOM, -4),
             "a visual-novel scene in a meadow, Finnish"),
+    Footage("vn_menu", "vn_meadow", "gen_vn_menu.mp4", 0, 6, "native", ("voice", "lv", ROOM, -4),
+            "the same game's title screen, the same Sylvie sprite in front, Latvian", SAME_FILM_OTHER_SCENE, "vn_meadow"),
     Footage("club", "club", "tq_bg_club.jpg", 0, 5, "480p", ("track", "codec2_mmt1.wav", 0, 0),
             "The Question's club room panned, a codec2 speaker"),
     Footage("lecture", "lecture", "tq_bg_lecturehall.jpg", 0, 22, "720p", ("voice", "en-us+m6", ROOM, -4),
@@ -327,7 +332,7 @@ COPIES2 = [
 RESOUNDED2 = [
     ("astro", ("track", "sox_tune_b.wav", 28, -6), "a tune instead of the narration"),
     ("cat", ("voice", "da", ROOM, -4), "Danish narration instead of the song"),
-    ("rocket", ("track", SONG, 10, -6), "the song instead of the tune"),
+    ("rocket", ("track", "sox_tune_c.wav", 24, -6), "another tune"),
     ("viz", ("voice", "eo", ROOM, -4), "Esperanto over the visualiser instead of its song"),
     ("moto_l", ("voice", "nb", ROOM, -4), "Norwegian instead of English"),
     ("vn_meadow", ("track", "sox_tune_d.wav", 33, -4), "a tune instead of the narration"),
@@ -400,7 +405,8 @@ class Probe2(Probe):
                      f"[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1[v]")
             self.add(base, kind, source, VerdictClass.DUPLICATE, "in a square frame filled with its own blurred pictures",
                      lambda paths: ["-i", str(paths[source]), "-filter_complex", graph, "-map", "[v]",
-                                    *(["-map", "0:a"] if sound else []), *VIDEO, *(AUDIO if sound else [])], seconds)
+                                    *(["-map", "0:a"] if sound else []), *VIDEO, *(AUDIO if sound else [])], seconds,
+                     has_audio=sound)
         elif kind == "corner_logo":
             corner = rng.choice([("W*0.03", "H*0.03"), ("W-w-W*0.03", "H*0.03"), ("W-w-W*0.03", "H-h-H*0.03")])
             graph = (f"[1:v][0:v]scale2ref=w=main_w*0.2:h=ow/a[logo][base];[logo]format=rgba,"
@@ -409,7 +415,8 @@ class Probe2(Probe):
             self.add(base, kind, source, VerdictClass.DUPLICATE, "scikit-image's logo in a corner, 75 % opaque",
                      lambda paths: ["-i", str(paths[source]), "-loop", "1", "-i", str(paths["logo.png"]),
                                     "-filter_complex", graph, "-map", "[v]", *(["-map", "0:a"] if sound else []),
-                                    *VIDEO, *(AUDIO if sound else []), "-t", f"{seconds:.2f}"], seconds, ("logo.png",))
+                                    *VIDEO, *(AUDIO if sound else []), "-t", f"{seconds:.2f}"], seconds, ("logo.png",),
+                     has_audio=sound)
         elif kind == "excerpt_in_longer":
             self.excerpt(base, source, rng)
         elif kind == "two_concatenated":
@@ -448,7 +455,7 @@ class Probe2(Probe):
         start = rng.uniform(0, self.seconds[source] - length)
         before, after = rng.uniform(3, 6), rng.uniform(3, 6)
         number = sum(recipe.kind == "excerpt_in_longer" for recipe in self.recipes)
-        photos, tune, at = FILLERS[number], "sox_tune_e.wav", 14.0 * number  # stretches no other item plays
+        photos, tune, at = FILLERS[number], FILLER_TUNE, FILLER_STRETCH * number
         width, height = SIZE
         graph = ";".join([f"[0:v]{ken_burns(rng, before, width, height)},format=yuv420p[v0]",
                           f"[1:v]{fit_inside(width, height)},fps=25,format=yuv420p[v1]",
