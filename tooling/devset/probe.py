@@ -468,18 +468,18 @@ def _stated(pattern: re.Pattern, reason: str) -> str:
     return found.group(1) if found else "-"
 
 
-def _scores(evaluated: dict) -> list[str]:
-    """Strict P/R/F1 (a copy must name its own cluster), overall and per length band, and the hard
-    negatives called duplicate, as the evaluation counted them."""
+def _scores(evaluated: dict, listed: list[DevItem], verdicts: dict[str, dict]) -> list[str]:
+    """Strict P/R/F1 (a copy must name its own cluster), overall and per length band, as the
+    evaluation counted them, and the hard negatives called duplicate, counted here by the manifest's
+    negative_type (the evaluation counts only the kinds named in HARD_NEGATIVE_KINDS, not a probe's
+    own kinds of hard negative)."""
     half = evaluated["halves"]["validation"]["dupstream"]
-    rows = [("all", half["overall"], half["hard_negatives_called_duplicate"]),
-            *((name, figures, figures["hard_negatives_called_duplicate"])
-              for name, figures in half["per_length_band"].items())]
     lines = ["| videos | n | P | R | F1 | hard negatives called duplicate |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, figures, negatives in rows:
-        called = sum(kind["called_duplicate"] for kind in negatives.values())
+    for name, figures in (("all", half["overall"]), *half["per_length_band"].items()):
+        negatives = [item for item in listed if item.negative_type and name in ("all", band(item.duration))]
+        called = sum(verdicts[item.video_id]["verdict"] == VerdictClass.DUPLICATE for item in negatives)
         lines.append(f"| {name} | {figures['count']} | {_figure(figures['precision'])} | {_figure(figures['recall'])} | "
-                     f"{_figure(figures['f1'])} | {called} of {sum(kind['count'] for kind in negatives.values())} |")
+                     f"{_figure(figures['f1'])} | {called} of {len(negatives)} |")
     return lines
 
 
@@ -507,7 +507,7 @@ def report(manifest: Path, evaluation: Path) -> str:
         tables["length band"][f"{band(item.duration)} {role}"].append(ok)
         if item.negative_type:
             tables["hard negative type"][item.negative_type].append(ok)
-    lines = _scores(evaluated)
+    lines = _scores(evaluated, listed, verdicts)
     for name, table in tables.items():
         lines += ["", f"| {name} | right | of |", "| --- | --- | --- |"]
         lines += [f"| {key} | {sum(oks)} | {len(oks)} |" for key, oks in sorted(table.items())]

@@ -242,26 +242,12 @@ def _tilt(rng):
             f"crop=iw/{zoom:.3f}:ih/{zoom:.3f}", None, [], f"tilted {degrees:+.1f} degrees, zoomed {zoom:.2f}x to fill")
 
 
-def _box_blur(rng):
-    radius = rng.randrange(5, 10)
-    return f"boxblur=luma_radius={radius}:chroma_radius={radius}", None, [], f"box blur, radius {radius}"
-
-
-def _grain(rng):
-    strength = rng.randrange(20, 40)
-    return f"noise=c0s={strength}:c0f=t,vignette=PI/4", None, [], f"film grain {strength} and a vignette"
-
-
-def _fps_blend(rng):
-    return "tmix=frames=2,fps=15", None, [], "15 frames per second, neighbours blended"
-
-
-def _fps_30(rng):
-    return "fps=30", None, [], "re-timed to 30 frames per second (frames repeated)"
-
-
-def _sepia(rng):
-    return ("colorchannelmixer=.393:.769:.189:0:.349:.686:.168:0:.272:.534:.131", None, [], "sepia")
+def _drawn(template: str, what: str, low: int = 0, high: int = 1) -> Callable[[random.Random], tuple]:
+    """A picture filter with one whole-number strength drawn from [low, high) (`{}` in both texts)."""
+    def edit(rng: random.Random) -> tuple:
+        strength = rng.randrange(low, high)
+        return template.format(strength), None, [], what.format(strength)
+    return edit
 
 
 def _curves(rng):
@@ -290,8 +276,13 @@ def _watermark(rng):
 
 PICTURE_EDITS2 = {
     "speed_half": _speed(0.5, False), "speed_double": _speed(2.0, False), "speed_half_pitch": _speed(0.5, True),
-    "speed_double_pitch": _speed(2.0, True), "tilt_zoom": _tilt, "box_blur": _box_blur, "grain_vignette": _grain,
-    "fps_15_blend": _fps_blend, "fps_30": _fps_30, "sepia": _sepia, "curves_filter": _curves, "colour_border": _border,
+    "speed_double_pitch": _speed(2.0, True), "tilt_zoom": _tilt,
+    "box_blur": _drawn("boxblur=luma_radius={0}:chroma_radius={0}", "box blur, radius {}", 5, 10),
+    "grain_vignette": _drawn("noise=c0s={}:c0f=t,vignette=PI/4", "film grain {} and a vignette", 20, 40),
+    "fps_15_blend": _drawn("tmix=frames=2,fps=15", "15 frames per second, neighbours blended"),
+    "fps_30": _drawn("fps=30", "re-timed to 30 frames per second (frames repeated)"),
+    "sepia": _drawn("colorchannelmixer=.393:.769:.189:0:.349:.686:.168:0:.272:.534:.131", "sepia"),
+    "curves_filter": _curves, "colour_border": _border,
     "scrolling_caption": _ticker, "moving_watermark": _watermark,
 }
 
