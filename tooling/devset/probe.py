@@ -463,6 +463,21 @@ VISUAL_FALSE_ALARM = re.compile(r"a line through unrelated changes does as well 
 AUDIO_FALSE_ALARM = re.compile(r"unrelated tracks align as well with probability ([0-9.e+-]+)")
 
 
+# What decided a verdict, as its reason words it (streams.matching.decision), first match wins.
+MECHANISMS = [("sound added on top", "the sound confirmed by landmarks as the same recording with sound added on top"),
+              ("on frames alone", "a duplicate on frames alone (no sound to veto it)"),
+              ("but the soundtracks differ", "frames matched; the sound was said to differ"),
+              ("the same look, not a copy", "frames alike, but no line through them stood for the same moment"),
+              ("but no frames align", "the sound matched; no frames aligned")]
+
+
+def mechanism(verdict: dict) -> str:
+    found = next((what for phrase, what in MECHANISMS if phrase in verdict["evidence"]), None)
+    if found:
+        return found
+    return "too little audio to compare" if verdict.get("audio_state") == "too_little_audio" else "other"
+
+
 def _stated(pattern: re.Pattern, reason: str) -> str:
     found = pattern.search(reason)
     return found.group(1) if found else "-"
@@ -522,6 +537,15 @@ def report(manifest: Path, evaluation: Path) -> str:
                          f"{verdict['visual_score']:.2f} | {_stated(VISUAL_FALSE_ALARM, verdict['evidence'])} | "
                          f"{'-' if verdict.get('audio_ber') is None else round(verdict['audio_ber'], 2)} | "
                          f"{_stated(AUDIO_FALSE_ALARM, verdict['evidence'])} |")
+    by_mechanism: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in wrong:
+        verdict = verdicts[item.video_id]
+        by_mechanism[(f"{item.expected_verdict} -> {verdict['verdict']}", mechanism(verdict))].append(
+            f"{item.video_id} ({item.kind})")
+    lines += ["", "wrong verdicts by what decided them", "", "| expected -> given | decided by | n | videos |",
+              "| --- | --- | --- | --- |"]
+    lines += [f"| {change} | {what} | {len(videos)} | {', '.join(videos)} |"
+              for (change, what), videos in sorted(by_mechanism.items(), key=lambda entry: -len(entry[1]))]
     lines += ["", "wrong verdicts (expected -> given; matched video, visual score, aligned frames, audio BER, "
               "audio state; the stream's reason)", ""]
     for item in wrong:
