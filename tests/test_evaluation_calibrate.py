@@ -13,7 +13,7 @@ import pytest
 
 from schemas.internal import AcceptedVideo, AudioHalf, FrameHalf, JoinedVideo
 from streams.audio.match import AudioMatch
-from tooling.devset.devset import DevItem
+from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem
 from tooling.evaluation.calibrate import (GRID, Judge, Recorded, SweepRow, chosen, format_misses, format_report,
                                           grid_settings, half_of, loosest_search, outcomes_of, overrides, sweep,
                                           trimmed)
@@ -37,7 +37,9 @@ def visual(video_id: str, score: float, frames: int, weighted: float | None = No
 
 
 def item(order: int, video_id: str, kind: str, expected: str, duplicate_of: str | None = None) -> DevItem:
-    return DevItem(video_id, f"/set/{video_id}.mp4", order, expected, duplicate_of, duplicate_of, kind, "", 10.0)
+    # as the set's builder lists them: a hard negative names its type
+    return DevItem(video_id, f"/set/{video_id}.mp4", order, expected, duplicate_of, duplicate_of, kind, "", 10.0,
+                   negative_type=kind if kind in HARD_NEGATIVE_KINDS else None)
 
 
 def joined(video_id: str, order: int, state: str) -> JoinedVideo:

@@ -485,9 +485,9 @@ def _stated(pattern: re.Pattern, reason: str) -> str:
 
 def _scores(evaluated: dict, listed: list[DevItem], verdicts: dict[str, dict]) -> list[str]:
     """Strict P/R/F1 (a copy must name its own cluster), overall and per length band, as the
-    evaluation counted them, and the hard negatives called duplicate, counted here by the manifest's
-    negative_type (the evaluation counts only the kinds named in HARD_NEGATIVE_KINDS, not a probe's
-    own kinds of hard negative)."""
+    evaluation counted them, and the hard negatives called duplicate, counted here from the manifest's
+    negative_type (as the evaluation now counts them too; its runs before that counted only set v2's
+    kinds, and the report must read them the same way)."""
     half = evaluated["halves"]["validation"]["dupstream"]
     lines = ["| videos | n | P | R | F1 | hard negatives called duplicate |", "| --- | --- | --- | --- | --- | --- |"]
     for name, figures in (("all", half["overall"]), *half["per_length_band"].items()):

@@ -45,7 +45,7 @@ import numpy as np
 
 from schemas.internal import decode_array
 from streams.config import Settings
-from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from tooling.devset.devset import DevItem, read_manifest
 from tooling.evaluation.metrics import Outcome, Scores, cell, false_positive_rate, scores, worst_misses
 from streams.index import StoredVideo
 from streams.matching.alignment import frames_match, without_moment_checks
@@ -239,7 +239,7 @@ def sweep(judge: Judge, settings: list[MatchParams], progress=print) -> list[Swe
     started = time.perf_counter()
     for number, params in enumerate(settings, 1):
         scored = outcomes_of(judge, params)
-        rows.append(SweepRow(params, scores(scored), false_positive_rate(scored, HARD_NEGATIVE_KINDS)))
+        rows.append(SweepRow(params, scores(scored), false_positive_rate(scored)))
         if number % 100 == 0:
             progress(f"{number}/{len(settings)} settings swept ({time.perf_counter() - started:.0f} s)")
     return rows

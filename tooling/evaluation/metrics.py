@@ -27,6 +27,7 @@ class Outcome(NamedTuple):
     duplicate_of: str | None
     evidence: str  # the verdict's reason, or its error
     duration: float = 0.0  # seconds of video
+    negative_type: str | None = None  # a hard negative's type, from the manifest (None otherwise)
 
 
 class Scores(NamedTuple):
@@ -94,22 +95,23 @@ def confusion(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
     return table
 
 
-def false_positive_rate(outcomes: Iterable[Outcome], kinds: Iterable[str]) -> float | None:
-    """Share of the items of these kinds (the hard negatives) called a duplicate."""
-    kinds = set(kinds)
-    chosen = [outcome for outcome in outcomes if outcome.kind in kinds]
+def false_positive_rate(outcomes: Iterable[Outcome]) -> float | None:
+    """Share of the hard negatives (the items with a negative_type) called a duplicate."""
+    chosen = [outcome for outcome in outcomes if outcome.negative_type]
     return _ratio(sum(map(is_false_positive, chosen)), len(chosen))
 
 
-def duplicates_by_type(outcomes: Iterable[Outcome], kinds: Iterable[str]) -> dict[str, dict[str, float | int]]:
-    """For each kind of hard negative: how many there are, how many were called a duplicate, the share."""
-    kinds = list(kinds)
+def duplicates_by_type(outcomes: Iterable[Outcome]) -> dict[str, dict[str, float | int]]:
+    """For each type of hard negative (the manifest's negative_type, so that a probe set's own kinds
+    count under the type they are): how many there are, how many were called a duplicate, the share."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.negative_type:
+            groups.setdefault(outcome.negative_type, []).append(outcome)
     table: dict[str, dict[str, float | int]] = {}
-    for kind in kinds:
-        chosen = [outcome for outcome in outcomes if outcome.kind == kind]
-        if chosen:
-            called = sum(map(is_false_positive, chosen))
-            table[kind] = {"count": len(chosen), "called_duplicate": called, "rate": called / len(chosen)}
+    for negative_type, chosen in groups.items():
+        called = sum(map(is_false_positive, chosen))
+        table[negative_type] = {"count": len(chosen), "called_duplicate": called, "rate": called / len(chosen)}
     return table
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.events import VerdictClass
-from tooling.devset.devset import HARD_NEGATIVE_KINDS, DevItem, read_manifest
+from tooling.devset.devset import DevItem, read_manifest
 from tooling.evaluation.metrics import (Outcome, Scores, by_length_band, cell, confusion, duplicates_by_type,
                                         false_positive_rate, scores, scores_per_kind, seconds_per_video_minute,
                                         stage_totals, worst_misses)
@@ -41,7 +41,8 @@ def outcomes(items: list[DevItem], given: dict[str, tuple[str, str | None, str]]
     """given: video_id -> (verdict class, duplicate_of, evidence); a missing video has failed."""
     accepted = clusters(items)
     return [Outcome(item.video_id, item.kind, item.expected_verdict, accepted.get(item.video_id, frozenset()),
-                    *given.get(item.video_id, ("failed", None, "no verdict")), duration=item.duration)
+                    *given.get(item.video_id, ("failed", None, "no verdict")), duration=item.duration,
+                    negative_type=item.negative_type)
             for item in items]
 
 
@@ -110,11 +111,11 @@ def scored_report(system: list[Outcome]) -> dict[str, Any]:
         "overall": _scores_json(scores(system)),
         "per_kind": {kind: _scores_json(result) for kind, result in scores_per_kind(system).items()},
         "per_length_band": {band: {**_scores_json(scores(group)),
-                                   "hard_negatives_called_duplicate": duplicates_by_type(group, HARD_NEGATIVE_KINDS)}
+                                   "hard_negatives_called_duplicate": duplicates_by_type(group)}
                             for band, group in by_length_band(system).items()},
         "confusion": confusion(system),
-        "hard_negative_false_positive_rate": false_positive_rate(system, HARD_NEGATIVE_KINDS),
-        "hard_negatives_called_duplicate": duplicates_by_type(system, HARD_NEGATIVE_KINDS),
+        "hard_negative_false_positive_rate": false_positive_rate(system),
+        "hard_negatives_called_duplicate": duplicates_by_type(system),
         "worst_misses": [{"video_id": o.video_id, "kind": o.kind, "expected": o.expected_verdict,
                           "given": o.verdict, "duplicate_of": o.duplicate_of, "evidence": o.evidence}
                          for o in worst_misses(system)],
