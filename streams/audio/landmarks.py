@@ -83,11 +83,14 @@ NO_LANDMARK_MATCH = LandmarkMatch(False, 1.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0)
 
 
 def _sliding_max(values: np.ndarray, reach: int, axis: int) -> np.ndarray:
-    """The maximum over +-reach along axis (edges padded with -inf)."""
-    pad = [(0, 0)] * values.ndim
-    pad[axis] = (reach, reach)
-    padded = np.pad(values, pad, constant_values=-np.inf)
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).max(axis=-1)
+    """The maximum over +-reach along axis (beyond the edges, nothing), as the running maximum of
+    the array shifted by each step: a few passes over contiguous memory."""
+    values = np.moveaxis(values, axis, 0)
+    out = values.copy()
+    for step in range(1, min(reach, len(values) - 1) + 1):
+        np.maximum(out[step:], values[:-step], out=out[step:])
+        np.maximum(out[:-step], values[step:], out=out[:-step])
+    return np.moveaxis(out, 0, axis)
 
 
 def spectrogram_db(samples: np.ndarray) -> np.ndarray:
