@@ -381,7 +381,7 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
     the sound there differs (a copy whose agreement falls short of max_false_alarm on the line is
     not "different" for agreeing still less anywhere else). on_line: whether a match lies on the
     line."""
-    free = compare(query, stored, params)
+    free = _free(query, stored, params)
     if free.same_recording and on_line(free):
         return free
     near = compare(query, stored, params, near=line, tolerance_s=tolerance_s)
@@ -389,6 +389,16 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
         return near
     return landmarks_on_line(free if free.same_recording else near, query, stored, params, line, tolerance_s,
                              on_line)
+
+
+def _free(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams) -> AudioMatch:
+    """compare without a time map, once per query and stored soundtrack: judge's candidates and
+    the originals their copies lead to (streams.pipeline.sound_through_copies) are often the same
+    videos. Keyed by the stored items' and the query's resampled copies' content (each is decoded
+    afresh per comparison; a fingerprint _replace'd with other copies shares the query's items)."""
+    copies = tuple((copy.speed, np.asarray(copy.items, np.uint32).tobytes()) for copy in query.resampled)
+    key = ("free", params, query.items_per_second, np.asarray(stored.items, np.uint32).tobytes(), copies)
+    return derived(query.items, key, lambda: compare(query, stored, params))
 
 
 def landmarks_on_line(chromaprint: AudioMatch, query: AudioFingerprint, stored: AudioFingerprint,
