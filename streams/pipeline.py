@@ -20,7 +20,7 @@ module constant or the global Settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -55,7 +55,9 @@ class Found(NamedTuple):
 
 
 def _items(encoded: bytes | str) -> np.ndarray:
-    return decode_array(encoded, "uint32") if encoded else np.zeros(0, np.uint32)
+    """uint32 in the machine's order, so that np.asarray(items, np.uint32) is the array itself and
+    what streams.audio.match derives from it is kept with it (streams.audio.memo)."""
+    return decode_array(encoded, "uint32").view(np.uint32) if encoded else np.zeros(0, np.uint32)
 
 
 def _fingerprint(items: bytes | str, items_per_second: float, duration: float, usable_seconds: float, state: str,
@@ -233,25 +235,26 @@ def sound_through_copies(query, match: VisualMatch, query_duration: float, store
     return None
 
 
-def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams) -> list[VisualMatch]:
+def align_hits(found: Found, frames: FrameHalf, frames_of: FramesLookup, params: MatchParams,
+               videos: Collection[str] | None = None) -> list[VisualMatch]:
     """The frame hits aligned in time, each line's temporal structure measured against the
     reference's own frames (frames_of), and the lines that match, best first
-    (streams.matching.visual.distinctive_matches)."""
+    (streams.matching.visual.distinctive_matches). videos: only these stored videos' lines."""
     from streams.matching.visual import distinctive_matches, query_views
 
     views = list(found.views) or query_views(frames)
-    return distinctive_matches(found.frame_hits, views, frames_of, frames.duration, params.align)
+    return distinctive_matches(found.frame_hits, views, frames_of, frames.duration, params.align, videos)
 
 
 def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: FramesLookup, params: MatchParams,
           compare: Callable[..., Any] = compare_sound,
-          align: Callable[[Found, FrameHalf, FramesLookup, MatchParams], list[VisualMatch]] = align_hits,
-          runners_up: int = 0) -> Decision:
+          align: Callable[..., list[VisualMatch]] = align_hits, runners_up: int = 0) -> Decision:
     """The decision for one video from what the index returned. stored: the stored videos by id
     (their soundtracks, audio states and clusters); frames_of: their frames (times, embeddings);
     compare, align: compare_sound and align_hits or stand-ins with their signatures (calibration
-    memoises them). runners_up: keep up to this many near misses on the decision (near_misses;
-    the stream asks for RUNNERS_UP, calibration for none: they cost a second alignment)."""
+    memoises them; align takes videos= only when near misses are asked for). runners_up: keep up
+    to this many near misses on the decision (near_misses; the stream asks for RUNNERS_UP,
+    calibration for none: they may cost a second alignment)."""
     from streams.audio.windows import audio_candidates
 
     video_id = joined.accepted.video_id
@@ -291,7 +294,10 @@ def judge(joined: JoinedVideo, found: Found, stored: StoredLookup, frames_of: Fr
                       query_audio_seconds=joined.audio.usable_seconds, through=through)
     if not runners_up:
         return decision
-    below = align(found, joined.frames, frames_of, review_params(params))
+    # near_misses takes a video's line from `lines` first: the review's lines count only for the
+    # videos with none there, and when every video the search found has one, none is aligned again.
+    unlined = {hit.video_id for hit in found.frame_hits} - {match.video_id for match in lines}
+    below = align(found, joined.frames, frames_of, review_params(params), videos=unlined) if unlined else []
     return decision._replace(runners_up=near_misses(decision, lines, below, audio, params, runners_up))
 
 

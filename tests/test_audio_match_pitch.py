@@ -16,7 +16,7 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from schemas.events import AudioState
 from streams.audio import CHROMAPRINT_SAMPLE_RATE as RATE, ITEMS_PER_SECOND, AudioFingerprint, ResampledItems
 from streams.audio.extract import decode_mono, extract_fingerprint
-from streams.audio.match import TimeMap, agrees, compare, compare_on_line
+from streams.audio.match import TimeMap, _free, agrees, compare, compare_on_line
 from streams.config import Settings
 from streams.params import AudioParams
 from tooling.audio.edits import excerpt
@@ -171,3 +171,15 @@ def test_other_words_over_a_shared_music_bed_still_differ(media, tmp_path, bed_d
         query = extract_fingerprint(_written(tmp_path / f"other_{seconds}.wav", clip), settings, PARAMS)
         result = _on_line(query, stored)
         assert not result.same_recording and result.decisive, (seconds, result)
+
+
+def test_the_free_comparison_memoised_on_the_query_is_its_own():
+    """compare_on_line keeps its free comparison with the query's items array (match._free): a
+    fingerprint _replace'd with other resampled copies shares that array and gets its own."""
+    items = _items(60, 1)
+    plain = AudioFingerprint(items, ITEMS_PER_SECOND, 30.0, 30.0, AudioState.OK)
+    within = plain._replace(resampled=(ResampledItems(1.04, _items(62, 2)),))
+    stored = AudioFingerprint(_items(80, 3), ITEMS_PER_SECOND, 40.0, 40.0, AudioState.OK)
+    for query in (plain, within, plain, within):
+        assert _free(query, stored, PARAMS) == compare(query, stored, PARAMS)
+    assert _free(within, stored, PARAMS).hypotheses > _free(plain, stored, PARAMS).hypotheses

@@ -242,3 +242,14 @@ def test_symmetric_shot_prefers_the_plain_orientation_on_a_tie():
     flipped = [hit._replace(mirrored=True) for hit in plain]
     match = only(align(flipped + plain, query_duration=20.0, params=PARAMS))
     assert not match.mirrored
+
+
+def test_the_lines_of_some_videos_are_those_of_the_whole_alignment():
+    # Frames common to several videos weigh less, whichever videos are aligned: the lines of the
+    # videos asked for are the whole alignment's (judge aligns only the unlined ones for review).
+    hits = (copy_hits("A", range(30)) + copy_hits("B", range(10, 40), offset=5.0, score=0.7)
+            + copy_hits("C", range(0, 40, 2), speed=1.1, seed=3) + noise_hits(range(40)))
+    whole = align(hits, query_duration=40.0, params=PARAMS)
+    for videos in ({"A"}, {"B", "C"}, set()):
+        assert align(hits, query_duration=40.0, params=PARAMS, videos=videos) == [
+            match for match in whole if match.video_id in videos]

@@ -41,6 +41,7 @@ from typing import NamedTuple
 import numpy as np
 
 from streams.audio import CHROMAPRINT_SAMPLE_RATE
+from streams.audio.memo import derived
 from streams.params import AudioParams
 
 FFT_SIZE = 512
@@ -82,11 +83,14 @@ NO_LANDMARK_MATCH = LandmarkMatch(False, 1.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0)
 
 
 def _sliding_max(values: np.ndarray, reach: int, axis: int) -> np.ndarray:
-    """The maximum over +-reach along axis (edges padded with -inf)."""
-    pad = [(0, 0)] * values.ndim
-    pad[axis] = (reach, reach)
-    padded = np.pad(values, pad, constant_values=-np.inf)
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).max(axis=-1)
+    """The maximum over +-reach along axis (beyond the edges, nothing), as the running maximum of
+    the array shifted by each step: a few passes over contiguous memory."""
+    values = np.moveaxis(values, axis, 0)
+    out = values.copy()
+    for step in range(1, min(reach, len(values) - 1) + 1):
+        np.maximum(out[step:], values[:-step], out=out[step:])
+        np.maximum(out[:-step], values[step:], out=out[:-step])
+    return np.moveaxis(out, 0, axis)
 
 
 def spectrogram_db(samples: np.ndarray) -> np.ndarray:
@@ -171,6 +175,13 @@ def hashes(frames: np.ndarray, bins: np.ndarray, params: AudioParams, dt_scale: 
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(keys), np.concatenate(anchors)
+
+
+def _query_hashes(query: np.ndarray, frames: np.ndarray, bins: np.ndarray, params: AudioParams, dt_scale: float,
+                  bin_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """hashes of the query's packed peaks, once per query array: it meets every candidate."""
+    return derived(query, ("hashes", params, dt_scale, bin_scale),
+                   lambda: hashes(frames, bins, params, dt_scale, bin_scale))
 
 
 def _meetings(query_keys, query_frames, reference_keys, reference_frames) -> tuple[np.ndarray, np.ndarray]:
@@ -317,6 +328,9 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     if len(q_frames) < 2 or len(r_frames) < 2:
         return NO_LANDMARK_MATCH
     r_keys, r_anchor = hashes(r_frames, r_bins, params)
+    # (dt_scale, bin_scale) -> the query's anchors and its hashes' meetings with the stored ones:
+    # every speed within 2.5 % of 1 has the same.
+    met = {}
     grid = {round(speed, 2), *(round(speed + 0.01 * step, 2) for step in range(-2, 3))}
     speeds = sorted((s for s in grid if abs(s - speed) <= params.near_speed_tolerance + 1e-9),
                     key=lambda s: abs(s - speed))
@@ -328,10 +342,14 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
         # further off, the query's pairs are re-timed, and (resampled copies) re-pitched too.
         variants = [(1.0, 1.0)] if abs(line_speed - 1) <= 0.025 else [(line_speed, 1.0), (line_speed, 1 / line_speed)]
         for dt_scale, bin_scale in variants:
-            q_keys, q_anchor = hashes(q_frames, q_bins, params, dt_scale, bin_scale)
-            if len(q_keys) == 0 or len(r_keys) == 0:
+            if (dt_scale, bin_scale) not in met:
+                q_keys, q_anchor = _query_hashes(query, q_frames, q_bins, params, dt_scale, bin_scale)
+                met[dt_scale, bin_scale] = (q_anchor, _meetings(q_keys, q_anchor, r_keys, r_anchor)
+                                            if len(q_keys) and len(r_keys) else None)
+            q_anchor, meetings = met[dt_scale, bin_scale]
+            if meetings is None:
                 continue
-            q_at, r_at = _meetings(q_keys, q_anchor, r_keys, r_anchor)
+            q_at, r_at = meetings
             # The offset this line needs to put the query's middle where the map puts it.
             centre = offset * FRAMES_PER_SECOND + (speed - line_speed) * middle
             d, votes, expected, offsets = _line_votes((q_frames[q_at], r_frames[r_at]), q_frames[q_anchor],

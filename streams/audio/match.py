@@ -49,6 +49,7 @@ import numpy as np
 
 from streams.audio import ITEM_SPAN_SECONDS, AudioFingerprint
 from streams.audio.landmarks import FRAMES_PER_SECOND, LandmarkMatch, compare_landmarks
+from streams.audio.memo import derived
 from streams.params import AudioParams
 from streams.values import Segment
 
@@ -159,9 +160,14 @@ def fft_size(query_items: int, reference_items: int) -> int:
 
 
 def retimed(items: np.ndarray, speed: float) -> np.ndarray:
-    """The query's items at the reference's pace: item k of the result is query item k / speed."""
+    """The query's items at the reference's pace: item k of the result is query item k / speed.
+    Once per items array and speed: the same array then meets every candidate (_plane_spectrum)."""
     if speed == 1.0 or len(items) == 0:
         return items
+    return derived(items, ("retimed", speed), lambda: _retimed(items, speed))
+
+
+def _retimed(items: np.ndarray, speed: float) -> np.ndarray:
     count = int((len(items) - 1) * speed) + 1
     source = np.minimum(np.rint(np.arange(count) / speed).astype(np.int64), len(items) - 1)
     return items[source]
@@ -184,15 +190,21 @@ def shift_scores(line_items: np.ndarray, reference_spectrum: np.ndarray, shifts:
     """Per shift in [lo, hi]: the shift, the informative item pairs it overlaps, and their BER.
     reference_spectrum: the rFFT of the reference's _planes, of a size that holds both tracks."""
     size = 2 * (reference_spectrum.shape[1] - 1)
-    products = np.conj(np.fft.rfft(_planes(line_items, params.static_run), size)) * reference_spectrum
+    products = np.conj(_plane_spectrum(line_items, size, params.static_run)) * reference_spectrum
     candidates = np.arange(shifts[0], shifts[1] + 1)
     agreement = np.fft.irfft(products[:ITEM_BITS].sum(axis=0), size)[candidates % size]
     overlap = np.rint(np.fft.irfft(products[ITEM_BITS], size))[candidates % size]
     return candidates, overlap, (1 - agreement / (ITEM_BITS * np.maximum(overlap, 1))) / 2
 
 
+def _plane_spectrum(items: np.ndarray, size: int, static_run: int) -> np.ndarray:
+    """The rFFT of the items' _planes at this size, once per items array: a query's lines meet
+    every candidate, most of them at one or two sizes."""
+    return derived(items, ("planes", size, static_run), lambda: np.fft.rfft(_planes(items, static_run), size))
+
+
 def reference_spectrum(reference: np.ndarray, longest_query: int, params: AudioParams) -> np.ndarray:
-    return np.fft.rfft(_planes(reference, params.static_run), fft_size(longest_query, len(reference)))
+    return _plane_spectrum(reference, fft_size(longest_query, len(reference)), params.static_run)
 
 
 def _best_on_line(line: _Line, spectrum: np.ndarray, shifts: tuple[int, int], chance: float,
@@ -369,7 +381,7 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
     the sound there differs (a copy whose agreement falls short of max_false_alarm on the line is
     not "different" for agreeing still less anywhere else). on_line: whether a match lies on the
     line."""
-    free = compare(query, stored, params)
+    free = _free(query, stored, params)
     if free.same_recording and on_line(free):
         return free
     near = compare(query, stored, params, near=line, tolerance_s=tolerance_s)
@@ -377,6 +389,16 @@ def compare_on_line(query: AudioFingerprint, stored: AudioFingerprint, params: A
         return near
     return landmarks_on_line(free if free.same_recording else near, query, stored, params, line, tolerance_s,
                              on_line)
+
+
+def _free(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams) -> AudioMatch:
+    """compare without a time map, once per query and stored soundtrack: judge's candidates and
+    the originals their copies lead to (streams.pipeline.sound_through_copies) are often the same
+    videos. Keyed by the stored items' and the query's resampled copies' content (each is decoded
+    afresh per comparison; a fingerprint _replace'd with other copies shares the query's items)."""
+    copies = tuple((copy.speed, np.asarray(copy.items, np.uint32).tobytes()) for copy in query.resampled)
+    key = ("free", params, query.items_per_second, np.asarray(stored.items, np.uint32).tobytes(), copies)
+    return derived(query.items, key, lambda: compare(query, stored, params))
 
 
 def landmarks_on_line(chromaprint: AudioMatch, query: AudioFingerprint, stored: AudioFingerprint,

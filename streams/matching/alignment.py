@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from functools import lru_cache
 
@@ -367,7 +367,7 @@ def _overlap(a: Segment, b: Segment) -> float:
 
 def align(
     hits: list[FrameHit], *, query_duration: float, params: AlignParams,
-    reference_durations: Mapping[str, float] | None = None,
+    reference_durations: Mapping[str, float] | None = None, videos: Collection[str] | None = None,
 ) -> list[VisualMatch]:
     """The stored videos whose frames align with the query's along a time line, best first.
 
@@ -375,7 +375,9 @@ def align(
     mirrored, region, rotated). query_duration: seconds. reference_durations: optional, stored
     videos' durations by id: their sampling interval sets the time tolerance (long videos are
     sampled more sparsely); without it the interval is guessed from the hits, at most
-    params.ref_step_cap query steps."""
+    params.ref_step_cap query steps. videos: align only these stored videos' hits (None: all);
+    their lines are the same as in the whole alignment: frames are weighed over every hit, echoes
+    dropped within each video."""
     if not hits:
         return []
     q_step = sampling_interval(query_duration, params)  # frames without hits leave gaps: no guessing
@@ -388,6 +390,8 @@ def align(
         groups[(hit.video_id, view_of(hit))].append(hit)
     found: list[VisualMatch] = []
     for (video_id, (mirrored, region, rotation)), group in groups.items():
+        if videos is not None and video_id not in videos:
+            continue
         if len({hit.query_time for hit in group}) < params.visual_min_aligned_frames:
             continue
         q = np.array([hit.query_time for hit in group], float)

@@ -61,7 +61,7 @@ and the sound on the line carries them (decision).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 import numpy as np
@@ -313,9 +313,10 @@ def with_temporal_structure(matches: list[VisualMatch], views: list[QueryView], 
 
 
 def distinctive_matches(hits: list[FrameHit], views: list[QueryView], frames_of: FramesLookup,
-                        query_duration: float, params: AlignParams) -> list[VisualMatch]:
-    """The hits aligned in time, each line's temporal structure measured, and the lines that
-    match (alignment.frames_match), best first."""
-    aligned = align(hits, query_duration=query_duration, params=params)
+                        query_duration: float, params: AlignParams,
+                        videos: Collection[str] | None = None) -> list[VisualMatch]:
+    """The hits aligned in time (of the given videos only, alignment.align), each line's temporal
+    structure measured, and the lines that match (alignment.frames_match), best first."""
+    aligned = align(hits, query_duration=query_duration, params=params, videos=videos)
     measured = with_temporal_structure(aligned, views, frames_of, query_duration, params)
     return [match for match in measured if frames_match(match, params)]

@@ -3,6 +3,13 @@ CPU seconds (all threads of this process, or of the ffmpeg child) per minute of 
 part against the 1-fps decode floor measured the same way.
 
     dupstream bench profile [--clips 24] [--model sscd|sscd_distilled] [--seed 1]
+    dupstream bench profile --long --model sscd_distilled [--repeat 3] [--cprofile 30]
+
+--long: the long clip of the burst (220 s of 720p) instead: its sound stage part by part (CPU
+seconds), then, with the burst's clips indexed in a temporary index as a burst leaves them, the
+match stage on it: the decision (streams.pipeline.match_features, the least of --repeat runs, and
+a cProfile of its N costliest calls given --cprofile N) and the whole stage once
+(streams.stages.match.match_video: the decision, the verdict, the index writes).
 
 CPU seconds, not wall seconds: on a machine others share, wall times measure the neighbours too,
 while the CPU a part burns is its own cost (what two cores can run in a burst is their sum / 2).
@@ -93,7 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", type=int, default=24, help="short clips, as `dupstream bench burst` makes them")
     parser.add_argument("--model", default="sscd", help="frame model")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--long", action="store_true", help="the long clip's sound stage and match stage")
+    parser.add_argument("--repeat", type=int, default=3, help="with --long: runs of each part (the least counts)")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="with --long: the match's N costliest calls")
     args = parser.parse_args(argv)
+    if args.long:
+        return long_clip(args)
 
     from schemas.internal import AcceptedVideo
     from streams.audio.extract import decode_mono, fingerprint_samples
@@ -158,6 +170,80 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: |")
     for part, seconds in cpu.items():
         print(f"| {part} | {seconds / minutes:.2f} | {seconds / floor:.2f} |")
+    return 0
+
+
+def long_clip(args: argparse.Namespace) -> int:
+    import cProfile
+    import pstats
+    import tempfile
+
+    from schemas.internal import AcceptedVideo, JoinedVideo
+    from streams.audio.extract import (chromaprint_items, decode_mono, fingerprint_samples, resampled_items,
+                                       usable_seconds)
+    from streams.audio.landmarks import peaks
+    from streams.audio import CHROMAPRINT_SAMPLE_RATE
+    from streams.embedding.onnx import OnnxEmbedder
+    from streams.index import open_index
+    from streams.params import MatchParams
+    from streams.pipeline import match_features
+    from streams.stages.audio import audio_half
+    from streams.stages.frames import describe_frames
+    from streams.stages.match import match_video
+    from tooling.bench.burst_bench import _duration
+
+    clips, long_path = make_clips(CHECKOUT_CACHE / "bench-burst" / f"seed{args.seed}-n{args.clips}", args.clips,
+                                  args.seed)
+    data_dir = tempfile.TemporaryDirectory()
+    settings = Settings(media_roots=[long_path.parent.resolve()], frame_model=args.model, data_dir=data_dir.name)
+    params = MatchParams.from_settings(settings)
+    minutes = _duration(long_path) / 60
+    found: dict = {}
+    audio = params.audio
+    chromaprint_items(np.zeros(CHROMAPRINT_SAMPLE_RATE, np.float32))  # Essentia's import, once per worker
+    parts = {
+        "decode to 11025 Hz mono": lambda: found.update(samples=decode_mono(long_path, settings)),
+        "usable seconds (silence)": lambda: usable_seconds(found["samples"], CHROMAPRINT_SAMPLE_RATE, audio),
+        "Chromaprint, plain": lambda: chromaprint_items(found["samples"]),
+        f"resampled copies x{len(audio.resampled_speeds)} (replayed + Chromaprint)": lambda: resampled_items(
+            found["samples"], audio.resampled_speeds),
+        "landmarks (peaks)": lambda: peaks(found["samples"], audio),
+        "the whole fingerprint (fingerprint_samples)": lambda: fingerprint_samples(found["samples"], audio),
+    }
+    print(f"{long_path.name}: {minutes * 60:.0f} s; the sound stage, CPU s (per video-minute), the least of "
+          f"{args.repeat} runs")
+    for part, work in parts.items():
+        seconds = min(cpu_seconds(work) for _ in range(args.repeat))
+        print(f"  {part:45s} {seconds:6.2f} ({seconds / minutes:.2f})")
+
+    embedder = OnnxEmbedder(args.model, threads=1)
+
+    def joined(path: Path, video_id: str) -> JoinedVideo:
+        accepted = AcceptedVideo(video_id=video_id, uri=str(path.resolve()), raw_event="",
+                                 accepted_at=datetime.now(UTC))
+        return JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder, settings, params),
+                           audio=audio_half(accepted, settings), timings={})
+
+    index = open_index(settings)
+    for number, path in enumerate(clips):
+        match_video(joined(path, f"clip{number:03d}"), index, params)
+    query = joined(long_path, "long")
+    spent = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        cpu = cpu_seconds(lambda: match_features(query, index, params))
+        spent.append((time.perf_counter() - started, cpu))
+    wall, cpu = min(spent, key=lambda one: one[1])
+    print(f"the decision on it (match_features), {len(clips)} clips indexed: {wall:.3f} s wall, {cpu:.3f} CPU s")
+    if args.cprofile:
+        profile = cProfile.Profile()
+        profile.runcall(match_features, query, index, params)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.cprofile)
+    started = time.perf_counter()
+    verdict = {}
+    cpu = cpu_seconds(lambda: verdict.update(it=match_video(query, index, params)))
+    print(f"the match stage (match_video): {time.perf_counter() - started:.3f} s wall, {cpu:.3f} CPU s "
+          f"(verdict {verdict['it'].verdict.value})")
     return 0
 
 
