@@ -383,9 +383,11 @@ def _landmarks_of(accepted, settings: Settings) -> bytes:
 
 
 def record_half(items: list[DevItem], search_params: MatchParams, settings: Settings, cache: Path,
-                progress=print) -> tuple[list[Recorded], dict[str, StoredVideo]]:
+                progress=print, indexed: Callable[[DevItem], bool] = lambda item: True,
+                ) -> tuple[list[Recorded], dict[str, StoredVideo]]:
     """Every video's hits, in publish order, each indexed after its search in a temporary Qdrant
-    Edge index; and the stored videos as the index holds them."""
+    Edge index (only those `indexed` says, e.g. a study's originals alone); and the stored videos
+    as the index holds them."""
     from schemas.events import Verdict, VerdictClass
     from streams.index import open_index
     from streams.pipeline import index_video, search
@@ -407,11 +409,13 @@ def record_half(items: list[DevItem], search_params: MatchParams, settings: Sett
                 # The cluster each setting links it to is the sweep's; the index keeps its own.
                 placeholder = Verdict(video_id=item.video_id, status="ok", is_duplicate=False, duplicate_of=None,
                                       duplicate_for="", verdict=VerdictClass.UNIQUE, reason="", decided_at=datetime.now(UTC))
-                index_video(joined, index, item.video_id, placeholder, search_params)
+                if indexed(item):
+                    index_video(joined, index, item.video_id, placeholder, search_params)
                 recorded.append(Recorded(item, joined, found))
                 progress(f"[{number}/{len(items)}] {item.video_id}: {len(found.frame_hits)} frame hits, "
                          f"{len(found.audio_hits)} sound-window hits ({time.perf_counter() - started:.1f} s)")
-            stored = {video.item.video_id: index.get_video(video.item.video_id) for video in recorded}
+            stored = {video.item.video_id: index.get_video(video.item.video_id) for video in recorded
+                      if indexed(video.item)}
         finally:
             index.close()
             if embedder.cache_info().currsize:
