@@ -48,10 +48,12 @@ class AlignParams:
     visual_min_aligned_frames: int = 2  # aligned frames (and weighted frames) a match needs
     sample_fps: float = 1.0  # the frame stage's sampling rate: sets the time tolerance
     max_frames: int = 1200  # the frame stage's cap: long videos are sampled more sparsely
-    # The grid reaches a bit beyond the speeds a copy is expected at (0.75-1.33): its last ~2 %
-    # (speed_edge_share) is where lines through frames that match anywhere end up, and is refused.
-    speed_min: float = 0.73  # slowest speed on the grid; the fastest is 1 / speed_min
-    speed_steps: int = 63  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
+    # The grid reaches a bit beyond the speeds a copy is expected at (0.5-2.0, the speed buttons of
+    # short-video apps): its last ~2 % (speed_edge_share) is where lines through frames that match
+    # anywhere end up, and is refused. Its width is counted in the motion test's lines tried
+    # (streams.matching.visual.lines_tried): a wider search asks more of a line.
+    speed_min: float = 0.48  # slowest speed on the grid; the fastest is 1 / speed_min
+    speed_steps: int = 145  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
     tolerance_steps: float = 1.5  # a hit lies on a line when within this many sampling steps
     gap_free_steps: float = 2.0  # a chain may skip this many steps for free
     gap_cost: float = 0.1  # evidence each further step of gap costs

@@ -5,6 +5,7 @@ sound on the frames' line (streams.audio.match).
     python -m tooling.evaluation.speed_study build DIR     # makes the videos and DIR/manifest.json
     python -m tooling.evaluation.speed_study report DIR/manifest.json [--params FILE.json]
     python -m tooling.evaluation.speed_study lines MANIFEST [--split calibration] [--params FILE.json]
+    python -m tooling.evaluation.speed_study pitch DIR/manifest.json
 
 The class, made from the calibration half of set v2 only (its `split` field; the validation half
 and the probe set are never used to choose anything):
@@ -22,9 +23,15 @@ functions (tooling.evaluation.calibrate: features cached in .cache/features/, st
 and prints recall per speed and sound kind, and the hard negatives' verdicts per speed.
 
 `lines` counts what a wider speed grid costs on a set (set v2's calibration half): every line
-frames_match passes from each query to a video that is neither in the query's cluster nor the
-footage a hard negative was made from (a chance line: "false"), by its speed, and the seconds the
-alignment took (the match stage's share the grid sets)."""
+frames_match passes from each query to a video that shows other pictures (pictures_of: another
+original's, another moment of the same camera included: a chance line, "false"), by its speed,
+and the seconds the alignment took (the match stage's share the grid sets).
+
+`pitch` measures how far a resampled copy of the query may miss the speed of a pitch-changed copy
+and still be heard as its original: each "pitch" copy of the class re-played at its speed times
+1 + d, re-timed to the exact tempo, compared with its original on the true line; the share of the
+chance BER and the false alarm per d. Half the tolerated d is the step of streams.params'
+AudioParams.line_speeds."""
 
 from __future__ import annotations
 
@@ -35,7 +42,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from schemas.events import VerdictClass
-from tooling.devset.devset import CALIBRATION, DevItem, read_manifest
+from tooling.devset.devset import CALIBRATION, FOOTAGE_NEGATIVES, DevItem, read_manifest
 from tooling.devset.samples import ffmpeg
 
 SOURCE = Path("/work/devset-v2/manifest.json")
@@ -163,6 +170,21 @@ def _settings(manifest: Path, items: list[DevItem]):
     return Settings(triton_url="onnx", media_roots=roots)
 
 
+# Kinds whose pictures are not their related video's: its sound under other pictures, another
+# moment of its footage, or nothing of it.
+OTHER_PICTURES = {"original", "same_audio_different_visuals", "unrelated", *FOOTAGE_NEGATIVES}
+
+
+def pictures_of(item: DevItem, by_id: dict[str, DevItem]) -> frozenset[str]:
+    """The originals whose pictures the item shows: its own when it is an original of its own
+    pictures, else those of the video it was made from (a compilation's: every one it contains)."""
+    if item.contains:
+        return frozenset().union(*(pictures_of(by_id[root], by_id) for root in item.contains if root in by_id))
+    if item.kind in OTHER_PICTURES or not item.related or item.related not in by_id:
+        return frozenset({item.video_id})
+    return pictures_of(by_id[item.related], by_id)
+
+
 def false_lines(manifest: Path, split: str | None = CALIBRATION, params_file: Path | None = None,
                 cache: Path = Path(".cache/features")) -> str:
     """The lines frames_match passes to videos the query has nothing to do with, by speed, and
@@ -172,25 +194,23 @@ def false_lines(manifest: Path, split: str | None = CALIBRATION, params_file: Pa
     from streams.matching.alignment import frames_match
     from streams.pipeline import align_hits
     from tooling.evaluation.calibrate import Judge, record_half
-    from tooling.evaluation.runner import clusters
-
     items = read_manifest(manifest, split)
     settings = _settings(manifest, items)
     params = _params(settings, params_file)
     recorded, stored = record_half(items, params, settings, cache, progress=lambda line: None)
     judge = Judge(recorded, stored)
-    accepted = clusters(items)
+    by_id = {item.video_id: item for item in items}
     counts: dict[str, list[str]] = defaultdict(list)
     seconds, true_lines = 0.0, 0
     for video in recorded:
         item = video.item
-        started = time.perf_counter()
+        started = time.process_time()
         lines = align_hits(video.found, video.joined.frames, judge.frames_of, params)
-        seconds += time.perf_counter() - started
+        seconds += time.process_time() - started
         for line in lines:
             if not frames_match(line, params.align):
                 continue
-            if line.video_id in accepted.get(item.video_id, ()) or line.video_id == item.related:
+            if pictures_of(item, by_id) & pictures_of(by_id[line.video_id], by_id):
                 true_lines += 1
                 continue
             band = "0.8-1.25" if 0.8 <= line.speed <= 1.25 else "1.25-1.37 or 0.73-0.8" if 0.73 <= line.speed <= 1.37 \
@@ -199,9 +219,46 @@ def false_lines(manifest: Path, split: str | None = CALIBRATION, params_file: Pa
                                 f"{line.aligned_frames} frames, score {line.score:.2f}")
     out = [f"{len(recorded)} queries ({split or 'all'}), grid {params.align.speed_min:g}-{1 / params.align.speed_min:.3g} "
            f"in {params.align.speed_steps} speeds: {true_lines} true lines, "
-           f"{sum(len(found) for found in counts.values())} false; alignment {seconds:.1f} s"]
+           f"{sum(len(found) for found in counts.values())} false; alignment {seconds:.1f} s of CPU"]
     for band, found in sorted(counts.items()):
         out += [f"  false lines at {band}: {len(found)}"] + [f"    {line}" for line in found]
+    return "\n".join(out)
+
+
+MISSES = (-0.08, -0.06, -0.04, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
+
+
+def pitch_tolerance(manifest: Path) -> str:
+    import numpy as np
+
+    from schemas.events import AudioState
+    from streams.audio import AudioFingerprint
+    from streams.audio.extract import chromaprint_items, decode_mono, extract_fingerprint, replayed
+    from streams.audio.match import TimeMap, compare, retimed
+
+    items = read_manifest(manifest)
+    settings = _settings(manifest, items)
+    params = _params(settings, None).audio
+    by_id = {item.video_id: item for item in items}
+    rows: dict[float, list[tuple[float, float]]] = defaultdict(list)
+    for item in items:
+        if item.kind != "speed_pitch":
+            continue
+        stored = extract_fingerprint(Path(by_id[item.expected_duplicate_of].file), settings, params)
+        samples = decode_mono(Path(item.file), settings)
+        speed = float(speed_of(item))
+        if stored.state != AudioState.OK or samples is None:
+            continue
+        for miss in MISSES:
+            copy = retimed(chromaprint_items(replayed(samples, speed * (1 + miss))), 1 / (1 + miss))
+            query = AudioFingerprint(copy, stored.items_per_second, len(samples) / 11025, 0.0, AudioState.OK)
+            found = compare(query, stored, params, near=TimeMap(0.0, 1.0))
+            rows[miss].append((found.overlap_ber / max(found.chance_ber, 1e-9), found.false_alarm))
+    out = ["| speed missed by | copies | median BER / chance | false alarm <= 1e-3 | <= 1e-2 |", "|---|---|---|---|---|"]
+    for miss, found in sorted(rows.items()):
+        shares, alarms = np.array([share for share, _ in found]), np.array([alarm for _, alarm in found])
+        out.append(f"| {miss:+.0%} | {len(found)} | {np.median(shares):.2f} | {np.mean(alarms <= 1e-3):.0%} | "
+                   f"{np.mean(alarms <= 1e-2):.0%} |")
     return "\n".join(out)
 
 
@@ -217,8 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     lining.add_argument("manifest", type=Path)
     lining.add_argument("--split", default=CALIBRATION)
     lining.add_argument("--params", type=Path, help="parameter overrides (as `dupstream calibrate` writes)")
+    commands.add_parser("pitch").add_argument("manifest", type=Path)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    if args.command == "build":
+    if args.command == "pitch":
+        print(pitch_tolerance(args.manifest))
+    elif args.command == "build":
         print(build(args.directory))
     elif args.command == "report":
         print(report(args.manifest, args.params, detail=args.detail))
