@@ -129,6 +129,17 @@ class AudioParams:
                                            1.10, 1.1225, 1.1892)
     # Comparison under a given time map (match.compare(near=...)): speeds this close to it.
     near_speed_tolerance: float = 0.02
+    # Beyond those, to the 0.5x-2x of the speed buttons of short-video apps: the query re-played at
+    # coarser speeds, 5 % apart (1.05 ** k, 4 <= |k| <= 14: 0.51-0.82 and 1.22-1.98), heard on a
+    # pictures' line only (one more time line there, the copy nearest the line's speed re-timed to
+    # it, within line_speed_tolerance: half the step), never in the free search, where 22 more lines
+    # would widen every audio-only search. A pitch missed by 2.5 % is still heard on its line
+    # (`python -m tooling.evaluation.speed_study pitch`). Only the first line_speeds_seconds are
+    # re-played: a short clip whole, and of a long video what the test on a known line needs,
+    # at a cost that does not grow with its length.
+    line_speeds: tuple[float, ...] = tuple(round(1.05 ** k, 4) for k in (*range(-14, -3), *range(4, 15)))
+    line_speed_tolerance: float = 0.025
+    line_speeds_seconds: float = 30.0
     window_max_ber: float = 0.3  # a window hit in the index
     window_neighbours: int = 16
     common_window_videos: int = 4

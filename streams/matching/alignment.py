@@ -136,6 +136,15 @@ def at_speed_edge(speed: float, params: AlignParams) -> bool:
     return abs(math.log(speed)) >= abs(math.log(params.speed_min)) - math.log1p(params.speed_edge_share)
 
 
+def speed_uncertainty(match: VisualMatch, params: AlignParams) -> float:
+    """The share by which a line's speed may be off: each end of its reference segment is known to
+    a sampling step, one step over the reference span; a span shorter than min_span_steps keeps the
+    voted speed (rule 4), as uncertain as over that span."""
+    step = 1.0 / params.sample_fps
+    span = match.reference_segment.end - match.reference_segment.start
+    return step / max(span, params.min_span_steps * step)
+
+
 def collapsed(match: VisualMatch, params: AlignParams) -> bool:
     """The reference segment spans less than min_reference_span_share of what the speed maps the
     query segment onto: many query frames on a few reference frames, one look and not a line."""

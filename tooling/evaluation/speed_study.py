@@ -6,6 +6,7 @@ sound on the frames' line (streams.audio.match).
     python -m tooling.evaluation.speed_study report DIR/manifest.json [--params FILE.json]
     python -m tooling.evaluation.speed_study lines MANIFEST [--split calibration] [--params FILE.json]
     python -m tooling.evaluation.speed_study pitch DIR/manifest.json
+    python -m tooling.evaluation.speed_study cost VIDEO [--repeat 3]
 
 The class, made from the calibration half of set v2 only (its `split` field; the validation half
 and the probe set are never used to choose anything):
@@ -31,12 +32,16 @@ and the seconds the alignment took (the match stage's share the grid sets).
 and still be heard as its original: each "pitch" copy of the class re-played at its speed times
 1 + d, re-timed to the exact tempo, compared with its original on the true line; the share of the
 chance BER and the false alarm per d. Half the tolerated d is the step of streams.params'
-AudioParams.line_speeds."""
+AudioParams.line_speeds.
+
+`cost` times the sound stage's fingerprint (decoded once) with and without the line speeds' copies:
+CPU seconds per minute of video (process time, the best of --repeat)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -152,8 +157,11 @@ def report(manifest: Path, params_file: Path | None = None, cache: Path = Path("
         every = [ok for oks in cells for ok in oks]
         out.append(f"| {kind} | " + " | ".join(f"{sum(oks)}/{len(oks)}" if oks else "-" for oks in cells)
                    + f" | {sum(every)}/{len(every)} |")
+    negatives = [item for item in items if item.negative_type]
+    called = [item.video_id for item in negatives if verdicts[item.video_id][0] == VerdictClass.DUPLICATE]
     return "\n".join(out + ["", "(right / videos: copies found on their original; negatives given their class)",
-                            ""] + lines)
+                            f"hard negatives called duplicate: {len(called)} of {len(negatives)} "
+                            f"({', '.join(called) or 'none'})", ""] + lines)
 
 
 def _params(settings, params_file: Path | None):
@@ -262,6 +270,32 @@ def pitch_tolerance(manifest: Path) -> str:
     return "\n".join(out)
 
 
+def sound_cost(video: Path, repeat: int = 3) -> str:
+    import time
+    from dataclasses import replace
+
+    from streams.audio import CHROMAPRINT_SAMPLE_RATE
+    from streams.audio.extract import decode_mono, fingerprint_samples
+    from streams.config import Settings
+    from streams.params import AudioParams
+
+    settings = Settings(triton_url="onnx", media_roots=[str(Path(video).resolve().parent)])
+    started = time.process_time()
+    samples = decode_mono(Path(video).resolve(), settings)
+    decoding = time.process_time() - started
+    minutes = len(samples) / CHROMAPRINT_SAMPLE_RATE / 60
+    out = [f"{video}: {minutes * 60:.0f} s of sound, decoded in {decoding / minutes:.2f} s CPU per video-minute"]
+    for label, params in (("without the line speeds", replace(AudioParams(), line_speeds=())),
+                          ("with the line speeds", AudioParams())):
+        best = math.inf
+        for _ in range(repeat):
+            started = time.process_time()
+            fingerprint_samples(samples, params)
+            best = min(best, time.process_time() - started)
+        out.append(f"  fingerprint {label}: {best:.2f} s CPU, {best / minutes:.2f} s per video-minute")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -275,8 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     lining.add_argument("--split", default=CALIBRATION)
     lining.add_argument("--params", type=Path, help="parameter overrides (as `dupstream calibrate` writes)")
     commands.add_parser("pitch").add_argument("manifest", type=Path)
+    costing = commands.add_parser("cost")
+    costing.add_argument("video", type=Path)
+    costing.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    if args.command == "pitch":
+    if args.command == "cost":
+        print(sound_cost(args.video, args.repeat))
+    elif args.command == "pitch":
         print(pitch_tolerance(args.manifest))
     elif args.command == "build":
         print(build(args.directory))
