@@ -149,7 +149,7 @@ def report(manifest: Path, params_file: Path | None = None, cache: Path = Path("
             table[(f"{item.kind} {band}", speed_of(item))].append(ok)
         if detail or not ok:
             lines.append(f"{'ok ' if ok else 'NO '} {item.video_id} ({item.duration:g} s): {verdict}"
-                         f"{' of ' + duplicate_of if duplicate_of else ''} -- {reason[:160]}")
+                         f"{' of ' + duplicate_of if duplicate_of else ''} -- {reason[:120]} ... {reason[-260:]}")
     speeds = [str(speed) for speed in SPEEDS]
     out = ["| kind | " + " | ".join(speeds) + " | all |", "|---" * (len(speeds) + 2) + "|"]
     for kind in sorted({kind for kind, _ in table}):
