@@ -219,7 +219,11 @@ def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: floa
     votes = np.add.reduceat(per_frame, wstarts)
     wkeys = windows[wstarts]
     voted = speeds[wkeys // width]
-    best = int(np.argmax(votes - 1e-9 * np.abs(np.log(voted))))  # ties: the speed nearest 1
+    # A speed further from 1 must win by more than one frame's vote: frames alike over a stretch
+    # (a still card, an intro) vote for every speed nearly alike, and on a grid reaching 0.5-2x one
+    # of them would win by chance.
+    near_best = votes >= votes.max() - float(v.max()) + 1e-9
+    best = int(np.argmax(np.where(near_best, -np.abs(np.log(voted)) + 1e-12 * votes, -np.inf)))
     window = int(wkeys[best] % width) + low
     return float(voted[best]), (window + 1) * tol, float(votes[best])
 
