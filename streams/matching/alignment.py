@@ -20,7 +20,8 @@ The rules, in order:
 3. Voting: for each speed of a log-spaced grid from speed_min to 1 / speed_min (speed_steps values,
    symmetric around 1.0, about 1 % apart), each point votes w * similarity for the offset
    r - speed * q (windows two tolerances wide; a query frame votes once per window). The peak
-   seeds a line  r = speed * q + offset.
+   seeds a line  r = speed * q + offset; a speed further from 1 is the peak only when it
+   out-votes every nearer one by more than one frame's vote.
 4. Chain and fit: among the points near the line (within the tolerance, TOLERANCE_STEPS sampling
    steps), a monotone chain (dynamic programming: at most one hit per query frame, reference
    times never going back, gaps beyond gap_free_steps cost gap_cost per step and gaps beyond
