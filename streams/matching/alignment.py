@@ -20,8 +20,7 @@ The rules, in order:
 3. Voting: for each speed of a log-spaced grid from speed_min to 1 / speed_min (speed_steps values,
    symmetric around 1.0, about 1 % apart), each point votes w * similarity for the offset
    r - speed * q (windows two tolerances wide; a query frame votes once per window). The peak
-   seeds a line  r = speed * q + offset; a speed further from 1 is the peak only when it
-   out-votes every nearer one by more than one frame's vote.
+   seeds a line  r = speed * q + offset.
 4. Chain and fit: among the points near the line (within the tolerance, TOLERANCE_STEPS sampling
    steps), a monotone chain (dynamic programming: at most one hit per query frame, reference
    times never going back, gaps beyond gap_free_steps cost gap_cost per step and gaps beyond
@@ -220,11 +219,7 @@ def _peak(q: np.ndarray, r: np.ndarray, v: np.ndarray, qi: np.ndarray, tol: floa
     votes = np.add.reduceat(per_frame, wstarts)
     wkeys = windows[wstarts]
     voted = speeds[wkeys // width]
-    # A speed further from 1 must win by more than one frame's vote: frames alike over a stretch
-    # (a still card, an intro) vote for every speed nearly alike, and on a grid reaching 0.5-2x one
-    # of them would win by chance.
-    near_best = votes >= votes.max() - float(v.max()) + 1e-9
-    best = int(np.argmax(np.where(near_best, -np.abs(np.log(voted)) + 1e-12 * votes, -np.inf)))
+    best = int(np.argmax(votes - 1e-9 * np.abs(np.log(voted))))  # ties: the speed nearest 1
     window = int(wkeys[best] % width) + low
     return float(voted[best]), (window + 1) * tol, float(votes[best])
 
