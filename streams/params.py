@@ -54,6 +54,12 @@ class AlignParams:
     # (streams.matching.visual.lines_tried): a wider search asks more of a line.
     speed_min: float = 0.48  # slowest speed on the grid; the fastest is 1 / speed_min
     speed_steps: int = 145  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
+    # The motion test's false-alarm budget is shared out over the grid (a weighted Bonferroni,
+    # streams.matching.alignment.speeds_tried): copies are common within common_speed_min-1 /
+    # common_speed_min (the grid before it reached 0.5-2x) and rarer beyond, where lines get
+    # outer_false_alarm_share of the budget; a line near 1 is then asked little more than before.
+    common_speed_min: float = 0.73
+    outer_false_alarm_share: float = 0.2
     tolerance_steps: float = 1.5  # a hit lies on a line when within this many sampling steps
     gap_free_steps: float = 2.0  # a chain may skip this many steps for free
     gap_cost: float = 0.1  # evidence each further step of gap costs

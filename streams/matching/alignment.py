@@ -145,6 +145,16 @@ def speed_uncertainty(match: VisualMatch, params: AlignParams) -> float:
     return step / max(span, params.min_span_steps * step)
 
 
+def speeds_tried(speed: float, params: AlignParams) -> float:
+    """The width of the speed range (fastest - slowest) a line at this speed counts as chosen
+    among (streams.matching.visual.lines_tried): a weighted Bonferroni over the grid. A line within
+    the common speeds was chosen among them at 1 - outer_false_alarm_share of the false-alarm
+    budget; one beyond, among the whole grid at outer_false_alarm_share of it."""
+    if abs(math.log(speed)) <= abs(math.log(params.common_speed_min)) + 1e-9:
+        return (1.0 / params.common_speed_min - params.common_speed_min) / (1.0 - params.outer_false_alarm_share)
+    return (1.0 / params.speed_min - params.speed_min) / params.outer_false_alarm_share
+
+
 def collapsed(match: VisualMatch, params: AlignParams) -> bool:
     """The reference segment spans less than min_reference_span_share of what the speed maps the
     query segment onto: many query frames on a few reference frames, one look and not a line."""
