@@ -48,10 +48,18 @@ class AlignParams:
     visual_min_aligned_frames: int = 2  # aligned frames (and weighted frames) a match needs
     sample_fps: float = 1.0  # the frame stage's sampling rate: sets the time tolerance
     max_frames: int = 1200  # the frame stage's cap: long videos are sampled more sparsely
-    # The grid reaches a bit beyond the speeds a copy is expected at (0.75-1.33): its last ~2 %
-    # (speed_edge_share) is where lines through frames that match anywhere end up, and is refused.
-    speed_min: float = 0.73  # slowest speed on the grid; the fastest is 1 / speed_min
-    speed_steps: int = 63  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
+    # The grid reaches a bit beyond the speeds a copy is expected at (0.5-2.0, the speed buttons of
+    # short-video apps): its last ~2 % (speed_edge_share) is where lines through frames that match
+    # anywhere end up, and is refused. Its width is counted in the motion test's lines tried
+    # (streams.matching.visual.lines_tried): a wider search asks more of a line.
+    speed_min: float = 0.48  # slowest speed on the grid; the fastest is 1 / speed_min
+    speed_steps: int = 145  # log-spaced speeds on the grid, 1.0 among them, about 1 % apart
+    # The motion test's false-alarm budget is shared out over the grid (a weighted Bonferroni,
+    # streams.matching.alignment.speeds_tried): copies are common within common_speed_min-1 /
+    # common_speed_min (the grid before it reached 0.5-2x) and rarer beyond, where lines get
+    # outer_false_alarm_share of the budget; a line near 1 is then asked little more than before.
+    common_speed_min: float = 0.73
+    outer_false_alarm_share: float = 0.2
     tolerance_steps: float = 1.5  # a hit lies on a line when within this many sampling steps
     gap_free_steps: float = 2.0  # a chain may skip this many steps for free
     gap_cost: float = 0.1  # evidence each further step of gap costs
@@ -127,6 +135,17 @@ class AudioParams:
                                            1.10, 1.1225, 1.1892)
     # Comparison under a given time map (match.compare(near=...)): speeds this close to it.
     near_speed_tolerance: float = 0.02
+    # Beyond those, to the 0.5x-2x of the speed buttons of short-video apps: the query re-played at
+    # coarser speeds, 5 % apart (1.05 ** k, 4 <= |k| <= 14: 0.51-0.82 and 1.22-1.98), heard on a
+    # pictures' line only (one more time line there, the copy nearest the line's speed re-timed to
+    # it, within line_speed_tolerance: half the step), never in the free search, where 22 more lines
+    # would widen every audio-only search. A pitch missed by 2.5 % is still heard on its line
+    # (`python -m tooling.evaluation.speed_study pitch`). Only the first line_speeds_seconds are
+    # re-played: a short clip whole, and of a long video what the test on a known line needs,
+    # at a cost that does not grow with its length.
+    line_speeds: tuple[float, ...] = tuple(round(1.05 ** k, 4) for k in (*range(-14, -3), *range(4, 15)))
+    line_speed_tolerance: float = 0.025
+    line_speeds_seconds: float = 30.0
     window_max_ber: float = 0.3  # a window hit in the index
     window_neighbours: int = 16
     common_window_videos: int = 4

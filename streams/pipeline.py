@@ -125,10 +125,12 @@ def compare_sound(query, stored, params: MatchParams, near: VisualMatch | None =
     this stored video, judged by streams.audio.match.compare_on_line (on the line: within
     decision.time_maps_agree)."""
     from streams.audio.match import TimeMap, compare, compare_on_line
+    from streams.matching.alignment import speed_uncertainty
 
     if near is None:
         return compare(query, stored, params.audio)
-    return compare_on_line(query, stored, params.audio, TimeMap(near.offset, near.speed),
+    line = TimeMap(near.offset, near.speed, speed_uncertainty(near, params.align))
+    return compare_on_line(query, stored, params.audio, line,
                            params.decision.co_located_offset_seconds,
                            lambda result: time_maps_agree(near, result, params.decision))
 

@@ -91,8 +91,25 @@ def test_the_speeds_a_copy_is_made_at_are_inside_the_trusted_grid():
     params = AlignParams()
     grid = speed_grid(params)
     assert 1.0 in np.round(grid, 12) and len(grid) == params.speed_steps
-    assert not any(at_speed_edge(speed, params) for speed in (0.75, 0.8, 1.1, 1.25, 1.33))
+    # the speed buttons of short-video apps: 0.5x to 2x
+    assert not any(at_speed_edge(speed, params) for speed in (0.5, 0.67, 0.75, 0.8, 1.1, 1.25, 1.33, 1.5, 2.0))
     assert at_speed_edge(grid[0], params) and at_speed_edge(grid[-1], params)
+    assert np.all(np.diff(np.log(grid)) < 0.0105)  # about 1 % apart
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.67, 1.5, 2.0])
+def test_a_copy_at_a_speed_button_s_speed_is_a_line_at_that_speed(speed):
+    """Query frame q shows reference time speed * q + 3: one hit per query frame on the line, and a
+    scattered one off it."""
+    rng = np.random.default_rng(int(speed * 100))
+    duration = 40.0 / speed if speed > 1 else 20.0
+    hits = []
+    for q in np.arange(0.0, 20.0 if speed < 1 else 40.0 / speed, 1.0):
+        hits.append(FrameHit(float(q), "A", round(speed * q + 3.0, 3), 0.9))
+        hits.append(FrameHit(float(q), "A", float(rng.uniform(0, 60)), 0.5))
+    found = align(hits, query_duration=duration, params=AlignParams())
+    assert found and found[0].speed == pytest.approx(speed, rel=0.03), found
+    assert found[0].aligned_frames >= 0.9 * len({hit.query_time for hit in hits})
 
 
 def test_a_line_fitted_to_the_speed_clamp_is_not_a_match():

@@ -7,7 +7,9 @@ is 2.6 MB of samples. Essentia's Chromaprinter returns the compressed base64 for
 
 A re-upload sped up by resampling moves pitch with tempo, and Chromaprint's chroma bins with it:
 re-timing the items (streams.audio.match) cannot undo that beyond about 2 %. So the query's audio
-is also re-played at each speed of AudioParams.resampled_speeds and fingerprinted again.
+is also re-played at each speed of AudioParams.resampled_speeds and fingerprinted again, and its
+opening (line_speeds_seconds) at the coarser AudioParams.line_speeds, which reach 0.5x-2x and
+are heard on a pictures' line only.
 
 Silence is judged relative to the track (streams.params.AudioParams): Chromaprint compares
 energies within the track, so a copy 14 dB quieter has the same items; what is not sound is a
@@ -183,7 +185,8 @@ def resampled_items(samples: np.ndarray, speeds: tuple[float, ...]) -> tuple[Res
 
 
 def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFingerprint:
-    """The fingerprint of 11025 Hz mono samples: 'ok' with its resampled copies and its
+    """The fingerprint of 11025 Hz mono samples: 'ok' with its resampled copies (those at the
+    line speeds of its opening only) and its
     spectral-peak landmarks when it has
     params.min_audio_seconds of sound and at least params.min_match_items informative items (what
     a comparison needs to decide), 'too_little_audio' otherwise."""
@@ -194,8 +197,9 @@ def fingerprint_samples(samples: np.ndarray, params: AudioParams) -> AudioFinger
     state = AudioState.OK if sound >= params.min_audio_seconds and enough else AudioState.TOO_LITTLE_AUDIO
     if state != AudioState.OK:
         return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state)
-    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state,
-                            resampled_items(samples, params.resampled_speeds), peaks(samples, params))
+    opening = samples[:int(params.line_speeds_seconds * CHROMAPRINT_SAMPLE_RATE)]
+    resampled = resampled_items(samples, params.resampled_speeds) + resampled_items(opening, params.line_speeds)
+    return AudioFingerprint(items, ITEMS_PER_SECOND, duration, sound, state, resampled, peaks(samples, params))
 
 
 def extract_fingerprint(path: Path, settings: Settings, params: AudioParams) -> AudioFingerprint:

@@ -4,8 +4,10 @@ that alignment is for two unrelated tracks, and the stretch where they agree. Pu
 Hypotheses. The query is re-timed on a speed grid (tempo changes) and, for resampled re-uploads
 whose pitch moved with the tempo, its resampled copies (streams.audio.extract) are re-timed by a
 few residual speeds; on a pictures' line that keeps the tempo, for a pitch shifted at a kept
-tempo, each resampled copy at r is also re-timed by 1 / r: each distinct re-timed item sequence is
-a time line, and every one is counted among the hypotheses. On each, every item
+tempo, each resampled copy at r is also re-timed by 1 / r; on a pictures' line beyond those
+speeds (a 0.5x-2x speed button that moved the pitch too), the coarse copy nearest the line's speed
+is re-timed to it. Each distinct re-timed item sequence is a time line, and every one is counted
+among the hypotheses. On each, every item
 offset is scored at once: the 32 bit planes, as ±1 sequences, are cross-correlated through the FFT,
 giving per offset the informative item pairs n it overlaps and their bit error rate (BER).
 
@@ -61,6 +63,9 @@ class TimeMap(NamedTuple):
 
     offset: float
     speed: float = 1.0
+    # The share by which the speed may be off (a short pictures' line's: alignment.speed_uncertainty);
+    # the sound on the line is heard at the speeds within it, every one counted among the hypotheses.
+    speed_share: float = 0.0
 
 
 class AudioMatch(NamedTuple):
@@ -97,6 +102,7 @@ class AudioMatch(NamedTuple):
 class _Line(NamedTuple):
     items: np.ndarray  # the query's items at the reference's pace
     speed: float
+    own_chance: bool = False  # its bits' frequencies are not the plain items' (a coarse line copy)
 
 
 class _Best(NamedTuple):
@@ -288,7 +294,12 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     at that speed, one more line rather than a wider grid of hypotheses for every comparison.
     A short query re-timed by 1 % is often the very same sequence: it is one hypothesis."""
     items = np.asarray(query.items, np.uint32)
-    on_the_line = () if near is None else (round(near.speed, 2),)
+    # The pictures' speed, and in 1 % steps as far as its uncertainty (a short line's speed is
+    # known to a sampling step over its span: streams.matching.alignment.speed_uncertainty).
+    steps = 0 if near is None else int(near.speed_share * 100 + 1e-9)
+    on_the_line = () if near is None else (round(near.speed, 2), *(round(near.speed * (1 + 0.01 * k), 3)
+                                                                     for k in range(-steps, steps + 1) if k))
+    window = 0.0 if near is None else max(params.near_speed_tolerance, near.speed * near.speed_share)
     speeds = sorted({1.0, *params.speed_grid, *on_the_line}, key=lambda speed: abs(speed - 1))
     plain = [_Line(retimed(items, speed), speed) for speed in speeds]
     # A resampled copy at r re-timed by a residual models a pitch that moved with the tempo: the free
@@ -299,24 +310,34 @@ def _lines(query: AudioFingerprint, params: AudioParams, near: TimeMap | None) -
     # copy's sound for a double edit, and in the free search they would widen every audio-only
     # search by half and lower unrelated pairs' best BER (1918.mp3 against funkyrobot.mp3: 0.34).
     lowest, highest = min(params.speed_grid) - 1e-9, max(params.speed_grid) + 1e-9
-    copies = [copy for copy in query.resampled if near is not None or lowest <= copy.speed <= highest]
+    coarse = set(params.line_speeds)
+    copies = [copy for copy in query.resampled
+              if copy.speed not in coarse and (near is not None or lowest <= copy.speed <= highest)]
     resampled = [_Line(retimed(np.asarray(copy.items, np.uint32), residual), round(copy.speed * residual, 4))
                  for copy in copies for residual in params.residual_speeds]
     kept_tempo = near is not None and abs(near.speed - 1.0) <= params.near_speed_tolerance + 1e-9
     pitched = [_Line(retimed(np.asarray(copy.items, np.uint32), 1.0 / copy.speed), 1.0)
-               for copy in (query.resampled if kept_tempo else ())]
+               for copy in (copies if kept_tempo else ())]
+    # On a line beyond the resampled speeds (0.5x-2x), per speed heard there one coarse copy: the
+    # nearest, re-timed to that speed; its pitch may miss by half the coarse step, which Chromaprint hears.
+    line_copies = [copy for copy in query.resampled if copy.speed in coarse]
+    on_line = []
+    for speed in on_the_line:
+        nearest = min(line_copies, key=lambda copy: abs(math.log(speed / copy.speed)), default=None)
+        if nearest is not None and abs(speed / nearest.speed - 1) <= params.line_speed_tolerance + 1e-9:
+            on_line.append(_Line(retimed(np.asarray(nearest.items, np.uint32), speed / nearest.speed), speed, True))
     seen: set[bytes] = set()
 
     def kept(lines: list[_Line]) -> Iterator[_Line]:
         for line in lines:
             key = line.items.tobytes()
-            if near is not None and abs(line.speed - near.speed) > params.near_speed_tolerance + 1e-9:
+            if near is not None and abs(line.speed - near.speed) > window + 1e-9:
                 continue
             if len(line.items) and key not in seen:
                 seen.add(key)
                 yield line
 
-    return list(kept(plain)), list(kept(resampled + pitched))
+    return list(kept(plain)), list(kept(resampled + pitched + on_line))
 
 
 def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioParams, near: TimeMap | None = None,
@@ -324,7 +345,8 @@ def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioPara
     """Whether the query's soundtrack is (partly) the same recording as the stored one, and where.
 
     Without `near`, every offset of every time line is a hypothesis (audio-only candidates). With
-    near=TimeMap(offset, speed), only the time lines within params.near_speed_tolerance of its
+    near=TimeMap(offset, speed, share), only the time lines within params.near_speed_tolerance (or
+    share, when wider) of its
     speed and the offsets that put the query's middle within tolerance_s seconds of where the map
     puts it: far fewer hypotheses, so the same alignment is more significant (e.g. to confirm a
     visual match under its own time map). The plain items are searched first; the resampled
@@ -340,14 +362,16 @@ def compare(query: AudioFingerprint, stored: AudioFingerprint, params: AudioPara
         return _NO_MATCH
     longest = max(len(line.items) for line in plain + resampled)
     spectrum = reference_spectrum(reference, longest, params)
-    # The chance BER depends on the bits' frequencies, which re-timing and resampling barely change.
+    # The chance BER depends on the bits' frequencies, which re-timing and a resampling by a few %
+    # barely change; one by 0.5-2x does (other notes fall in each chroma bin): a copy's own.
     chance = chance_ber(np.asarray(query.items, np.uint32), reference, params.static_run)
+    coarse = {id(line): chance_ber(line.items, reference, params.static_run) for line in resampled if line.own_chance}
 
     def strongest(lines: list[_Line], best: _Best | None) -> _Best | None:
         for line in lines:
             lo, hi = ranges[id(line)]
             if lo <= hi:
-                found = _best_on_line(line, spectrum, (lo, hi), chance, params)
+                found = _best_on_line(line, spectrum, (lo, hi), coarse.get(id(line), chance), params)
                 if found is not None and (best is None or found.evidence > best.evidence):
                     best = found
         return best

@@ -136,6 +136,25 @@ def at_speed_edge(speed: float, params: AlignParams) -> bool:
     return abs(math.log(speed)) >= abs(math.log(params.speed_min)) - math.log1p(params.speed_edge_share)
 
 
+def speed_uncertainty(match: VisualMatch, params: AlignParams) -> float:
+    """The share by which a line's speed may be off: each end of its reference segment is known to
+    a sampling step, one step over the reference span; a span shorter than min_span_steps keeps the
+    voted speed (rule 4), as uncertain as over that span."""
+    step = 1.0 / params.sample_fps
+    span = match.reference_segment.end - match.reference_segment.start
+    return step / max(span, params.min_span_steps * step)
+
+
+def speeds_tried(speed: float, params: AlignParams) -> float:
+    """The width of the speed range (fastest - slowest) a line at this speed counts as chosen
+    among (streams.matching.visual.lines_tried): a weighted Bonferroni over the grid. A line within
+    the common speeds was chosen among them at 1 - outer_false_alarm_share of the false-alarm
+    budget; one beyond, among the whole grid at outer_false_alarm_share of it."""
+    if abs(math.log(speed)) <= abs(math.log(params.common_speed_min)) + 1e-9:
+        return (1.0 / params.common_speed_min - params.common_speed_min) / (1.0 - params.outer_false_alarm_share)
+    return (1.0 / params.speed_min - params.speed_min) / params.outer_false_alarm_share
+
+
 def collapsed(match: VisualMatch, params: AlignParams) -> bool:
     """The reference segment spans less than min_reference_span_share of what the speed maps the
     query segment onto: many query frames on a few reference frames, one look and not a line."""

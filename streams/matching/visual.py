@@ -68,7 +68,7 @@ import numpy as np
 
 from schemas.internal import FrameHalf, decode_array
 from streams.index import VideoIndex
-from streams.matching.alignment import align, frames_match, sampling_interval
+from streams.matching.alignment import align, frames_match, sampling_interval, speeds_tried
 from streams.params import AlignParams, SearchParams
 from streams.values import FrameHit, VisualMatch
 
@@ -163,11 +163,12 @@ def residual(embeddings: np.ndarray) -> np.ndarray:
 def lines_tried(match: VisualMatch, reference_span: float, step: float, params: AlignParams) -> float:
     """How many distinguishable lines the alignment chose this one among: offsets one vote window
     (two tolerances) apart over the reference and the query segment, times the speeds of the grid
-    that move the segment's far end by a window or more."""
+    that move the segment's far end by a window or more, over the range the line counts as
+    chosen among (alignment.speeds_tried)."""
     window = 2 * params.tolerance_steps * step
     span = match.query_segment.end - match.query_segment.start
     offsets = max(1.0, (reference_span + match.speed * span) / window)
-    speeds = 1.0 + (1.0 / params.speed_min - params.speed_min) * span / window
+    speeds = 1.0 + speeds_tried(match.speed, params) * span / window
     return offsets * speeds
 
 

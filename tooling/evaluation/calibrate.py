@@ -197,7 +197,8 @@ class Judge:
 
     def _compared(self, query_id: str) -> Callable[..., Any]:
         def memoised(query, stored, params: MatchParams, near=None):
-            line = (round(near.speed, 3), round(near.offset, 2)) if near is not None else None
+            line = (round(near.speed, 3), round(near.offset, 2),  # the span sets the speed's uncertainty
+                    round(near.reference_segment.end - near.reference_segment.start, 2)) if near is not None else None
             key = (query_id, stored.items.tobytes(), params.audio, line)
             if key not in self._comparisons:
                 self._comparisons[key] = self._compare(query, stored, params, near)
@@ -326,6 +327,8 @@ def features_key(path: Path, settings: Settings, params: MatchParams) -> str:
         for block in iter(lambda: media.read(1 << 20), b""):
             digest.update(block)
     sound = {name: getattr(params.audio, name) for name in SOUND_FEATURE_FIELDS}
+    if params.audio.line_speeds:  # without them, the key of the features cached before they existed
+        sound.update(line_speeds=params.audio.line_speeds, line_speeds_seconds=params.audio.line_speeds_seconds)
     # The landmarks are filled in when a cached half lacks them (cached_features): the features
     # cached before them stay valid.
     audio_schema = AudioHalf.model_json_schema()
@@ -357,8 +360,12 @@ def cached_features(item: DevItem, embedder_of: Callable[[], Any], settings: Set
         from streams.stages.audio import fingerprint_audio
         from streams.stages.frames import describe_frames
 
-        joined = JoinedVideo(accepted=accepted, frames=describe_frames(accepted, embedder_of(), settings),
-                             audio=fingerprint_audio(accepted, settings))
+        # The frames do not depend on the sound's line speeds: taken from the features cached
+        # without them when there are, only the sound described again.
+        plain = cache / f"{features_key(Path(item.file), settings, params.updated('audio', line_speeds=()))}.json"
+        frames = (FrameHalf.model_validate(json.loads(plain.read_text())["frames"]) if plain.exists()
+                  else describe_frames(accepted, embedder_of(), settings))
+        joined = JoinedVideo(accepted=accepted, frames=frames, audio=fingerprint_audio(accepted, settings))
     cache.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     partial.write_text(json.dumps({"frames": joined.frames.model_dump(mode="json"),
@@ -383,9 +390,11 @@ def _landmarks_of(accepted, settings: Settings) -> bytes:
 
 
 def record_half(items: list[DevItem], search_params: MatchParams, settings: Settings, cache: Path,
-                progress=print) -> tuple[list[Recorded], dict[str, StoredVideo]]:
+                progress=print, indexed: Callable[[DevItem], bool] = lambda item: True,
+                ) -> tuple[list[Recorded], dict[str, StoredVideo]]:
     """Every video's hits, in publish order, each indexed after its search in a temporary Qdrant
-    Edge index; and the stored videos as the index holds them."""
+    Edge index (only those `indexed` says, e.g. a study's originals alone); and the stored videos
+    as the index holds them."""
     from schemas.events import Verdict, VerdictClass
     from streams.index import open_index
     from streams.pipeline import index_video, search
@@ -407,11 +416,13 @@ def record_half(items: list[DevItem], search_params: MatchParams, settings: Sett
                 # The cluster each setting links it to is the sweep's; the index keeps its own.
                 placeholder = Verdict(video_id=item.video_id, status="ok", is_duplicate=False, duplicate_of=None,
                                       duplicate_for="", verdict=VerdictClass.UNIQUE, reason="", decided_at=datetime.now(UTC))
-                index_video(joined, index, item.video_id, placeholder, search_params)
+                if indexed(item):
+                    index_video(joined, index, item.video_id, placeholder, search_params)
                 recorded.append(Recorded(item, joined, found))
                 progress(f"[{number}/{len(items)}] {item.video_id}: {len(found.frame_hits)} frame hits, "
                          f"{len(found.audio_hits)} sound-window hits ({time.perf_counter() - started:.1f} s)")
-            stored = {video.item.video_id: index.get_video(video.item.video_id) for video in recorded}
+            stored = {video.item.video_id: index.get_video(video.item.video_id) for video in recorded
+                      if indexed(video.item)}
         finally:
             index.close()
             if embedder.cache_info().currsize:
