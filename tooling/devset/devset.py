@@ -138,7 +138,7 @@ def speech_text(rng: random.Random, seconds: float, avoid: frozenset[str] = froz
     return " ".join(chosen)
 
 
-def _sound(spec: tuple, seconds: float, index: int) -> tuple[Callable[[dict[str, Path]], list[str]], str | None]:
+def sound_graph(spec: tuple, seconds: float, index: int) -> tuple[Callable[[dict[str, Path]], list[str]], str | None]:
     """A soundtrack's inputs (numbered from `index`) and the filter graph ending in [a]; None
     for no audio stream. Input 0 is the pictures (with their own sound, if any)."""
     kind = spec[0]
@@ -159,18 +159,18 @@ def _sound(spec: tuple, seconds: float, index: int) -> tuple[Callable[[dict[str,
             return ["-f", "lavfi", "-t", f"{seconds:.2f}", "-i", f"anoisesrc=color=brown:amplitude=0.05:seed={len(text)}"]
         bed_graph = f"[{index + 1}:a]lowpass=f=600,{STEREO},volume=-12dB[bed]"
     else:
-        bed_inputs, inner = _sound(bed, seconds, index + 1)
+        bed_inputs, inner = sound_graph(bed, seconds, index + 1)
         bed_graph = inner.removesuffix("[a]") + "[bed]"
     graph = (f"{bed_graph};[{index}:a]{STEREO},apad=whole_dur={seconds:.2f}[voice];"
              f"[voice][bed]amix=inputs=2:duration=first:normalize=0,volume={gain}dB[a]")
     return lambda paths: ["-i", str(speak(text, voice, paths["_work"])), *bed_inputs(paths)], graph
 
 
-def _sound_media(spec: tuple) -> tuple[str, ...]:
+def sound_media(spec: tuple) -> tuple[str, ...]:
     if spec[0] == "track":
         return (spec[1],)
     if spec[0] == "voice" and spec[2] != "room":
-        return _sound_media(spec[2])
+        return sound_media(spec[2])
     return ()
 
 
@@ -188,11 +188,11 @@ def _frame(shape: str) -> str:
     return edits.even_frame() if shape == "native" else fit(*SHAPES[shape])
 
 
-def _original(footage: Footage, sound: tuple, rng: random.Random, half: str) -> Recipe:
+def original_recipe(footage: Footage, sound: tuple, rng: random.Random, half: str) -> Recipe:
     picture = _picture_input(footage.picture, footage.start, footage.seconds)
     width, height = SHAPES.get(footage.shape, (854, 480))
     video = (ken_burns(rng, footage.seconds, width, height) if _is_photo(footage.picture) else _frame(footage.shape))
-    audio_inputs, audio_graph = _sound(sound, footage.seconds, 1)
+    audio_inputs, audio_graph = sound_graph(sound, footage.seconds, 1)
 
     def arguments(paths: dict[str, Path]) -> list[str]:
         graph = f"[0:v]{video}[v]" + (f";{audio_graph}" if audio_graph else "")
@@ -202,7 +202,7 @@ def _original(footage: Footage, sound: tuple, rng: random.Random, half: str) -> 
 
     expected = VerdictClass.UNIQUE
     return Recipe(footage.video_id, footage.kind, footage.related, expected, footage.what, arguments,
-                  (), (footage.picture, *_sound_media(sound)),
+                  (), (footage.picture, *sound_media(sound)),
                   footage.group, half, sound[0] != "none", seconds=footage.seconds)
 
 
@@ -531,11 +531,11 @@ class Planner:
     def _resound(self, kind: str, related: Recipe, spec: tuple, what: str) -> None:
         """The related video's pictures, as they are, under another soundtrack."""
         seconds = self.seconds[related.video_id]
-        inputs, graph = _sound(spec, seconds, 1)
+        inputs, graph = sound_graph(spec, seconds, 1)
         self._negative(kind, related, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, what,
                        lambda paths: ["-i", str(paths[related.video_id]), *inputs(paths), "-filter_complex", graph,
                                       "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"],
-                       seconds, _sound_media(spec))
+                       seconds, sound_media(spec))
 
     def _negative_same_audio_different_visuals(self, kind: str) -> None:
         related = self.pick(kind, self.has_sound, self.originals)
@@ -583,11 +583,11 @@ class Planner:
         width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
         pictures, picture_filter, media, what = self._partner(rng, width, height, seconds)
         spec, sound = self._soundtrack(rng, seconds)
-        inputs, graph = _sound(spec, seconds, 1)
+        inputs, graph = sound_graph(spec, seconds, 1)
         self._negative(kind, None, VerdictClass.UNIQUE, f"{what} under {sound}",
                        lambda paths: [*pictures(paths), *inputs(paths), "-filter_complex",
                                       f"[0:v]{picture_filter}[v];{graph}", "-map", "[v]", "-map", "[a]", *VIDEO,
-                                      *AUDIO, "-t", f"{seconds:.2f}"], seconds, media + _sound_media(spec))
+                                      *AUDIO, "-t", f"{seconds:.2f}"], seconds, media + sound_media(spec))
 
 
 def _copied(name: str) -> Arguments:
@@ -635,7 +635,7 @@ def all_recipes(seed: int = SEED) -> list[Recipe]:
     """Every recipe of the full set, not yet in publish order."""
     sounds = _resolved_sounds(seed)
     halves = split_halves(seed)
-    originals = [_original(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"),
+    originals = [original_recipe(footage, sounds[footage.video_id], random.Random(f"{seed}:{footage.video_id}"),
                            halves[footage.group]) for footage in FOOTAGE]
     recipes = list(originals)
     for half in HALVES:
@@ -695,7 +695,7 @@ def _expected_duplicate_of(recipe: Recipe, roots: dict[str, str]) -> str | None:
     return roots[recipe.related] if recipe.expected_verdict == VerdictClass.DUPLICATE else None
 
 
-def _build_one(recipe: Recipe, directory: Path, paths: dict[str, Path]) -> Path:
+def build_one(recipe: Recipe, directory: Path, paths: dict[str, Path]) -> Path:
     target = directory / f"{recipe.video_id}.mp4"
     if not target.exists():
         partial = target.with_name(f".{target.stem}.part.mp4")
@@ -721,7 +721,7 @@ def build_devset(directory: Path, cache_dir: Path, small: bool = False, workers:
         for depth in sorted(set(level.values())):
             wave = [recipe for recipe in recipes if level[recipe.video_id] == depth]
             progress(f"building {len(wave)} videos (level {depth}) ...")
-            for recipe, target in zip(wave, pool.map(lambda r: _build_one(r, directory, paths), wave)):
+            for recipe, target in zip(wave, pool.map(lambda r: build_one(r, directory, paths), wave)):
                 paths[recipe.video_id] = target
     items = []
     roots: dict[str, str] = {}

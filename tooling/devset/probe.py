@@ -31,13 +31,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from schemas.events import VerdictClass
 from tooling.devset import edits
 from tooling.devset.devset import (HARD_NEGATIVE_KINDS, MANIFEST_NAME, SAME_AUDIO_DIFFERENT_VISUALS,
                                    SAME_PERSON_OTHER_WORDS, SAME_VISUALS_DIFFERENT_AUDIO, UNRELATED, Arguments, DevItem,
-                                   Recipe, _build_one, _original, _sound, _sound_media, media_duration, publish_order,
-                                   read_manifest, speech_text)
+                                   Recipe, build_one, media_duration, original_recipe, publish_order,
+                                   read_manifest, sound_graph, sound_media, speech_text)
 from tooling.devset.edits import AUDIO, STEREO, VIDEO, fit, ken_burns
 from tooling.devset.footage import (SAME_CAMERA_OTHER_MOMENT, SAME_FILM_OTHER_SCENE, SAME_SET_OTHER_MOMENT,
                                     SENTENCES, VALIDATION, Footage)
@@ -240,15 +241,29 @@ REPICTURED = [("tree_a", "pic2.png"), ("city_a", "ellipses.jpg"), ("bbb_film", "
 
 
 class Probe:
-    """Builds the recipes: originals first, then copies and hard negatives of them."""
+    """Builds the recipes: originals first, then copies and hard negatives of them. A probe set of
+    other footage and recipes (probe2.py) is a subclass naming its own catalogue and recipes."""
 
-    def __init__(self, seed: int = SEED):
-        self.seed = seed
+    name = "dupstream probe set (held out: never calibrated on)"
+    default_seed = SEED
+    footage = FOOTAGE
+    media = PROBE_MEDIA
+    generated: dict = GENERATED
+    picture_edits = PICTURE_EDITS
+    copies = COPIES
+    resounded = RESOUNDED
+    other_words = OTHER_WORDS
+    repictured = REPICTURED
+    # Hard negative kinds of a probe's own, named by the policy's type they are an instance of.
+    negative_types: dict[str, str] = {}
+
+    def __init__(self, seed: int | None = None):
+        self.seed = self.default_seed if seed is None else seed
         self.sounds = {footage.video_id: self.resolved(footage.sound, footage.seconds, footage.video_id)
-                       for footage in FOOTAGE}
-        self.recipes = [_original(footage, self.sounds[footage.video_id], self.rng(footage.video_id), VALIDATION)
-                        for footage in FOOTAGE]
-        self.seconds = {footage.video_id: footage.seconds for footage in FOOTAGE}
+                       for footage in self.footage}
+        self.recipes = [original_recipe(footage, self.sounds[footage.video_id], self.rng(footage.video_id), VALIDATION)
+                        for footage in self.footage]
+        self.seconds = {footage.video_id: footage.seconds for footage in self.footage}
         self.ids = set(self.seconds)
 
     def rng(self, name: str) -> random.Random:
@@ -262,14 +277,15 @@ class Probe:
         return (*spec, speech_text(self.rng(f"{name}:voice"), seconds, said))
 
     def add(self, base: str, kind: str, related: str, expected: str, what: str, arguments: Arguments,
-            seconds: float, media: tuple[str, ...] = (), has_audio: bool = True) -> None:
+            seconds: float, media: tuple[str, ...] = (), has_audio: bool = True, sources: tuple[str, ...] = (),
+            contains: tuple[str, ...] = ()) -> None:
         video_id, number = base, 2
         while video_id in self.ids:
             video_id, number = f"{base}_{number}", number + 1
         self.ids.add(video_id)
         self.seconds[video_id] = seconds
-        self.recipes.append(Recipe(video_id, kind, related, expected, what, arguments, (related,), media,
-                                   self.group(related), VALIDATION, has_audio, seconds=round(seconds, 2)))
+        self.recipes.append(Recipe(video_id, kind, related, expected, what, arguments, (related, *sources), media,
+                                   self.group(related), VALIDATION, has_audio, contains, round(seconds, 2)))
 
     def group(self, video_id: str) -> str:
         return next(recipe.group for recipe in self.recipes if recipe.video_id == video_id)
@@ -281,17 +297,18 @@ class Probe:
         rng = self.rng(f"{source}:{kind}")
         seconds, sound = self.seconds[source], self.has_audio(source)
         base = f"{source}_{kind}"
-        if kind in PICTURE_EDITS:
-            edit = PICTURE_EDITS[kind](rng)
-            speed = float(edit[1].split("=")[1]) if edit[1] and edit[1].startswith("atempo") else 1.0
+        if kind in self.picture_edits:
+            edit = self.picture_edits[kind](rng)
+            played = re.search(r"setpts=PTS/([0-9.]+)", edit[0])
+            speed = float(played.group(1)) if played else 1.0
             self.add(base, kind, source, VerdictClass.DUPLICATE, edit[3],
-                     lambda paths: edits.filtered(paths[source], edit, sound), seconds / speed)
+                     lambda paths: edits.filtered(paths[source], edit, sound), seconds / speed, has_audio=sound)
         elif kind == "trimmed_short":
             length = rng.uniform(4, 6)
             start = rng.uniform(0, seconds - length)
             self.add(base, kind, source, VerdictClass.DUPLICATE, f"{start:.1f}-{start + length:.1f} s of {seconds:.0f} s",
                      lambda paths: ["-ss", f"{start:.2f}", "-i", str(paths[source]), "-t", f"{length:.2f}", *VIDEO,
-                                    *(AUDIO if sound else ["-an"])], length)
+                                    *(AUDIO if sound else ["-an"])], length, has_audio=sound)
         elif kind == "mp3_16k":
             self.add(base, kind, source, VerdictClass.DUPLICATE, "sound as 16 kbit/s 16 kHz mono MP3, pictures copied",
                      lambda paths: ["-i", str(paths[source]), "-c:v", "copy", "-ac", "1", "-ar", "16000",
@@ -318,16 +335,16 @@ class Probe:
 
     def resound(self, kind: str, source: str, spec: tuple, what: str) -> None:
         seconds = self.seconds[source]
-        inputs, graph = _sound(spec, seconds, 1)
+        inputs, graph = sound_graph(spec, seconds, 1)
         self.add(f"{source}_{kind}", kind, source, VerdictClass.VISUAL_MATCH_DIFFERENT_AUDIO, f"{source}'s pictures, {what}",
                  lambda paths: ["-i", str(paths[source]), *inputs(paths), "-filter_complex", graph, "-map", "0:v:0",
-                                "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"], seconds, _sound_media(spec))
+                                "-map", "[a]", "-c:v", "copy", *AUDIO, "-t", f"{seconds:.2f}"], seconds, sound_media(spec))
 
     def repicture(self, source: str, pictures: str) -> None:
         seconds = self.seconds[source]
         rng = self.rng(f"{source}:repicture")
         width, height = rng.choice([(1280, 720), (854, 480), (720, 1280)])
-        if pictures in GENERATED:
+        if pictures in self.generated:
             picture_input, video = ["-stream_loop", "-1"], f"{fit(width, height)},fps=25"
         else:
             picture_input, video = [], ken_burns(rng, seconds, width, height)
@@ -338,17 +355,21 @@ class Probe:
                                 "-t", f"{seconds:.2f}"], seconds, (pictures,))
 
     def plan(self) -> list[Recipe]:
-        for kind, source in COPIES:
+        for kind, source in self.copies:
             self.copy(kind, source)
-        for source, spec, what in RESOUNDED:
+        for source, spec, what in self.resounded:
             self.resound(SAME_VISUALS_DIFFERENT_AUDIO, source, self.resolved(spec, self.seconds[source], source), what)
-        for source in OTHER_WORDS:
+        for source in self.other_words:
             _, voice, bed, gain, text = self.sounds[source]
             spec = self.resolved(("voice", voice, bed, gain), self.seconds[source], f"{source}:other", avoid=text)
             self.resound(SAME_PERSON_OTHER_WORDS, source, spec, f"the same voice ({voice}) saying other sentences")
-        for source, pictures in REPICTURED:
+        for source, pictures in self.repictured:
             self.repicture(source, pictures)
+        self.more()
         return publish_order(self.recipes, self.seed)
+
+    def more(self) -> None:
+        """A subclass's own recipes, made after the shared ones."""
 
 
 def mean_volume(path: Path, start: float = 0.0, seconds: float | None = None) -> float:
@@ -359,51 +380,71 @@ def mean_volume(path: Path, start: float = 0.0, seconds: float | None = None) ->
     return float(re.search(r"mean_volume: (-?[0-9.]+) dB", measured.stderr).group(1))
 
 
-def probe_media(cache_dir: Path, names: set[str], work: Path) -> dict[str, Path]:
+class Render(NamedTuple):
+    """Generated media made from packaged media: `make(paths, target)` renders it from `needs`."""
+
+    make: Callable[[dict[str, Path], Path], None]
+    needs: tuple[str, ...] = ()
+
+
+def probe_media(cache_dir: Path, names: set[str], work: Path, probe: Probe) -> dict[str, Path]:
     """Paths of the media the recipes name: v2's packaged media, the probe's own (fetched the same
-    way, into the same cache) and the generated footage (rendered into `work`)."""
+    way, into the same cache) and its generated footage and sound (rendered into `work`: a lavfi
+    source, or a Render from packaged media)."""
+    generated = sorted(names & probe.generated.keys())
+    names = names | {need for name in generated if isinstance(probe.generated[name], Render)
+                     for need in probe.generated[name].needs}
     paths = dict(packaged_media(cache_dir, sorted(names & PACKAGED_MEDIA.keys())))
-    if wanted := sorted(names & PROBE_MEDIA.keys()):
-        paths.update(packaged_media(cache_dir, wanted, PROBE_MEDIA))
-    for name in sorted(names & GENERATED.keys()):
+    if wanted := sorted(names & probe.media.keys()):
+        paths.update(packaged_media(cache_dir, wanted, probe.media))
+    for name in generated:
         target = work / name
         if not target.exists():
-            ffmpeg("-f", "lavfi", "-i", f"{GENERATED[name]},format=yuv420p", "-t", str(GENERATED_SECONDS), *VIDEO,
-                   str(target))
+            spec = probe.generated[name]
+            partial = target.with_name(f".{target.stem}.part{target.suffix}")
+            if isinstance(spec, Render):
+                spec.make(paths, partial)
+            else:
+                ffmpeg("-f", "lavfi", "-i", f"{spec},format=yuv420p", "-t", str(GENERATED_SECONDS), *VIDEO, str(partial))
+            partial.replace(target)
         paths[name] = target
     return paths
 
 
-def items(recipes: list[Recipe], durations: dict[str, float]) -> list[DevItem]:
-    """The manifest's items, in publish order."""
+def items(recipes: list[Recipe], durations: dict[str, float], negative_types: dict[str, str] | None = None
+          ) -> list[DevItem]:
+    """The manifest's items, in publish order (every probe copy is made from originals: a copy's
+    original is the one it names)."""
+    types = {**{kind: kind for kind in HARD_NEGATIVE_KINDS}, **(negative_types or {})}
     return [DevItem(recipe.video_id, f"{recipe.video_id}.mp4", order, recipe.expected_verdict,
                     recipe.related if recipe.expected_verdict == VerdictClass.DUPLICATE else None, recipe.related,
                     recipe.kind, recipe.what, durations[recipe.video_id], recipe.split, recipe.group,
-                    recipe.kind if recipe.kind in HARD_NEGATIVE_KINDS else None)
+                    types.get(recipe.kind), recipe.contains)
             for order, recipe in enumerate(recipes, 1)]
 
 
-def build_probe(directory: Path, cache_dir: Path, workers: int = 2,
-                progress: Callable[[str], None] = print) -> Path:
+def build_probe(directory: Path, cache_dir: Path, workers: int = 2, progress: Callable[[str], None] = print,
+                probe: Probe | None = None) -> Path:
     """Makes the missing videos (each after its source) and writes the manifest; its path."""
     directory = Path(directory)
     work = directory / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    recipes = Probe().plan()
-    paths = probe_media(cache_dir, {media for recipe in recipes for media in recipe.media}, work)
+    probe = probe or Probe()
+    recipes = probe.plan()
+    paths = probe_media(cache_dir, {media for recipe in recipes for media in recipe.media}, work, probe)
     paths["_work"] = work
     first = [recipe for recipe in recipes if not recipe.sources]
     second = [recipe for recipe in recipes if recipe.sources]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for wave in (first, second):
             progress(f"building {len(wave)} videos ...")
-            for recipe, target in zip(wave, pool.map(lambda r: _build_one(r, directory, paths), wave)):
+            for recipe, target in zip(wave, pool.map(lambda r: build_one(r, directory, paths), wave)):
                 paths[recipe.video_id] = target
     durations = {recipe.video_id: round(media_duration(paths[recipe.video_id]), 2) for recipe in recipes}
     manifest = directory / MANIFEST_NAME
-    manifest.write_text(json.dumps({"name": "dupstream probe set (held out: never calibrated on)", "set": PROBE,
-                                    "seed": SEED, "items": [item._asdict() for item in items(recipes, durations)]},
-                                   indent=1) + "\n")
+    listed = items(recipes, durations, probe.negative_types)
+    manifest.write_text(json.dumps({"name": probe.name, "set": PROBE, "seed": probe.seed,
+                                    "items": [item._asdict() for item in listed]}, indent=1) + "\n")
     return manifest
 
 
@@ -422,9 +463,43 @@ VISUAL_FALSE_ALARM = re.compile(r"a line through unrelated changes does as well 
 AUDIO_FALSE_ALARM = re.compile(r"unrelated tracks align as well with probability ([0-9.e+-]+)")
 
 
+# What decided a verdict, as its reason words it (streams.matching.decision), first match wins.
+MECHANISMS = [("sound added on top", "the sound confirmed by landmarks as the same recording with sound added on top"),
+              ("on frames alone", "a duplicate on frames alone (no sound to veto it)"),
+              ("but the soundtracks differ", "frames matched; the sound was said to differ"),
+              ("the same look, not a copy", "frames alike, but no line through them stood for the same moment"),
+              ("but no frames align", "the sound matched; no frames aligned")]
+
+
+def mechanism(verdict: dict) -> str:
+    found = next((what for phrase, what in MECHANISMS if phrase in verdict["evidence"]), None)
+    if found:
+        return found
+    return "too little audio to compare" if verdict.get("audio_state") == "too_little_audio" else "other"
+
+
 def _stated(pattern: re.Pattern, reason: str) -> str:
     found = pattern.search(reason)
     return found.group(1) if found else "-"
+
+
+def _scores(evaluated: dict, listed: list[DevItem], verdicts: dict[str, dict]) -> list[str]:
+    """Strict P/R/F1 (a copy must name its own cluster), overall and per length band, as the
+    evaluation counted them, and the hard negatives called duplicate, counted here by the manifest's
+    negative_type (the evaluation counts only the kinds named in HARD_NEGATIVE_KINDS, not a probe's
+    own kinds of hard negative)."""
+    half = evaluated["halves"]["validation"]["dupstream"]
+    lines = ["| videos | n | P | R | F1 | hard negatives called duplicate |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, figures in (("all", half["overall"]), *half["per_length_band"].items()):
+        negatives = [item for item in listed if item.negative_type and name in ("all", band(item.duration))]
+        called = sum(verdicts[item.video_id]["verdict"] == VerdictClass.DUPLICATE for item in negatives)
+        lines.append(f"| {name} | {figures['count']} | {_figure(figures['precision'])} | {_figure(figures['recall'])} | "
+                     f"{_figure(figures['f1'])} | {called} of {len(negatives)} |")
+    return lines
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def report(manifest: Path, evaluation: Path) -> str:
@@ -434,8 +509,8 @@ def report(manifest: Path, evaluation: Path) -> str:
 
     listed = read_manifest(manifest)
     accepted = clusters(listed)
-    verdicts = {verdict["video_id"]: verdict["dupstream"]
-                for verdict in json.loads(Path(evaluation).read_text())["verdicts"]}
+    evaluated = json.loads(Path(evaluation).read_text())
+    verdicts = {verdict["video_id"]: verdict["dupstream"] for verdict in evaluated["verdicts"]}
     wrong = [item for item in listed if not right(item, verdicts[item.video_id], accepted.get(item.video_id, frozenset()))]
     tables: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for item in listed:
@@ -445,7 +520,9 @@ def report(manifest: Path, evaluation: Path) -> str:
         tables["kind"][f"{item.kind} ({role})"].append(ok)
         tables["role"][role].append(ok)
         tables["length band"][f"{band(item.duration)} {role}"].append(ok)
-    lines = []
+        if item.negative_type:
+            tables["hard negative type"][item.negative_type].append(ok)
+    lines = _scores(evaluated, listed, verdicts)
     for name, table in tables.items():
         lines += ["", f"| {name} | right | of |", "| --- | --- | --- |"]
         lines += [f"| {key} | {sum(oks)} | {len(oks)} |" for key, oks in sorted(table.items())]
@@ -460,6 +537,15 @@ def report(manifest: Path, evaluation: Path) -> str:
                          f"{verdict['visual_score']:.2f} | {_stated(VISUAL_FALSE_ALARM, verdict['evidence'])} | "
                          f"{'-' if verdict.get('audio_ber') is None else round(verdict['audio_ber'], 2)} | "
                          f"{_stated(AUDIO_FALSE_ALARM, verdict['evidence'])} |")
+    by_mechanism: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in wrong:
+        verdict = verdicts[item.video_id]
+        by_mechanism[(f"{item.expected_verdict} -> {verdict['verdict']}", mechanism(verdict))].append(
+            f"{item.video_id} ({item.kind})")
+    lines += ["", "wrong verdicts by what decided them", "", "| expected -> given | decided by | n | videos |",
+              "| --- | --- | --- | --- |"]
+    lines += [f"| {change} | {what} | {len(videos)} | {', '.join(videos)} |"
+              for (change, what), videos in sorted(by_mechanism.items(), key=lambda entry: -len(entry[1]))]
     lines += ["", "wrong verdicts (expected -> given; matched video, visual score, aligned frames, audio BER, "
               "audio state; the stream's reason)", ""]
     for item in wrong:
