@@ -1,6 +1,7 @@
 """The audio significance test fitted and checked on real audio, reproducible:
 `python -m tooling.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output);
-`... --landmarks`: the landmark test's null and its copies with sound added (calibrate_landmarks).
+`... --landmarks`: the landmark test's null and its copies with sound added (calibrate_landmarks);
+`... --series`: a voice's other words over one loud bed against copies of it (calibrate_series).
 
 Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
 calibration pool, and every figure after the fit is measured on the held-out pool. Each pool has
@@ -585,6 +586,110 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
     return trials
 
 
+# The series class: a creator's clips of one voice in one room over one music bed, other words in
+# each (not the same recording), against copies of such a clip with sound added on top (the same
+# recording). As the development set's recipes make them: the voice over the clip's start, the bed
+# under the whole clip (its tail the bed alone), both clips from the bed's start. Bed RMS under the
+# voice's:
+SERIES_BED_DB = (6.0, 10.0, 14.0, 18.0)
+SERIES_SPOKEN = (0.6, 1.0)  # the share of the clip the voice covers (uniform)
+SERIES_REPEATS = 2  # bed stretches per voice, level and length
+SERIES_MUSIC_DB = (6.0, 10.0, 14.0)  # another track added under a copy, under the copy's RMS
+SERIES_VOICE_OVER_DB = (-6.0, 0.0)  # another voice talking over a copy, over its RMS
+SERIES_CROWD_DB = -6.0  # four other takes talking at once (a crowd, a laugh track) under a copy
+SERIES_NOISE_SNR_DB = (3.0, 6.0)
+
+
+def _padded(voice: np.ndarray, size: int, spoken_share: float) -> np.ndarray:
+    """The voice's first spoken_share of size samples, then silence to size."""
+    out = np.zeros(size, np.float32)
+    count = min(len(voice), int(spoken_share * size))
+    out[:count] = voice[:count]
+    return out
+
+
+def series_trials(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
+    """Per clip length, bed level and (SERIES_REPEATS) stretch of the pool's music: the stored clip
+    (one take of a voice, or a recorded speaker's stretch, over the bed); the same voice's other
+    takes (the same speaker's other stretch) over the same bed, on the bed's line ("series ...");
+    and the stored clip with sound added on top ("copy, ...")."""
+    from streams.audio.landmarks import compare_landmarks
+
+    music, trials = list(tracks.music.values()), []
+    others_of = {voice: [samples for (v, _), samples in tracks.voices.items() if v != voice]
+                 for voice, _ in tracks.voices}
+    for length in LANDMARK_LENGTHS:
+        size = int(length * RATE)
+        for bed_db in SERIES_BED_DB:
+            for _ in range(SERIES_REPEATS):
+                # (name, stored voice, the same speaker's other words, the voices a copy may add)
+                speakers = [(voice, tracks.voices[voice, seeds[0]], [tracks.voices[voice, s] for s in seeds[1:]],
+                             others_of[voice]) for voice, seeds in _seeds_of(tracks).items()]
+                for name, samples in tracks.speech.items():
+                    if len(samples) >= 2 * size:
+                        first = int(rng.integers(0, len(samples) // 2 - size + 1))
+                        second = len(samples) // 2 + int(rng.integers(0, len(samples) // 2 - size + 1))
+                        speakers.append((name, samples[first:], [samples[second:]], list(tracks.voices.values())))
+                for name, take, other_takes, other_voices in speakers:
+                    bed_index = int(rng.integers(len(music)))
+                    bed = _clip(rng, np.resize(music[bed_index], max(size, len(music[bed_index]))), length)
+                    spoken_share = float(rng.uniform(*SERIES_SPOKEN)) if name in tracks.voices.keys() else 1.0
+                    voice = _padded(take, size, spoken_share)
+                    stored = voice + _at(bed, -bed_db, voice)
+                    stored_peaks = peaks_of(stored)
+                    family = "series, espeak" if name not in tracks.speech else "series, recorded"
+                    queries = [(f"{family}, bed {bed_db:.0f} dB under",
+                                _padded(other, size, spoken_share) + _at(bed, -bed_db, voice)) for other in other_takes]
+                    added = [(f"copy, music {db:.0f} dB under", np.resize(music[1 - bed_index], size), -db)
+                             for db in SERIES_MUSIC_DB]
+                    added += [(f"copy, voice-over {db:+.0f} dB",
+                               np.resize(other_voices[rng.integers(len(other_voices))], size), db)
+                              for db in SERIES_VOICE_OVER_DB]
+                    added.append((f"copy, crowd {SERIES_CROWD_DB:.0f} dB", sum(
+                        np.resize(other_voices[i], size) for i in rng.permutation(len(other_voices))[:4]),
+                                  SERIES_CROWD_DB))
+                    added += [(f"copy, pink noise {snr:.0f} dB SNR", pink_noise(rng, size), -snr)
+                              for snr in SERIES_NOISE_SNR_DB]
+                    queries += [(kind, stored + _at(sound, db, stored)) for kind, sound, db in added]
+                    for kind, query in queries:
+                        trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
+                            peaks_of(query), stored_peaks, params, 0.0, 1.0, LINE_TOLERANCE),
+                            source=f"{name} bed {bed_db:.0f}"))
+    return trials
+
+
+def _seeds_of(tracks: Tracks) -> dict[str, list[int]]:
+    seeds = defaultdict(list)
+    for voice, seed in tracks.voices:
+        seeds[voice].append(seed)
+    return seeds
+
+
+def report_series(trials: list[LandmarkTrial], params: AudioParams) -> None:
+    """Per class and clip length: judged the same recording / passing the null (the landmarks alone)."""
+    print(f"{'class':28s} " + " ".join(f"{length:>10.0f}s" for length in LANDMARK_LENGTHS)
+          + "   all   (judged the same recording / passing the null, of)")
+    for kind in sorted(dict.fromkeys(t.kind for t in trials)):
+        rows = [t.result for t in trials if t.kind == kind]
+        cells = [[t.result for t in trials if t.kind == kind and t.length == length] for length in LANDMARK_LENGTHS]
+        print(f"{kind:28s} " + " ".join(f"{_same_of(cell, params):>11s}" for cell in cells)
+              + f"  {_same_of(rows, params)}")
+    for family in ("series", "copy"):
+        rows = [t.result for t in trials if t.kind.startswith(family)]
+        print(f"  all {family}: {_same_of(rows, params)}")
+
+
+def _same_of(results, params: AudioParams) -> str:
+    passed = sum(r.false_alarm <= params.landmark_max_false_alarm for r in results)
+    return f"{sum(r.same_recording for r in results)}/{passed} of {len(results)}"
+
+
+def calibrate_series(cache_dir: Path, params: AudioParams) -> None:
+    """The series class and its copies on both pools (`python -m tooling.audio.calibrate --series`)."""
+    _on_pools(cache_dir, params, lambda pool, tracks, peaks_of, seed: report_series(
+        series_trials(pool.name, tracks, params, np.random.default_rng(51 + seed), peaks_of), params))
+
+
 def shares_a_bed(kind: str) -> bool:
     """The classes whose two sides share a music bed (part of one recording): hard negatives of
     the shared-background check, not pairs of the Poisson null."""
@@ -718,9 +823,9 @@ def report_landmark_cost(tracks: Tracks, params: AudioParams) -> None:
           f"{4 * sum(map(len, found)) / minutes / 1024:.1f} KB of peaks per minute (4 bytes each)")
 
 
-def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
-    """The landmark test's null and copies on both pools (a few minutes): the thresholds are the
-    AudioParams defaults, checked on the calibration pool and reported on the held-out one."""
+def _on_pools(cache_dir: Path, params: AudioParams, study: Callable) -> None:
+    """study(pool, tracks, peaks_of, seed) on the calibration pool, then on the held-out one;
+    peaks_of: the landmark peaks of a sample array, each array's once."""
     from streams.audio.landmarks import peaks
 
     media = packaged_media(cache_dir, [*CALIBRATION.music, *CALIBRATION.speech, *HELD_OUT.music, *HELD_OUT.speech])
@@ -739,22 +844,34 @@ def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
         for seed, pool in enumerate((CALIBRATION, HELD_OUT)):
             tracks = load(pool, media, directory, settings)
             print(f"\n== {pool.name} pool")
-            report_landmark_cost(tracks, params)
-            print(f"\n== {pool.name} pool: unrelated pairs on a random line (speeds {set(LANDMARK_LINE_SPEEDS)}), "
-                  f"within {LINE_TOLERANCE:g} s")
-            report_landmark_nulls(landmark_nulls(pool.name, tracks, params, np.random.default_rng(31 + seed),
-                                                 peaks_of), params)
-            print(f"\n== {pool.name} pool: copies with sound added, on their line")
-            copies = landmark_copies(pool.name, tracks, params, np.random.default_rng(41 + seed), peaks_of)
-            if pool is CALIBRATION:
-                fit_containment(copies, params)
-            report_landmark_copies(copies, params)
+            study(pool, tracks, peaks_of, seed)
     print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
+    """The landmark test's null and copies on both pools (a few minutes): the thresholds are the
+    AudioParams defaults, checked on the calibration pool and reported on the held-out one."""
+
+    def study(pool: Pool, tracks: Tracks, peaks_of, seed: int) -> None:
+        report_landmark_cost(tracks, params)
+        print(f"\n== {pool.name} pool: unrelated pairs on a random line (speeds {set(LANDMARK_LINE_SPEEDS)}), "
+              f"within {LINE_TOLERANCE:g} s")
+        report_landmark_nulls(landmark_nulls(pool.name, tracks, params, np.random.default_rng(31 + seed),
+                                             peaks_of), params)
+        print(f"\n== {pool.name} pool: copies with sound added, on their line")
+        copies = landmark_copies(pool.name, tracks, params, np.random.default_rng(41 + seed), peaks_of)
+        if pool is CALIBRATION:
+            fit_containment(copies, params)
+        report_landmark_copies(copies, params)
+
+    _on_pools(cache_dir, params, study)
 
 
 if __name__ == "__main__":
     arguments = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
-    if "--landmarks" in sys.argv:
+    if "--series" in sys.argv:
+        calibrate_series(Path(arguments[0] if arguments else ".cache"), AudioParams())
+    elif "--landmarks" in sys.argv:
         calibrate_landmarks(Path(arguments[0] if arguments else ".cache"), AudioParams())
     else:
         calibrate(Path(arguments[0] if arguments else ".cache"), AudioParams(), share_only="--share-only" in sys.argv)
