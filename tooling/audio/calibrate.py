@@ -509,6 +509,7 @@ class LandmarkTrial(NamedTuple):
     result: object  # streams.audio.landmarks.LandmarkMatch
     chromaprint: bool = False  # copies: Chromaprint's compare_on_line found it on the line
     source: str = ""  # copies: the recording copied
+    on_line: object = None  # series_trials: Chromaprint's AudioMatch on the line (compare_on_line)
 
 
 def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
@@ -558,7 +559,7 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
     trials = []
     for name, samples in sources.items():
         stored_peaks = peaks_of(samples)
-        stored = fingerprint_samples(samples, plain)._replace(landmarks=np.zeros(0, np.uint32))
+        stored = _chromaprint_only(samples, plain)
         mixes = [("plain", samples)]
         if name in tracks.music:
             voice = np.resize(voices[rng.integers(len(voices))], len(samples))
@@ -577,7 +578,7 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
                     clip = mixed[start:start + int(length * RATE)]
                     truth = TimeMap(start / RATE)
                     # Chromaprint alone: compare_on_line without landmarks on either side.
-                    query = fingerprint_samples(clip, plain)._replace(landmarks=np.zeros(0, np.uint32))
+                    query = _chromaprint_only(clip, plain)
                     chromaprint = query.state == AudioState.OK and compare_on_line(
                         query, stored, params, truth, LINE_TOLERANCE,
                         lambda match: agrees(match, truth, LINE_TOLERANCE)).same_recording
@@ -616,6 +617,7 @@ def series_trials(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of)
     from streams.audio.landmarks import compare_landmarks
 
     music, trials = list(tracks.music.values()), []
+    plain, line = replace(params, resampled_speeds=()), TimeMap(0.0)
     others_of = {voice: [samples for (v, _), samples in tracks.voices.items() if v != voice]
                  for voice, _ in tracks.voices}
     for length in LANDMARK_LENGTHS:
@@ -637,6 +639,7 @@ def series_trials(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of)
                     voice = _padded(take, size, spoken_share)
                     stored = voice + _at(bed, -bed_db, voice)
                     stored_peaks = peaks_of(stored)
+                    stored_items = _chromaprint_only(stored, plain)
                     family = "series, espeak" if name not in tracks.speech else "series, recorded"
                     queries = [(f"{family}, bed {bed_db:.0f} dB under",
                                 _padded(other, size, spoken_share) + _at(bed, -bed_db, voice)) for other in other_takes]
@@ -652,10 +655,17 @@ def series_trials(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of)
                               for snr in SERIES_NOISE_SNR_DB]
                     queries += [(kind, stored + _at(sound, db, stored)) for kind, sound, db in added]
                     for kind, query in queries:
+                        chromaprint = compare_on_line(_chromaprint_only(query, plain), stored_items, params, line,
+                                                      LINE_TOLERANCE, lambda match: agrees(match, line, LINE_TOLERANCE))
                         trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
                             peaks_of(query), stored_peaks, params, 0.0, 1.0, LINE_TOLERANCE),
-                            source=f"{name} bed {bed_db:.0f}"))
+                            chromaprint.same_recording, f"{name} bed {bed_db:.0f}", chromaprint))
     return trials
+
+
+def _chromaprint_only(samples: np.ndarray, params: AudioParams) -> AudioFingerprint:
+    """The fingerprint without its landmarks: compare_on_line judges it by Chromaprint alone."""
+    return fingerprint_samples(samples, params)._replace(landmarks=np.zeros(0, np.uint32))
 
 
 def _seeds_of(tracks: Tracks) -> dict[str, list[int]]:
@@ -666,28 +676,36 @@ def _seeds_of(tracks: Tracks) -> dict[str, list[int]]:
 
 
 def report_series(trials: list[LandmarkTrial], params: AudioParams) -> None:
-    """Per class and clip length: judged the same recording / passing the null (the landmarks alone)."""
-    print(f"{'class':28s} " + " ".join(f"{length:>10.0f}s" for length in LANDMARK_LENGTHS)
-          + "   all   (judged the same recording / passing the null, of)")
+    """Per class and clip length: judged the same recording / by Chromaprint alone / the landmarks
+    passing their null, of all."""
+    print(f"{'class':34s} " + " ".join(f"{length:>14.0f}s" for length in LANDMARK_LENGTHS)
+          + "   all   (judged the same recording / by Chromaprint / landmarks passing the null, of)")
     for kind in sorted(dict.fromkeys(t.kind for t in trials)):
-        rows = [t.result for t in trials if t.kind == kind]
-        cells = [[t.result for t in trials if t.kind == kind and t.length == length] for length in LANDMARK_LENGTHS]
-        print(f"{kind:28s} " + " ".join(f"{_same_of(cell, params):>11s}" for cell in cells)
+        rows = [t for t in trials if t.kind == kind]
+        cells = [[t for t in rows if t.length == length] for length in LANDMARK_LENGTHS]
+        print(f"{kind:34s} " + " ".join(f"{_same_of(cell, params):>15s}" for cell in cells)
               + f"  {_same_of(rows, params)}")
     for family in ("series", "copy"):
-        rows = [t.result for t in trials if t.kind.startswith(family)]
-        print(f"  all {family}: {_same_of(rows, params)}")
+        print(f"  all {family}: {_same_of([t for t in trials if t.kind.startswith(family)], params)}")
 
 
-def _same_of(results, params: AudioParams) -> str:
-    passed = sum(r.false_alarm <= params.landmark_max_false_alarm for r in results)
-    return f"{sum(r.same_recording for r in results)}/{passed} of {len(results)}"
+def _same_of(trials: list[LandmarkTrial], params: AudioParams) -> str:
+    """judged the same recording (Chromaprint on the line, or the landmarks) / by Chromaprint / the
+    landmarks passing their null, of all."""
+    passed = sum(t.result.false_alarm <= params.landmark_max_false_alarm for t in trials)
+    return (f"{sum(t.chromaprint or t.result.same_recording for t in trials)}/{sum(t.chromaprint for t in trials)}/"
+            f"{passed} of {len(trials)}")
 
 
 def calibrate_series(cache_dir: Path, params: AudioParams) -> None:
     """The series class and its copies on both pools (`python -m tooling.audio.calibrate --series`)."""
-    _on_pools(cache_dir, params, lambda pool, tracks, peaks_of, seed: report_series(
-        series_trials(pool.name, tracks, params, np.random.default_rng(51 + seed), peaks_of), params))
+    def study(pool: Pool, tracks: Tracks, peaks_of, seed: int) -> None:
+        trials = series_trials(pool.name, tracks, params, np.random.default_rng(51 + seed), peaks_of)
+        if pool is CALIBRATION:
+            fit_containment([t for t in trials if t.kind.startswith("copy")], params)
+        report_series(trials, params)
+
+    _on_pools(cache_dir, params, study)
 
 
 def shares_a_bed(kind: str) -> bool:
