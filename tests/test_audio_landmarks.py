@@ -270,3 +270,33 @@ def test_music_keeps_about_its_share_of_peaks_a_second(sounds):
     found = peaks(decoded["music"], PARAMS)
     seconds = len(decoded["music"]) / RATE
     assert 0.8 * PARAMS.landmark_peaks_per_second <= len(found) / seconds <= PARAMS.landmark_peaks_per_second
+
+
+@pytest.mark.media
+def test_a_series_clip_is_not_the_same_recording_and_a_voice_over_copy_of_it_is(sounds):
+    """A creator's series as the development set's recipes make one (calibrate --series): one
+    voice saying other words over the first 8 s of a 10 s clip, the same music bed 10 dB under it
+    from the bed's start, the tail the bed alone. The bed agrees on the line, but the stored voice
+    is not in the other clip: not the same recording. The stored clip with another voice talking
+    over it 6 dB louder keeps it: the same recording, found by the landmarks."""
+    directory, settings, decoded = sounds
+    size = 10 * RATE
+
+    def over_the_bed(words: np.ndarray) -> np.ndarray:
+        voice = np.zeros(size, np.float32)
+        voice[:8 * RATE] = words[:8 * RATE]
+        return voice + _at(decoded["music"][:size], -10.0, voice)
+
+    clip = over_the_bed(decoded["words"])
+    stored = _stored(settings, directory, "series_first", clip)
+    series = _on_line(_copy(directory, settings, "series_second", over_the_bed(decoded["other words"]), 0.0, 10.0),
+                      stored, 0.0)
+    assert not series.same_recording, series
+    # The bed is found beyond chance on the line; the check that the agreement is the whole
+    # stored recording refuses it.
+    assert series.landmarks.false_alarm <= PARAMS.landmark_max_false_alarm
+    other_voice = decode_mono(spoken("en-gb", 5, directory / "en_gb_5.wav"), settings)
+    voice_over = clip + _at(np.resize(other_voice, size), 6.0, clip)
+    copy = _on_line(_copy(directory, settings, "series_voice_over", voice_over, 0.0, 10.0), stored, 0.0)
+    assert copy.same_recording and agrees(copy, TimeMap(0.0), TOLERANCE), copy
+    assert copy.test == "landmarks"  # Chromaprint does not find it under the louder voice
