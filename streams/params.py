@@ -146,10 +146,9 @@ class AudioParams:
     # line, a copy with sound added on top keeps each with at least this probability, times
     # landmark_kept_per_step per 4 dB level step the added sound stands over the shared one;
     # fitted by `python -m tooling.audio.calibrate --landmarks` (streams.audio.landmarks.containment).
-    landmark_kept_share: float = 0.55
-    landmark_kept_per_step: float = 0.6
+    landmark_kept_share: float = 0.4
+    landmark_kept_per_step: float = 0.71
     landmark_loud_share: float = 0.25  # the stored track's loudest peaks (by level), which a copy keeps
-    landmark_foreground_frames: int = 8  # experiment: the containment on each 8-frame step's loudest peak
     landmark_hypotheses_per_trial: float = 1.0  # correlated neighbouring offsets counted as one trial
     landmark_peaks_per_second: int = 24  # the most prominent local maxima kept per second
     landmark_peak_bins: int = 6  # a peak is the maximum over this many 21.5 Hz bins either side...

@@ -260,27 +260,20 @@ def clustered(times: np.ndarray, within: np.ndarray) -> float:
     return float(min(1.0, m * w ** (m - 1) - (m - 1) * w ** m))
 
 
-def foreground(frames: np.ndarray, levels: np.ndarray, step_frames: int) -> np.ndarray:
-    """Indices of the foreground of the track's loud time steps: in each step of step_frames frames
-    the peak at the step's loudest level (the first of ties), of the steps whose loudest is as
-    loud as the median step's or louder."""
-    if len(frames) == 0:
-        return np.zeros(0, np.int64)
-    step = (frames - frames.min()) // step_frames
-    order = np.lexsort((levels, step))  # by step, loudest (lowest level) first
-    first = order[np.r_[True, step[order][1:] != step[order][:-1]]]
-    return first[levels[first] <= np.median(levels[first])]
-
-
 def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_scale: float, first: float,
-         last: float, step_frames: int) -> tuple[int, int, float]:
-    """(found, of, gain) of inner's foreground peaks (`foreground`) within inner frames [first, last]
-    found in outer on the line (experiment)."""
+         last: float, loud_share: float) -> tuple[int, int, float]:
+    """(found, of, gain) of inner's peaks in outer on the line outer_frame = speed * inner_frame +
+    shift, outer_bin = inner_bin * bin_scale (a peak is found when outer has one within +-1 frame
+    and +-1 bin of where the line puts it): of inner's loud peaks (its loud_share loudest, by
+    level) within inner frames [first, last], how many outer has; gain: how many level steps
+    quieter in outer than in inner the found peaks of the stretch are (median) — the sound both
+    share sits that much under outer's loudest when outer added a louder sound on top."""
     i_frames, i_bins, i_levels = unpack(inner)
     o_frames, o_bins, o_levels = unpack(outer)
     within = np.flatnonzero((i_frames >= first) & (i_frames <= last))
     if len(within) == 0 or len(o_frames) == 0:
-        return 0, 0, 0.0
+        return 0, len(within), 0.0
+    # outer's level at each (frame, bin) cell, looked up by a sorted key (room for re-pitched bins)
     cells = o_frames * _CELL_BINS + o_bins
     order = np.argsort(cells, kind="stable")
     cells, levels = cells[order], o_levels[order]
@@ -293,9 +286,9 @@ def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_s
             index = np.minimum(np.searchsorted(cells, key), len(cells) - 1)
             level = np.where(cells[index] == key, np.minimum(level, levels[index]), level)
     found = level < LEVELS
-    loud = foreground(i_frames[within], i_levels[within], step_frames)
+    loud = i_levels[within] <= np.quantile(i_levels[within], loud_share)
     gain = float(np.median(level[found] - i_levels[within][found])) if found.any() else 0.0
-    return int(found[loud].sum()), len(loud), gain
+    return int((found & loud).sum()), int(loud.sum()), gain
 
 
 def containment(found: int, of: int, gain: float, params: AudioParams) -> float:
@@ -388,10 +381,10 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
         agreeing_loud = agreeing[r_levels[agreeing] <= loud_level]
         partial = min(binomial_cdf(len(agreeing_loud), len(agreeing), float(loud.sum() / in_stretch.sum())),
                       clustered(r_frames[agreeing_loud], r_frames[loud]))
-    step = params.landmark_foreground_frames
-    reference_kept = kept(stored, query, 1 / line_speed, -shift / line_speed, 1 / bin_scale, first, last, step)
+    share = params.landmark_loud_share
+    reference_kept = kept(stored, query, 1 / line_speed, -shift / line_speed, 1 / bin_scale, first, last, share)
     query_kept = kept(query, stored, line_speed, shift, bin_scale, (first - shift) / line_speed,
-                      (last - shift) / line_speed, step)
+                      (last - shift) / line_speed, share)
     contained = max(containment(*reference_kept, params), containment(*query_kept, params))
     same = (chance <= params.landmark_max_false_alarm and partial > params.landmark_max_partial
             and contained > params.landmark_max_partial)
