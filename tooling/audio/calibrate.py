@@ -767,7 +767,7 @@ def fit_containment(trials: list[LandmarkTrial], params: AudioParams) -> AudioPa
 
     def rejected(share: float) -> int:
         fitted = replace(params, landmark_kept_share=share, landmark_kept_per_step=per_step)
-        return sum(max(containment(*r.reference_kept, fitted), containment(*r.query_kept, fitted))
+        return sum(max(containment(r.reference_kept, fitted), containment(r.query_kept, fitted))
                    <= params.landmark_max_partial for r in rows)
 
     share = max((s for s in np.arange(0.05, 0.96, 0.05) if rejected(s) <= params.landmark_max_partial * len(rows)),
