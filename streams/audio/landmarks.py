@@ -30,7 +30,7 @@ landmark_hypotheses_per_trial correlated offsets counted as one trial), is the f
 `same_recording` is false_alarm <= AudioParams.landmark_max_false_alarm, and the agreement is
 the whole stored recording, not a shared part or background (compare_landmarks: `partial`, and
 `contained` — a copy contains its original, so the original's loud peaks are in it but for those
-an added sound masks; kept, containment). The figures that check this null on unrelated pairs,
+an added sound masks, and no more seldom than its quiet ones; kept, containment). The figures that check this null on unrelated pairs,
 and fit the containment on copies: `python -m tooling.audio.calibrate --landmarks`."""
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ _WINDOW_FRAMES = 1  # offsets within this many frames of one another vote togeth
 _CELL_BINS = 1 << (BIN_BITS + 1)  # a (frame, bin) cell's key: frame * _CELL_BINS + bin (bins re-pitched up to x2)
 
 
+class Kept(NamedTuple):
+    """What one track keeps of another's peaks on the line, over the stretch both cover (kept)."""
+    found: int  # of its loud peaks (landmark_loud_share of them, by level), those found
+    of: int
+    gain: float  # level steps quieter in the other track than in this one (median, found peaks)
+    found_all: int = 0  # of all its peaks, those found
+    of_all: int = 0
+
+
 class LandmarkMatch(NamedTuple):
     same_recording: bool
     false_alarm: float
@@ -68,15 +77,16 @@ class LandmarkMatch(NamedTuple):
     # How rarely a copy's agreement would be as quiet or as crowded into a part as this one
     # (small: a shared background under other sound, or a shared piece: not the same recording)
     partial: float = 1.0
-    # How rarely a copy with sound added on top would keep as few of its original's loud peaks
-    # (the larger of the two directions' p-values: the query contains the stored recording, or
-    # the stored one the query); small: neither contains the other (other words over one bed)
+    # How rarely a copy with sound added on top would keep as few of its original's loud peaks,
+    # or keep them less often than its quiet ones (containment; the larger of the two directions'
+    # p-values: the query contains the stored recording, or the stored one the query); small:
+    # neither contains the other (other words over one bed)
     contained: float = 1.0
-    # Each direction's (found, of, gain): the loud peaks of the stored recording over the stretch
-    # that the query has on the line (and of the query's that the stored one has), with the
-    # level gain between the two on the peaks they share (kept)
-    reference_kept: tuple[int, int, float] = (0, 0, 0.0)
-    query_kept: tuple[int, int, float] = (0, 0, 0.0)
+    # Each direction's: the peaks of the stored recording over the stretch that the query has on
+    # the line (and of the query's that the stored one has), with the level gain between the two
+    # on the peaks they share (kept)
+    reference_kept: Kept = Kept(0, 0, 0.0)
+    query_kept: Kept = Kept(0, 0, 0.0)
 
 
 NO_LANDMARK_MATCH = LandmarkMatch(False, 1.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0)
@@ -261,18 +271,18 @@ def clustered(times: np.ndarray, within: np.ndarray) -> float:
 
 
 def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_scale: float, first: float,
-         last: float, loud_share: float) -> tuple[int, int, float]:
-    """(found, of, gain) of inner's peaks in outer on the line outer_frame = speed * inner_frame +
-    shift, outer_bin = inner_bin * bin_scale (a peak is found when outer has one within +-1 frame
-    and +-1 bin of where the line puts it): of inner's loud peaks (its loud_share loudest, by
-    level) within inner frames [first, last], how many outer has; gain: how many level steps
-    quieter in outer than in inner the found peaks of the stretch are (median) — the sound both
-    share sits that much under outer's loudest when outer added a louder sound on top."""
+         last: float, loud_share: float) -> Kept:
+    """Inner's peaks in outer on the line outer_frame = speed * inner_frame + shift, outer_bin =
+    inner_bin * bin_scale (a peak is found when outer has one within +-1 frame and +-1 bin of
+    where the line puts it): of inner's loud peaks (its loud_share loudest, by level) within inner
+    frames [first, last], how many outer has, and of all its peaks there; gain: how many level
+    steps quieter in outer than in inner the found peaks of the stretch are (median) — the sound
+    both share sits that much under outer's loudest when outer added a louder sound on top."""
     i_frames, i_bins, i_levels = unpack(inner)
     o_frames, o_bins, o_levels = unpack(outer)
     within = np.flatnonzero((i_frames >= first) & (i_frames <= last))
     if len(within) == 0 or len(o_frames) == 0:
-        return 0, len(within), 0.0
+        return Kept(0, len(within), 0.0, 0, len(within))
     # outer's level at each (frame, bin) cell, looked up by a sorted key (room for re-pitched bins)
     cells = o_frames * _CELL_BINS + o_bins
     order = np.argsort(cells, kind="stable")
@@ -288,16 +298,39 @@ def kept(inner: np.ndarray, outer: np.ndarray, speed: float, shift: float, bin_s
     found = level < LEVELS
     loud = i_levels[within] <= np.quantile(i_levels[within], loud_share)
     gain = float(np.median(level[found] - i_levels[within][found])) if found.any() else 0.0
-    return int((found & loud).sum()), int(loud.sum()), gain
+    return Kept(int((found & loud).sum()), int(loud.sum()), gain, int(found.sum()), len(within))
 
 
-def containment(found: int, of: int, gain: float, params: AudioParams) -> float:
-    """P(a copy with sound added on top keeps at most `found` of `of` loud peaks): binomial, each
-    kept with probability landmark_kept_share, times landmark_kept_per_step for each level step
-    the added sound stands over the shared one (gain; a louder voice-over masks more)."""
-    if of == 0:
+def hypergeometric_cdf(k: int, population: int, successes: int, draws: int) -> float:
+    """P(X <= k) for X the successes among `draws` drawn without replacement from `population`
+    holding `successes`."""
+    def log_choose(n: int, r: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(r + 1) - math.lgamma(n - r + 1)
+
+    low = max(0, draws - (population - successes))
+    if k < low:
+        return 0.0
+    terms = [log_choose(successes, x) + log_choose(population - successes, draws - x) - log_choose(population, draws)
+             for x in range(low, min(k, successes, draws) + 1)]
+    return float(min(1.0, np.exp(terms).sum()))
+
+
+def containment(kept: Kept, params: AudioParams) -> float:
+    """How rarely a copy with sound added on top would keep its original's loud peaks as this
+    keeps the other track's (the smaller of two p-values):
+    - at most `found` of `of`: binomial, each kept with probability landmark_kept_share, times
+      landmark_kept_per_step for each level step the added sound stands over the shared one
+      (gain; a louder voice-over masks more);
+    - as seldom against its quiet peaks: an added sound masks a quiet peak before a loud one, so
+      a copy keeps its loud peaks at least as often as the rest; over the same bed under other
+      words the loud peaks are the stored voice's, which the other take lacks, and the quiet ones
+      the bed's, which it has. Under one rate for all, the loud ones found are hypergeometric
+      among the found."""
+    if kept.of == 0:
         return 1.0
-    return binomial_cdf(found, of, params.landmark_kept_share * params.landmark_kept_per_step ** max(gain, 0.0))
+    share = params.landmark_kept_share * params.landmark_kept_per_step ** max(kept.gain, 0.0)
+    return min(binomial_cdf(kept.found, kept.of, share),
+               hypergeometric_cdf(kept.found, kept.of_all, kept.found_all, kept.of))
 
 
 def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams, offset: float,
@@ -385,7 +418,7 @@ def compare_landmarks(query: np.ndarray, stored: np.ndarray, params: AudioParams
     reference_kept = kept(stored, query, 1 / line_speed, -shift / line_speed, 1 / bin_scale, first, last, share)
     query_kept = kept(query, stored, line_speed, shift, bin_scale, (first - shift) / line_speed,
                       (last - shift) / line_speed, share)
-    contained = max(containment(*reference_kept, params), containment(*query_kept, params))
+    contained = max(containment(reference_kept, params), containment(query_kept, params))
     same = (chance <= params.landmark_max_false_alarm and partial > params.landmark_max_partial
             and contained > params.landmark_max_partial)
     return LandmarkMatch(same, chance, votes, expected, shift / FRAMES_PER_SECOND, line_speed,
