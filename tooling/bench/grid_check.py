@@ -1,0 +1,88 @@
+"""How many videos of a manifest have other sampled frame times under the fixed sampling grid
+(the first frame at or after each multiple of the interval: streams.media.video) than under the
+rule it replaced (the first frame at least one interval after the last one picked). A non-zero
+count means features cached under the old rule are stale (FEATURES_VERSION in
+tooling.evaluation.calibrate).
+
+    python -m tooling.bench.grid_check /work/devset-v2/manifest.json /work/probe-v1/manifest.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+from streams.config import Settings
+from streams.params import frame_sampling_interval
+
+SLACK = 1e-3  # streams.media.video.GRID_SLACK in both rules
+
+
+def decoded_times(path: Path) -> tuple[list[float], float]:
+    """The times of the frames the frame stage decodes (non-reference frames skipped), and the
+    duration the header gives."""
+    import av
+
+    from streams.media.video import _duration
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONREF"
+        stream.thread_count = 1
+        duration = _duration(container, stream)
+        times = []
+        try:
+            for frame in container.decode(stream):
+                if frame.time is not None:
+                    times.append(frame.time)
+        except av.error.FFmpegError:
+            pass
+    return times, duration
+
+
+def by_drift(times: list[float], interval: float, max_frames: int) -> list[float]:
+    picked, next_time = [], 0.0
+    for time in times:
+        if time + SLACK >= next_time and len(picked) < max_frames:
+            picked.append(time)
+            next_time = time + interval
+    return picked
+
+
+def on_grid(times: list[float], interval: float, max_frames: int) -> list[float]:
+    picked, next_step = [], 0
+    for time in times:
+        step = math.floor((time + SLACK) / interval)
+        if next_step <= step < max_frames:
+            picked.append(time)
+            next_step = step + 1
+    return picked
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tooling.bench.grid_check", description=__doc__.split("\n")[0])
+    parser.add_argument("manifests", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    for manifest in args.manifests:
+        items = json.loads(manifest.read_text())
+        items = items["items"] if isinstance(items, dict) else items
+        files = sorted({item["file"] for item in items})
+        changed, frames_changed, frames_total = [], 0, 0
+        for name in files:
+            times, duration = decoded_times(manifest.parent / name)
+            interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
+            old, new = by_drift(times, interval, settings.max_frames), on_grid(times, interval, settings.max_frames)
+            frames_total += len(old)
+            if old != new:
+                changed.append(name)
+                frames_changed += len(set(old) ^ set(new))
+        print(f"{manifest}: {len(changed)} of {len(files)} videos sample other frame times on the grid "
+              f"({frames_changed} frame times differ of {frames_total}); e.g. {changed[:3]}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
