@@ -5,8 +5,8 @@ need them, and skipping them roughly halves H.264/HEVC decode time. Only the pic
 converted, straight to the embedder's working size in one libswscale call. A corrupt packet is
 skipped, not fatal: some real files have one.
 
-The frames picked lie on a fixed grid (the first frame at or after each step of the sampling
-interval), so they do not depend on where decoding started: a video decoded alone in this process
+The frames picked lie on a fixed grid (the first frame at or after each of its points: _Grid),
+so they do not depend on where decoding started: a video decoded alone in this process
 is decoded as independent segments split at keyframes, one decoder thread each, side by side
 (H.264 frame threads with the non-reference frames skipped keep only ~1.3 cores busy; two
 decoders on two halves keep two)."""
@@ -229,20 +229,39 @@ def decode_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
+class _Grid(NamedTuple):
+    """Where the sampled frames lie: the first frame at or after each point origin + n * step. It
+    is learned from the start of the video: origin is the first frame at or after 0 s, step the
+    time from it to the first frame at least the sampling interval later (the interval itself where
+    that frame comes two intervals later or more: a gap). So the step is a whole number of the
+    decoded frames' spacing, and a stream whose decoded frames are evenly spaced is sampled at even
+    steps, as it was by taking the first frame one interval after the last one picked: a grid of
+    whole seconds over 25 fps with every other frame decoded would alternate 1.04 s and 0.96 s
+    steps, a beat that the motion check along a match's line reads as motion both videos share."""
+
+    origin: float
+    step: float
+
+    @classmethod
+    def learned(cls, first: float, second: float, interval: float) -> _Grid:
+        return cls(first, second - first if second - first < 2 * interval else interval)
+
+    def number(self, time: float) -> int:
+        """The grid point at or before this time (slack: rounded container timestamps)."""
+        return math.floor((time - self.origin + GRID_SLACK) / self.step)
+
+
 class _Segment(NamedTuple):
-    """One decoder over a stretch of the video: it picks the frames of sampling steps first to
-    end - 1 (end None: to the video's end), and stops at the first frame of step end."""
+    """One decoder over a stretch of the video: it picks the frames of grid points first to end - 1
+    (end None: to the video's end), and stops at the first frame of point end. grid None: the
+    segment starts the video and learns the grid from its first frames."""
 
     container: Any
     stream: Any
     packets: Iterator  # the stream's packets from the keyframe the segment starts at
     first: int
     end: int | None
-
-
-def _step(time: float, interval: float) -> int:
-    """The sampling step a frame at this time falls in: the last grid point at or before it."""
-    return math.floor((time + GRID_SLACK) / interval)
+    grid: _Grid | None
 
 
 def _keyframe_at_or_before(path: Path, settings: Settings, seconds: float):
@@ -263,12 +282,26 @@ def _keyframe_at_or_before(path: Path, settings: Settings, seconds: float):
     return container, stream, itertools.chain([first], packets), float(first.pts * stream.time_base)
 
 
+def _probed_grid(path: Path, settings: Settings, interval: float) -> _Grid | None:
+    """The video's sampling grid, from decoding its first picks (None: fewer than two)."""
+    container, stream = _open_video_stream(path, settings)
+    with container:
+        stream.codec_context.skip_frame = "NONREF"
+        stream.thread_count = 1
+        start = _Segment(container, stream, _packets(container, stream, settings), 0, None, None)
+        picks = _picked(start, settings, 0.0, interval, lambda frame, number: None, threading.Event())
+        times = [time for time, _, _ in itertools.islice(picks, 2)]
+        picks.close()
+    return _Grid.learned(*times, interval) if len(times) == 2 else None
+
+
 def _segments(path: Path, settings: Settings, alone: bool, opened: ExitStack) -> tuple[list[_Segment], float, float]:
     """(the segments the video is decoded in, its duration from the header (0 if unknown), the
     sampling interval). One segment unless the video is decoded alone and is long enough to give
-    each of decode_workers() segments MIN_SEGMENT_SECONDS; segment k starts at the keyframe at or
-    before k / n of the video, and covers the sampling steps after that keyframe's. A split point
-    that lands on the previous one's keyframe or too near it is dropped."""
+    each of decode_workers() segments MIN_SEGMENT_SECONDS; then the grid is learned first, and
+    segment k starts at the keyframe at or before k / n of the video and covers the grid points
+    after that keyframe. A split point that lands on the previous one's keyframe or too near it is
+    dropped."""
     container, stream = _open_video_stream(path, settings)
     opened.enter_context(container)
     duration = _duration(container, stream)
@@ -276,17 +309,17 @@ def _segments(path: Path, settings: Settings, alone: bool, opened: ExitStack) ->
         raise MediaError(f"the video lasts {duration:.0f} s, more than the {settings.max_seconds:.0f} s allowed",
                          code=ErrorCode.MEDIA_TOO_LONG)
     interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
-    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     parts = min(decode_workers(), int(duration // MIN_SEGMENT_SECONDS)) if alone else 1
-    starts = [(container, stream, _packets(container, stream, settings), 0, start)]
-    for part in range(1, parts):
-        found = _keyframe_at_or_before(path, settings, start + duration * part / parts)
+    grid = _probed_grid(path, settings, interval) if parts > 1 else None
+    starts = [(container, stream, _packets(container, stream, settings), 0, grid.origin if grid else 0.0)]
+    for part in range(1, parts if grid else 1):
+        found = _keyframe_at_or_before(path, settings, grid.origin + duration * part / parts)
         if found is None:
             continue
         opened.enter_context(found[0])
         if found[3] >= starts[-1][4] + MIN_SEGMENT_SECONDS:
-            starts.append((*found[:3], _step(found[3], interval) + 1, found[3]))
-    segments = [_Segment(container, stream, packets, first, following[3] if following else None)
+            starts.append((*found[:3], grid.number(found[3]) + 1, found[3]))
+    segments = [_Segment(container, stream, packets, first, following[3] if following else None, grid)
                 for (container, stream, packets, first, _), following
                 in itertools.zip_longest(starts, starts[1:])]
     for segment in segments:
@@ -300,14 +333,15 @@ def _segments(path: Path, settings: Settings, alone: bool, opened: ExitStack) ->
 
 def _picked(segment: _Segment, settings: Settings, duration: float, interval: float, picture: Callable,
             stopped: threading.Event) -> Iterator[tuple[float, Any, float]]:
-    """(time, picture(frame, step), the video's duration as known so far) of each frame the segment
-    picks: the first frame at or after each grid point (every interval seconds from 0) of its
-    steps, as they are decoded, at most settings.max_frames steps in the whole video. Ends early
-    when stopped is set."""
+    """(time, picture(frame, grid point number), the video's duration as known so far) of each
+    frame the segment picks: the first frame at or after each of its grid points (_Grid), as they
+    are decoded, at most settings.max_frames points in the whole video. Ends early when stopped
+    is set."""
     import av
 
     end = min(settings.max_frames, segment.end if segment.end is not None else settings.max_frames)
-    next_step = segment.first
+    grid, first = segment.grid, None  # first: the first pick's time while the grid is learned
+    next_number = segment.first
     bad_in_a_row = 0
     last_time = 0.0
     for packet in segment.packets:
@@ -328,13 +362,21 @@ def _picked(segment: _Segment, settings: Settings, duration: float, interval: fl
             if last_time > settings.max_seconds:  # the header did not say how long it is
                 raise MediaError(f"the video lasts more than the {settings.max_seconds:g} s allowed",
                                  code=ErrorCode.MEDIA_TOO_LONG)
-            step = _step(frame.time, interval)
-            if step >= end:
+            if grid is None:
+                if frame.time + GRID_SLACK < (0.0 if first is None else first + interval):
+                    continue
+                if first is None:  # the grid's origin
+                    first, next_number = frame.time, 1
+                    yield frame.time, picture(frame, 0), duration or last_time
+                    continue
+                grid = _Grid.learned(first, frame.time, interval)
+            number = grid.number(frame.time)
+            if number >= end:
                 return
-            if step < next_step:
+            if number < next_number:
                 continue
-            yield frame.time, picture(frame, step), duration or last_time
-            next_step = step + 1
+            yield frame.time, picture(frame, number), duration or last_time
+            next_number = number + 1
 
 
 def _side_by_side(sources: list[Iterator[T]], stopped: threading.Event) -> Iterator[T]:

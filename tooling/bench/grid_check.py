@@ -1,6 +1,6 @@
-"""How many videos of a manifest have other sampled frame times under the fixed sampling grid
-(the first frame at or after each multiple of the interval: streams.media.video) than under the
-rule it replaced (the first frame at least one interval after the last one picked). A non-zero
+"""How many videos of a manifest have other sampled frame times under the sampling grid
+(streams.media.video._Grid: the first frame at or after each grid point) than under the rule it
+replaced (the first frame at least one interval after the last one picked). A non-zero
 count means features cached under the old rule are stale (FEATURES_VERSION in
 tooling.evaluation.calibrate).
 
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import threading
 from pathlib import Path
 
 from streams.config import Settings
+from streams.media.video import GRID_SLACK
 from streams.params import frame_sampling_interval
-
-SLACK = 1e-3  # streams.media.video.GRID_SLACK in both rules
 
 
 def decoded_times(path: Path) -> tuple[list[float], float]:
@@ -45,20 +44,25 @@ def decoded_times(path: Path) -> tuple[list[float], float]:
 def by_drift(times: list[float], interval: float, max_frames: int) -> list[float]:
     picked, next_time = [], 0.0
     for time in times:
-        if time + SLACK >= next_time and len(picked) < max_frames:
+        if time + GRID_SLACK >= next_time and len(picked) < max_frames:
             picked.append(time)
             next_time = time + interval
     return picked
 
 
-def on_grid(times: list[float], interval: float, max_frames: int) -> list[float]:
-    picked, next_step = [], 0
-    for time in times:
-        step = math.floor((time + SLACK) / interval)
-        if next_step <= step < max_frames:
-            picked.append(time)
-            next_step = step + 1
-    return picked
+def on_grid(path: Path, settings: Settings) -> list[float]:
+    """The frame stage's own picks (its sampling loop, without converting the frames)."""
+    from streams.media import video
+
+    container, stream = video._open_video_stream(path, settings)
+    with container:
+        stream.codec_context.skip_frame = "NONREF"
+        stream.thread_count = 1
+        duration = video._duration(container, stream)
+        interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
+        whole = video._Segment(container, stream, video._packets(container, stream, settings), 0, None, None)
+        return [time for time, _, _ in video._picked(whole, settings, duration, interval, lambda frame, number: None,
+                                                     threading.Event())]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in files:
             times, duration = decoded_times(manifest.parent / name)
             interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
-            old, new = by_drift(times, interval, settings.max_frames), on_grid(times, interval, settings.max_frames)
+            old, new = by_drift(times, interval, settings.max_frames), on_grid(manifest.parent / name, settings)
             frames_total += len(old)
             if old != new:
                 changed.append(name)
