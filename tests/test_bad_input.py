@@ -100,11 +100,11 @@ def settings(corpus) -> Settings:
 @pytest.fixture(params=["in one decode", "in segments"])
 def decoding(request, monkeypatch):
     """A file decoded alone in one decode, and in segments side by side, as a long one is (these
-    are seconds long: the shortest segment is let down to a second)."""
+    are seconds long: sampling is let start again every 1.5 s)."""
     from streams.media import video
 
     if request.param == "in segments":
-        monkeypatch.setattr(video, "MIN_SEGMENT_SECONDS", 1.0)
+        monkeypatch.setattr(video, "RESTART_SECONDS", 1.0)
         monkeypatch.setattr(video, "decode_workers", lambda: 2)
     else:
         monkeypatch.setattr(video, "decode_workers", lambda: 1)

@@ -5,14 +5,15 @@ need them, and skipping them roughly halves H.264/HEVC decode time. Only the pic
 converted, straight to the embedder's working size in one libswscale call. A corrupt packet is
 skipped, not fatal: some real files have one.
 
-The frames picked lie on a fixed grid (the first frame at or after each of its points: _Grid),
-so they do not depend on where decoding started: a video decoded alone in this process
-is decoded as independent segments split at keyframes, one decoder thread each, side by side
-(H.264 frame threads with the non-reference frames skipped keep only ~1.3 cores busy; two
-decoders on two halves keep two)."""
+A long video decoded alone in this process is decoded as independent segments split at
+keyframes, one decoder thread each, side by side (H.264 frame threads with the non-reference
+frames skipped keep only ~1.3 cores busy; two decoders on two halves keep two). The frames picked
+do not depend on the split: the sampling rule starts again at fixed points of the video
+(_restarts), where segments begin."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import os
@@ -37,12 +38,13 @@ from streams.values import SampledFrames
 CHUNK_FRAMES = 32
 # Beyond this many undecodable packets in a row the file is taken as broken, not damaged.
 MAX_CONSECUTIVE_BAD_PACKETS = 50
-# A segment decoded beside another is no shorter: each one opens the file again and decodes its
-# first sampling step (up to its first grid point) only to find where to start, a fifth of the
-# work of a 5 s segment at 1 fps.
-MIN_SEGMENT_SECONDS = 5.0
-# Frame times this close below a grid point count as on it (rounded container timestamps).
-GRID_SLACK = 1e-3
+# A long video's sampling starts again every RESTART_SECONDS or more, at most MAX_PARTS - 1 times
+# (_restarts): videos under a minute are sampled as one stretch, long ones may be decoded in up to
+# MAX_PARTS segments side by side.
+RESTART_SECONDS = 30.0
+MAX_PARTS = 8
+# Frame times this close below a sampling time count as at it (rounded container timestamps).
+TIME_SLACK = 1e-3
 
 T = TypeVar("T")
 
@@ -140,42 +142,43 @@ class KeptFrames:
     """Whole sampled frames kept while decoding, at a resolution fit for cutting regions out of
     them (their shorter side short_side pixels, never enlarged), so that the regions found once the
     last frame is seen are cut without decoding the video again. At most 2 * cap frames are held:
-    when that many are, those of every other sampling step are let go, and from then on only every
-    other step's frame is kept, so that the kept ones stay evenly spread over the video. Thinning by
-    step number, not by arrival, keeps the same frames whatever order the segments of a video
-    offer them in (offer is called from each segment's thread). With cap 0 none is kept: only the
-    frames' size is noted. scaled: a Scaler, or a stand-in with its call."""
+    when that many are, every other one is let go, and from then on only every other offered frame
+    is kept, so that the kept ones stay evenly spread over the video. "Every other" counts the
+    frames' numbers in their sampling stretch (streams.media.video._restarts), not their arrival:
+    the segments of a video decoded side by side offer them in any order (each from its thread),
+    and the same frames are kept. With cap 0 none is kept: only the frames' size is noted.
+    scaled: a Scaler, or a stand-in with its call."""
 
     def __init__(self, cap: int, short_side: int, scaled: Callable[..., np.ndarray] | None = None):
         self.cap, self.short_side = cap, short_side
         self._scaled = scaled or Scaler()
-        self._kept: dict[int, tuple[float, np.ndarray]] = {}  # sampling step -> (time, picture)
+        self._kept: dict[float, tuple[int, np.ndarray]] = {}  # time -> (number, picture)
         self.width = self.height = 0  # of the decoded frames
         self._stride = 1
         self._lock = threading.Lock()
 
-    def offer(self, frame, step: int) -> None:
-        """frame: the one sampled at this sampling step (its number on the grid from the start)."""
+    def offer(self, frame, number: int) -> None:
+        """number: the frame's among the sampled frames of its stretch (from 0)."""
         self.width, self.height = frame.width, frame.height
-        if not self.cap or step % self._stride:
+        if not self.cap or number % self._stride:
             return
         scale = min(1.0, self.short_side / max(1, min(frame.width, frame.height)))
         width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
         picture = self._scaled(frame, width, height, "rgb24")
         with self._lock:
-            if step % self._stride == 0:  # the stride may have grown meanwhile in another segment
-                self._kept[step] = (frame.time, picture)
+            if number % self._stride == 0:  # the stride may have grown meanwhile in another segment
+                self._kept[frame.time] = (number, picture)
             while len(self._kept) >= 2 * self.cap:
                 self._stride *= 2
-                self._kept = {kept: value for kept, value in self._kept.items() if kept % self._stride == 0}
+                self._kept = {time: kept for time, kept in self._kept.items() if kept[0] % self._stride == 0}
 
     @property
     def times(self) -> list[float]:
-        return [self._kept[step][0] for step in sorted(self._kept)]
+        return sorted(self._kept)
 
     @property
     def pictures(self) -> list[np.ndarray]:
-        return [self._kept[step][1] for step in sorted(self._kept)]
+        return [self._kept[time][1] for time in sorted(self._kept)]
 
     @property
     def portrait(self) -> bool | None:
@@ -229,39 +232,30 @@ def decode_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-class _Grid(NamedTuple):
-    """Where the sampled frames lie: the first frame at or after each point origin + n * step. It
-    is learned from the start of the video: origin is the first frame at or after 0 s, step the
-    time from it to the first frame at least the sampling interval later (the interval itself where
-    that frame comes two intervals later or more: a gap). So the step is a whole number of the
-    decoded frames' spacing, and a stream whose decoded frames are evenly spaced is sampled at even
-    steps, as it was by taking the first frame one interval after the last one picked: a grid of
-    whole seconds over 25 fps with every other frame decoded would alternate 1.04 s and 0.96 s
-    steps, a beat that the motion check along a match's line reads as motion both videos share."""
-
-    origin: float
-    step: float
-
-    @classmethod
-    def learned(cls, first: float, second: float, interval: float) -> _Grid:
-        return cls(first, second - first if second - first < 2 * interval else interval)
-
-    def number(self, time: float) -> int:
-        """The grid point at or before this time (slack: rounded container timestamps)."""
-        return math.floor((time - self.origin + GRID_SLACK) / self.step)
+def _restarts(duration: float) -> list[float]:
+    """The times the sampling rule starts again from (the first is 0): where a video may be split
+    into segments decoded side by side. The rule, the first frame at least one interval after the
+    last one picked, depends on every pick before; started again at fixed points, it picks the same
+    frames whether decoding starts there or reached them. The points split the video into the
+    largest power of two of parts (up to MAX_PARTS) at least RESTART_SECONDS long: none in a video
+    under twice that (most uploads: their frames are those the rule always picked). Each part picks
+    at most its share of settings.max_frames (_picked)."""
+    parts = 1
+    while parts < MAX_PARTS and duration / (2 * parts) >= RESTART_SECONDS:
+        parts *= 2
+    return [duration * part / parts for part in range(parts)]
 
 
 class _Segment(NamedTuple):
-    """One decoder over a stretch of the video: it picks the frames of grid points first to end - 1
-    (end None: to the video's end), and stops at the first frame of point end. grid None: the
-    segment starts the video and learns the grid from its first frames."""
+    """One decoder over a stretch of the video: it picks in the restart windows first to end - 1
+    (end None: to the video's end; window k starts at restarts[k]), and stops at the first frame
+    of window end."""
 
     container: Any
     stream: Any
     packets: Iterator  # the stream's packets from the keyframe the segment starts at
     first: int
     end: int | None
-    grid: _Grid | None
 
 
 def _keyframe_at_or_before(path: Path, settings: Settings, seconds: float):
@@ -282,26 +276,13 @@ def _keyframe_at_or_before(path: Path, settings: Settings, seconds: float):
     return container, stream, itertools.chain([first], packets), float(first.pts * stream.time_base)
 
 
-def _probed_grid(path: Path, settings: Settings, interval: float) -> _Grid | None:
-    """The video's sampling grid, from decoding its first picks (None: fewer than two)."""
-    container, stream = _open_video_stream(path, settings)
-    with container:
-        stream.codec_context.skip_frame = "NONREF"
-        stream.thread_count = 1
-        start = _Segment(container, stream, _packets(container, stream, settings), 0, None, None)
-        picks = _picked(start, settings, 0.0, interval, lambda frame, number: None, threading.Event())
-        times = [time for time, _, _ in itertools.islice(picks, 2)]
-        picks.close()
-    return _Grid.learned(*times, interval) if len(times) == 2 else None
-
-
-def _segments(path: Path, settings: Settings, alone: bool, opened: ExitStack) -> tuple[list[_Segment], float, float]:
+def _segments(path: Path, settings: Settings, alone: bool,
+              opened: ExitStack) -> tuple[list[_Segment], float, float, list[float]]:
     """(the segments the video is decoded in, its duration from the header (0 if unknown), the
-    sampling interval). One segment unless the video is decoded alone and is long enough to give
-    each of decode_workers() segments MIN_SEGMENT_SECONDS; then the grid is learned first, and
-    segment k starts at the keyframe at or before k / n of the video and covers the grid points
-    after that keyframe. A split point that lands on the previous one's keyframe or too near it is
-    dropped."""
+    sampling interval, the restart points: _restarts). One segment unless the video is decoded
+    alone and has restart points: then up to decode_workers() segments, each starting at the
+    keyframe at or before the restart point nearest to its share of the video. A split point whose
+    keyframe lies at or before the previous segment's start is dropped."""
     container, stream = _open_video_stream(path, settings)
     opened.enter_context(container)
     duration = _duration(container, stream)
@@ -309,39 +290,37 @@ def _segments(path: Path, settings: Settings, alone: bool, opened: ExitStack) ->
         raise MediaError(f"the video lasts {duration:.0f} s, more than the {settings.max_seconds:.0f} s allowed",
                          code=ErrorCode.MEDIA_TOO_LONG)
     interval = frame_sampling_interval(duration, settings.sample_fps, settings.max_frames)
-    parts = min(decode_workers(), int(duration // MIN_SEGMENT_SECONDS)) if alone else 1
-    grid = _probed_grid(path, settings, interval) if parts > 1 else None
-    starts = [(container, stream, _packets(container, stream, settings), 0, grid.origin if grid else 0.0)]
-    for part in range(1, parts if grid else 1):
-        found = _keyframe_at_or_before(path, settings, grid.origin + duration * part / parts)
+    restarts = _restarts(duration)
+    parts = min(decode_workers(), len(restarts)) if alone else 1
+    starts = [(container, stream, _packets(container, stream, settings), 0)]
+    for window in sorted({round(part * len(restarts) / parts) for part in range(1, parts)}):
+        found = _keyframe_at_or_before(path, settings, restarts[window])
         if found is None:
             continue
         opened.enter_context(found[0])
-        if found[3] >= starts[-1][4] + MIN_SEGMENT_SECONDS:
-            starts.append((*found[:3], grid.number(found[3]) + 1, found[3]))
-    segments = [_Segment(container, stream, packets, first, following[3] if following else None, grid)
-                for (container, stream, packets, first, _), following
-                in itertools.zip_longest(starts, starts[1:])]
+        if found[3] > restarts[starts[-1][3]]:
+            starts.append((*found[:3], window))
+    segments = [_Segment(container, stream, packets, first, following[3] if following else None)
+                for (container, stream, packets, first), following in itertools.zip_longest(starts, starts[1:])]
     for segment in segments:
         segment.stream.codec_context.skip_frame = "NONREF"
         if len(segments) == 1 and alone:
-            segment.stream.thread_type = "AUTO"  # too short to split: FFmpeg's frame threads
+            segment.stream.thread_type = "AUTO"  # not split: FFmpeg's frame threads
         else:
             segment.stream.thread_count = 1
-    return segments, duration, interval
+    return segments, duration, interval, restarts
 
 
-def _picked(segment: _Segment, settings: Settings, duration: float, interval: float, picture: Callable,
-            stopped: threading.Event) -> Iterator[tuple[float, Any, float]]:
-    """(time, picture(frame, grid point number), the video's duration as known so far) of each
-    frame the segment picks: the first frame at or after each of its grid points (_Grid), as they
-    are decoded, at most settings.max_frames points in the whole video. Ends early when stopped
-    is set."""
+def _picked(segment: _Segment, settings: Settings, duration: float, interval: float, restarts: list[float],
+            picture: Callable, stopped: threading.Event) -> Iterator[tuple[float, Any, float]]:
+    """(time, picture(frame, its number in its restart window), the video's duration as known so
+    far) of each frame the segment picks, as they are decoded: the first frame at or after the
+    window's start, then each first frame at least one interval after the last one picked, at
+    most the window's share of settings.max_frames. Ends early when stopped is set."""
     import av
 
-    end = min(settings.max_frames, segment.end if segment.end is not None else settings.max_frames)
-    grid, first = segment.grid, None  # first: the first pick's time while the grid is learned
-    next_number = segment.first
+    window, share, last_window = segment.first, settings.max_frames // len(restarts), len(restarts) - 1
+    next_time, number = restarts[window], 0
     bad_in_a_row = 0
     last_time = 0.0
     for packet in segment.packets:
@@ -362,21 +341,19 @@ def _picked(segment: _Segment, settings: Settings, duration: float, interval: fl
             if last_time > settings.max_seconds:  # the header did not say how long it is
                 raise MediaError(f"the video lasts more than the {settings.max_seconds:g} s allowed",
                                  code=ErrorCode.MEDIA_TOO_LONG)
-            if grid is None:
-                if frame.time + GRID_SLACK < (0.0 if first is None else first + interval):
-                    continue
-                if first is None:  # the grid's origin
-                    first, next_number = frame.time, 1
-                    yield frame.time, picture(frame, 0), duration or last_time
-                    continue
-                grid = _Grid.learned(first, frame.time, interval)
-            number = grid.number(frame.time)
-            if number >= end:
+            reached = bisect.bisect_right(restarts, frame.time + TIME_SLACK) - 1
+            if segment.end is not None and reached >= segment.end:
                 return
-            if number < next_number:
+            if reached > window:  # past a restart point: the rule starts again from it
+                window, next_time, number = reached, restarts[reached], 0
+            if frame.time + TIME_SLACK < next_time:
                 continue
             yield frame.time, picture(frame, number), duration or last_time
-            next_number = number + 1
+            number, next_time = number + 1, frame.time + interval
+            if number >= share:  # the window's share picked: on to the next one, if any
+                if window + 1 == (segment.end or last_window + 1):
+                    return
+                next_time = math.inf
 
 
 def _side_by_side(sources: list[Iterator[T]], stopped: threading.Event) -> Iterator[T]:
@@ -427,13 +404,13 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
     scaled = Scaler()
     stopped = threading.Event()
 
-    def picture(frame, step: int):
+    def picture(frame, number: int):
         if kept is not None:
-            kept.offer(frame, step)
+            kept.offer(frame, number)
         return _picture(frame, settings.frame_size, params, scaled)
 
     def chunks(segment: _Segment) -> Iterator[SampledFrames]:
-        for chunk in itertools.batched(_picked(segment, settings, duration, interval, picture, stopped), chunk_frames):
+        for chunk in itertools.batched(_picked(segment, settings, duration, interval, restarts, picture, stopped), chunk_frames):
             times, pictures, durations = zip(*chunk)
             yield SampledFrames(timestamps=np.asarray(times, np.float32),
                                 pixels=np.stack([rgb for rgb, _ in pictures]), duration=durations[-1],
@@ -441,7 +418,7 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
 
     picked = 0
     with _decoding_alone() as alone, ExitStack() as opened:
-        segments, duration, interval = _segments(path, settings, alone, opened)
+        segments, duration, interval, restarts = _segments(path, settings, alone, opened)
         sources = [chunks(segment) for segment in segments]
         for chunk in sources[0] if len(sources) == 1 else _side_by_side(sources, stopped):
             picked += len(chunk.timestamps)

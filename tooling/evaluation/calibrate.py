@@ -70,7 +70,7 @@ GRID: dict[tuple[str, str], tuple[float, ...]] = {
 }
 MAX_HARD_NEGATIVE_RATE = 0.02  # the product's promise: hard negatives called duplicate at most this often
 SHOWN_ROWS = 12
-FEATURES_VERSION = "2"  # bump when the frame or audio stage changes what it computes
+FEATURES_VERSION = "1"  # bump when the frame or audio stage changes what it computes
 FEATURE_SETTINGS = ("frame_model", "frame_size", "sample_fps", "max_frames", "match_mirrored", "match_region",
                     "blank_frame_std", "min_audio_seconds")
 
