@@ -410,7 +410,8 @@ def frame_chunks(path: Path, settings: Settings, params: MatchParams | None = No
         return _picture(frame, settings.frame_size, params, scaled)
 
     def chunks(segment: _Segment) -> Iterator[SampledFrames]:
-        for chunk in itertools.batched(_picked(segment, settings, duration, interval, restarts, picture, stopped), chunk_frames):
+        picks = _picked(segment, settings, duration, interval, restarts, picture, stopped)
+        for chunk in itertools.batched(picks, chunk_frames):
             times, pictures, durations = zip(*chunk)
             yield SampledFrames(timestamps=np.asarray(times, np.float32),
                                 pixels=np.stack([rgb for rgb, _ in pictures]), duration=durations[-1],
