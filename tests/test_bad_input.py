@@ -97,6 +97,19 @@ def settings(corpus) -> Settings:
     return Settings(media_roots=[next(iter(corpus.values())).parent], **LIMITS)
 
 
+@pytest.fixture(params=["in one decode", "in segments"])
+def decoding(request, monkeypatch):
+    """A file decoded alone in one decode, and in segments side by side, as a long one is (these
+    are seconds long: sampling is let start again every 1.5 s)."""
+    from streams.media import video
+
+    if request.param == "in segments":
+        monkeypatch.setattr(video, "RESTART_SECONDS", 1.0)
+        monkeypatch.setattr(video, "decode_workers", lambda: 2)
+    else:
+        monkeypatch.setattr(video, "decode_workers", lambda: 1)
+
+
 def frames_of(path: Path, settings: Settings):
     """What the frame stage does with a file: resolve it under the roots, then sample."""
     return sample_frames(local_path(str(path), settings), settings)
@@ -104,7 +117,7 @@ def frames_of(path: Path, settings: Settings):
 
 @pytest.mark.media
 @pytest.mark.parametrize("case", EXPECTED, ids=lambda case: case.name)
-def test_each_file_fails_with_its_code_or_is_judged(case, corpus, settings):
+def test_each_file_fails_with_its_code_or_is_judged(case, corpus, settings, decoding):
     if case.code is None:
         frames = frames_of(corpus[case.name], settings)
         assert len(frames.timestamps) >= 3
@@ -116,7 +129,7 @@ def test_each_file_fails_with_its_code_or_is_judged(case, corpus, settings):
 
 
 @pytest.mark.media
-def test_a_corrupt_packet_in_the_middle_is_skipped_not_fatal(corpus, settings):
+def test_a_corrupt_packet_in_the_middle_is_skipped_not_fatal(corpus, settings, decoding):
     damaged = frames_of(corpus["corrupt_middle.mp4"], settings)
     clean = frames_of(corpus["corrupt_middle.mp4"].with_name("clean.mp4"), settings)
     assert damaged.duration == pytest.approx(clean.duration, abs=0.5)
@@ -124,7 +137,7 @@ def test_a_corrupt_packet_in_the_middle_is_skipped_not_fatal(corpus, settings):
 
 
 @pytest.mark.media
-def test_the_decode_time_limit_stops_a_slow_video(corpus):
+def test_the_decode_time_limit_stops_a_slow_video(corpus, decoding):
     settings = Settings(media_roots=[corpus["video_only.mp4"].parent], decode_timeout_s=1e-6)
     with pytest.raises(DupstreamError) as caught:
         frames_of(corpus["video_only.mp4"], settings)

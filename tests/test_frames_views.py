@@ -75,7 +75,7 @@ def _scaled(frame: _Frame, width: int, height: int, format: str) -> np.ndarray:
 def test_kept_frames_stay_few_and_evenly_spread_over_a_long_video():
     kept = KeptFrames(cap=4, short_side=18, scaled=_scaled)
     for second in range(100):
-        kept.offer(_Frame(float(second)))
+        kept.offer(_Frame(float(second)), second)
     assert 4 <= len(kept.times) < 8
     assert len(set(np.diff(kept.times))) == 1  # one step between all of them
     assert kept.pictures[0].shape == (18, 32, 3)  # the shorter side brought to short_side
@@ -86,7 +86,7 @@ def test_kept_frames_stay_few_and_evenly_spread_over_a_long_video():
 
 def test_no_frame_is_kept_when_no_region_is_wanted():
     kept = KeptFrames(cap=0, short_side=18, scaled=_scaled)
-    kept.offer(_Frame(0.0, width=36, height=64))
+    kept.offer(_Frame(0.0, width=36, height=64), 0)
     assert kept.times == [] and kept.portrait is True
 
 

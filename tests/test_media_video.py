@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,120 @@ def test_a_video_decoded_beside_another_gives_the_frames_it_gives_alone(media):
     beside.close()
     np.testing.assert_array_equal(together.timestamps, alone.timestamps)
     np.testing.assert_array_equal(together.pixels, alone.pixels)
+
+
+def test_a_video_is_sampled_in_one_stretch_under_a_minute_and_in_halves_quarters_or_eighths_beyond():
+    from streams.media.video import _restarts
+
+    assert _restarts(59.0) == [0.0]
+    assert _restarts(0.0) == [0.0]  # the header does not say
+    assert _restarts(220.0) == [0.0, 55.0, 110.0, 165.0]
+    assert len(_restarts(3600.0)) == 8
+
+
+@pytest.mark.media
+def test_sampling_starts_again_at_each_restart_in_one_decode_or_in_segments(tmp_path, monkeypatch):
+    """25 fps H.264 with B-frames (not decoded), a keyframe every 2 s: within each stretch the
+    first frame at least a second after the last one picked; each stretch's first at its start."""
+    from streams.media import video
+    from tooling.devset.samples import ffmpeg
+
+    path = tmp_path / "25fps.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "24", "-c:v", "libx264", "-bf", "2", "-g", "50",
+           str(path))
+    monkeypatch.setattr(video, "RESTART_SECONDS", 6.0)  # restarts at 6, 12 and 18 s
+    picked = []
+    for parts in (1, 2, 3):
+        monkeypatch.setattr(video, "decode_workers", lambda: parts)
+        picked.append(sample_frames(path, Settings(media_roots=[tmp_path])).timestamps)
+    for other in picked[1:]:
+        np.testing.assert_array_equal(other, picked[0])
+    times = np.round(picked[0], 3)
+    assert {0.0, 6.0, 12.0, 18.0} <= set(times)
+    steps = np.diff(times)[~np.isin(times[1:], [6.0, 12.0, 18.0])]
+    assert (steps >= 1.0).all() and (steps <= 1.08 + 1e-3).all()
+
+
+def _decoded_in(parts: int, monkeypatch, media, cap: int = 4):
+    """frame_chunks of a 720p H.264 clip with B-frames and keyframes at uneven times (56 s: sampled
+    in quarters when they may be 10 s long), decoded in at most parts segments, with the segments
+    it was decoded in, the pick times per thread and kept frames."""
+    from streams.media import video
+
+    segments, picks = [], []
+    split = video._segments
+
+    def spied_segments(*args):
+        found = split(*args)
+        segments.append([(segment.first, segment.end) for segment in found[0]])
+        return found
+
+    def spied_picture(frame, *args):
+        picks.append((threading.get_ident(), frame.time))
+        return picture(frame, *args)
+
+    picture = video._picture
+    monkeypatch.setattr(video, "decode_workers", lambda: parts)
+    monkeypatch.setattr(video, "RESTART_SECONDS", 10.0)
+    monkeypatch.setattr(video, "_segments", spied_segments)
+    monkeypatch.setattr(video, "_picture", spied_picture)
+    kept = video.KeptFrames(cap, 32)
+    chunks = list(video.frame_chunks(media["trailer_bbb.mp4"], Settings(), kept=kept))
+    return video.joined(chunks), segments[0], picks, kept
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_video_decoded_in_segments_gives_the_frames_and_kept_frames_of_one_decode(parts, media, monkeypatch):
+    whole, segments, _, kept_whole = _decoded_in(1, monkeypatch, media)
+    split, segments, _, kept_split = _decoded_in(parts, monkeypatch, media)
+    assert len(segments) == parts and segments[0][0] == 0 and segments[-1][1] is None
+    np.testing.assert_array_equal(split.timestamps, whole.timestamps)
+    np.testing.assert_array_equal(split.pixels, whole.pixels)
+    np.testing.assert_array_equal(split.thumbnails, whole.thumbnails)
+    assert split.duration == whole.duration
+    assert kept_split.times == kept_whole.times and 4 <= len(kept_split.times) < 8  # thinned the same way
+    for ours, theirs in zip(kept_split.pictures, kept_whole.pictures):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_segments_are_decoded_side_by_side_and_their_threads_end_with_the_video(media, monkeypatch):
+    _, _, picks, _ = _decoded_in(2, monkeypatch, media)
+    threads = list(dict.fromkeys(thread for thread, _ in picks))
+    assert len(threads) == 2
+    times = [[time for thread, time in picks if thread == ident] for ident in threads]
+    assert max(times[0]) < min(times[1])  # each segment its own stretch of the video...
+    turns = [[n for n, (thread, _) in enumerate(picks) if thread == ident] for ident in threads]
+    assert turns[1][0] < turns[0][-1]  # ...both under way at once
+    assert not [thread for thread in threading.enumerate() if thread.name == "dupstream-segment"]
+
+
+def test_a_video_sampled_in_one_stretch_or_decoded_beside_another_is_decoded_in_one(media, monkeypatch):
+    from streams.media import video
+
+    monkeypatch.setattr(video, "_restarts", lambda duration: [0.0])
+    _, segments, _, _ = _decoded_in(2, monkeypatch, media)
+    assert segments == [(0, None)]
+    monkeypatch.undo()
+    beside = video.frame_chunks(media["world.mp4"], Settings())
+    next(beside)
+    _, segments, _, _ = _decoded_in(2, monkeypatch, media)
+    beside.close()
+    assert segments == [(0, None)]
+
+
+def test_an_error_in_a_later_segment_is_raised_and_ends_every_segment(media, monkeypatch):
+    from streams.media import video
+
+    picture = video._picture
+
+    def failing(frame, *args):
+        if frame.time > 40:
+            raise MediaError("a frame the converter cannot take")
+        return picture(frame, *args)
+
+    monkeypatch.setattr(video, "decode_workers", lambda: 2)
+    monkeypatch.setattr(video, "RESTART_SECONDS", 10.0)
+    monkeypatch.setattr(video, "_picture", failing)
+    with pytest.raises(MediaError, match="converter"):
+        sample_frames(media["trailer_bbb.mp4"], Settings())
+    assert not [thread for thread in threading.enumerate() if thread.name == "dupstream-segment"]

@@ -96,19 +96,21 @@ def describe_frames(accepted: AcceptedVideo, embedder: FrameEmbedder, settings: 
     whole = KeptFrames(params.views.region_frames if settings.match_region else 0,
                        round(params.views.region_scale * settings.frame_size))
     with opened_media(accepted.uri, settings, readers=2) as path:  # the audio half reads it too
-        # Decoding one stream keeps about one core busy: each chunk is described on the other
-        # while the next is decoded.
+        # Each chunk is described on a core of its own while decoding goes on: a video decoded in
+        # segments side by side hands over the chunks of every segment as they come.
         inference = ThreadPoolExecutor(1, thread_name_prefix="dupstream-describe")
         try:
-            pending, thumbnails, duration = [], [], 0.0
+            pending, duration = [], 0.0
             for chunk in frame_chunks(path, settings, params, whole):
-                if any(future.done() and future.exception() for future in pending):
+                if any(future.done() and future.exception() for _, future, _ in pending):
                     break  # the embedder failed: result() below raises its error
                 plan = rotation_plan(whole.portrait, chunk.duration * settings.sample_fps, params.views)
-                pending.append(inference.submit(describe_chunk, chunk, embedder, settings, plan))
-                thumbnails.append(chunk.thumbnails)
-                duration = chunk.duration
-            described = [future.result() for future in pending]
+                pending.append((chunk.timestamps[0], inference.submit(describe_chunk, chunk, embedder, settings, plan),
+                                chunk.thumbnails))
+                duration = max(duration, chunk.duration)
+            in_order = sorted(pending, key=lambda started: started[0])
+            described = [future.result() for _, future, _ in in_order]
+            thumbnails = [cells for _, _, cells in in_order]
         finally:
             # After a failure the chunks still queued would only retry an embedder that is down.
             inference.shutdown(cancel_futures=True)
