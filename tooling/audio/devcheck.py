@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from streams.config import Settings
-from tooling.devset.devset import HARD_NEGATIVE_KINDS, read_manifest
+from tooling.devset.devset import read_manifest
 from tooling.evaluation.calibrate import Judge, outcomes_of, record_half
 from tooling.evaluation.metrics import false_positive_rate, is_correct, scores, scores_per_kind
 from streams.params import MatchParams
@@ -33,7 +33,7 @@ def main(manifest: Path, split: str = "validation") -> None:
     half = {item.video_id for item in every if item.split == split}
     outcomes = [outcome for outcome in outcomes_of(Judge(recorded, stored), params) if outcome.video_id in half]
     overall = scores(outcomes)
-    rate = false_positive_rate(outcomes, HARD_NEGATIVE_KINDS)
+    rate = false_positive_rate(outcomes)
     print(f"{manifest} {split}: {len(outcomes)} videos; precision {overall.precision:.3f} recall "
           f"{overall.recall:.3f} F1 {overall.f1:.3f}; hard negatives called duplicate {rate:.3f}")
     for kind, kind_scores in sorted(scores_per_kind(outcomes).items()):
