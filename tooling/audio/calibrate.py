@@ -2,6 +2,7 @@
 `python -m tooling.audio.calibrate [CACHE_DIR] [--share-only]` (docs/audio.md quotes its output);
 `... --landmarks`: the landmark test's null and its copies with sound added (calibrate_landmarks);
 `... --series`: a voice's other words over one loud bed against copies of it (calibrate_series).
+Both also print Chromaprint's false alarm on the line where the landmarks alone accept (report_chromaprint).
 
 Two pools of recordings that share nothing: the null model (streams.audio.match) is fitted on the
 calibration pool, and every figure after the fit is measured on the held-out pool. Each pool has
@@ -509,7 +510,7 @@ class LandmarkTrial(NamedTuple):
     result: object  # streams.audio.landmarks.LandmarkMatch
     chromaprint: bool = False  # copies: Chromaprint's compare_on_line found it on the line
     source: str = ""  # copies: the recording copied
-    on_line: object = None  # series_trials: Chromaprint's AudioMatch on the line (compare_on_line)
+    on_line: object = None  # Chromaprint's AudioMatch on the line (compare_on_line; None: no usable sound)
 
 
 def landmark_nulls(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of) -> list[LandmarkTrial]:
@@ -579,11 +580,12 @@ def landmark_copies(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_o
                     truth = TimeMap(start / RATE)
                     # Chromaprint alone: compare_on_line without landmarks on either side.
                     query = _chromaprint_only(clip, plain)
-                    chromaprint = query.state == AudioState.OK and compare_on_line(
-                        query, stored, params, truth, LINE_TOLERANCE,
-                        lambda match: agrees(match, truth, LINE_TOLERANCE)).same_recording
+                    on_line = compare_on_line(query, stored, params, truth, LINE_TOLERANCE,
+                                              lambda match: agrees(match, truth, LINE_TOLERANCE)) \
+                        if query.state == AudioState.OK else None
                     trials.append(LandmarkTrial(pool, kind, length, compare_landmarks(
-                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE), chromaprint, name))
+                        peaks_of(clip), stored_peaks, params, truth.offset, 1.0, LINE_TOLERANCE),
+                        on_line is not None and on_line.same_recording, name, on_line))
     return trials
 
 
@@ -663,6 +665,30 @@ def series_trials(pool: str, tracks: Tracks, params: AudioParams, rng, peaks_of)
     return trials
 
 
+CHROMAPRINT_LEVELS = (0.01, 0.1, 0.5, 0.9)  # Chromaprint false alarms on the line counted over in report_chromaprint
+
+
+def report_chromaprint(trials: list[LandmarkTrial], params: AudioParams, group: Callable[[str], str]) -> None:
+    """Of the clips the landmarks accept and Chromaprint alone does not, per group of classes:
+    Chromaprint's false alarm on the line (the AudioMatch landmarks_on_line receives) as quantiles,
+    and how many exceed each CHROMAPRINT_LEVELS (differ_min_false_alarm first): the clips a rule
+    "landmarks confirm only when Chromaprint's false alarm on the line is at most that" would turn
+    down; how many Chromaprint already calls different (`decisive`), and the median of the BER
+    share copy_max_ber_share bounds."""
+    print(f"landmarks accept, Chromaprint alone does not: Chromaprint's false alarm on the line "
+          f"(differ_min_false_alarm {params.differ_min_false_alarm:g}); quantiles min/10/50/90 %/max; above a level:")
+    accepted = [t for t in trials if t.result.same_recording and not t.chromaprint and t.on_line is not None]
+    for name in dict.fromkeys(group(t.kind) for t in trials):
+        values = np.array([t.on_line.false_alarm for t in accepted if group(t.kind) == name])
+        share = float(np.median([t.on_line.overlap_ber / t.on_line.chance_ber for t in accepted
+                                 if group(t.kind) == name] or [np.nan]))
+        quantiles = "/".join(f"{q:.2g}" for q in np.quantile(values, (0, 0.1, 0.5, 0.9, 1))) if len(values) else "-"
+        print(f"  {name:34s} {len(values):4d} clips, {quantiles:32s} "
+              + " ".join(f">{level:g}: {int(np.sum(values > level))}" for level in CHROMAPRINT_LEVELS)
+              + f"; decisive {sum(t.on_line.decisive for t in accepted if group(t.kind) == name)}"
+              + f"; BER over the overlap / chance, median {share:.2f}")
+
+
 def _chromaprint_only(samples: np.ndarray, params: AudioParams) -> AudioFingerprint:
     """The fingerprint without its landmarks: compare_on_line judges it by Chromaprint alone."""
     return fingerprint_samples(samples, params)._replace(landmarks=np.zeros(0, np.uint32))
@@ -704,6 +730,8 @@ def calibrate_series(cache_dir: Path, params: AudioParams) -> None:
         if pool is CALIBRATION:
             fit_containment([t for t in trials if t.kind.startswith("copy")], params)
         report_series(trials, params)
+        report_chromaprint(trials, params, lambda kind: kind.rsplit(",", 1)[0] if kind.startswith("series") else kind)
+        report_chromaprint(trials, params, lambda kind: kind.split(",")[0])
 
     _on_pools(cache_dir, params, study)
 
@@ -881,6 +909,7 @@ def calibrate_landmarks(cache_dir: Path, params: AudioParams) -> None:
         if pool is CALIBRATION:
             fit_containment(copies, params)
         report_landmark_copies(copies, params)
+        report_chromaprint(copies, params, lambda kind: kind)
 
     _on_pools(cache_dir, params, study)
 
