@@ -167,6 +167,7 @@ def test_the_parameters_that_decided_are_reported_with_their_digest():
     assert d.thresholds["align.visual_match_score"] == 0.7 and d.thresholds["audio.max_false_alarm"] == 1e-3
     assert set(d.thresholds) >= {"search.frame_score_floor", "search.frame_neighbours",
                                  "align.visual_min_aligned_frames", "align.common_frame_videos",
+                                 "align.speed_min", "align.outer_false_alarm_share",
                                  "decision.co_located_offset_seconds", "decision.co_located_speed_share"}
     assert all(isinstance(value, float) for value in d.thresholds.values())
     assert d.params_digest == params.digest() != SETTINGS.digest()

@@ -117,7 +117,7 @@ def _state(value: Any) -> str:
 DECISION_FIELDS = {
     "search": ("frame_score_floor", "frame_neighbours"),
     "align": ("visual_match_score", "visual_min_aligned_frames", "visual_max_false_alarm", "min_distinctiveness",
-              "common_frame_videos"),
+              "common_frame_videos", "speed_min", "outer_false_alarm_share"),
     "audio": ("max_false_alarm", "differ_min_false_alarm", "landmark_max_false_alarm", "landmark_max_partial",
               "landmark_kept_share", "landmark_kept_per_step", "min_audio_seconds"),
 }
